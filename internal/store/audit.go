@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// AuditEntry is one recorded action of a staff user, a resident or the system.
+type AuditEntry struct {
+	ID         int64
+	At         time.Time
+	ActorKind  string // "staff", "resident" or "system"
+	ActorID    int64  // zero for the system
+	Action     string // e.g. "staff.login", "registry.row.discard"
+	ObjectKind string
+	ObjectID   string
+	Details    map[string]any
+}
+
+// Audit appends an entry to the audit log, in the caller's transaction so
+// the action and its record commit together.
+func Audit(ctx context.Context, db DBTX, e AuditEntry) error {
+	details, err := json.Marshal(e.Details)
+	if err != nil {
+		return fmt.Errorf("audit %s: encode details: %w", e.Action, err)
+	}
+	if e.Details == nil {
+		details = []byte("{}")
+	}
+	var actor *int64
+	if e.ActorID != 0 {
+		actor = &e.ActorID
+	}
+	if _, err := db.Exec(ctx, `
+		INSERT INTO audit_log (actor_kind, actor_id, action, object_kind, object_id, details)
+		VALUES ($1, $2, $3, $4, $5, $6)`, e.ActorKind, actor, e.Action, e.ObjectKind, e.ObjectID, details); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditFilter narrows RecentAudit; empty fields match everything.
+type AuditFilter struct {
+	ActionPrefix string
+	ObjectKind   string
+	ObjectID     string
+	Limit        int // defaults to 100
+}
+
+// RecentAudit returns the newest audit entries matching f.
+func RecentAudit(ctx context.Context, db DBTX, f AuditFilter) ([]AuditEntry, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	rows, err := db.Query(ctx, `
+		SELECT id, at, actor_kind, coalesce(actor_id, 0), action, object_kind, object_id, details
+		FROM audit_log
+		WHERE ($1 = '' OR action LIKE $1 || '%') AND ($2 = '' OR object_kind = $2) AND ($3 = '' OR object_id = $3)
+		ORDER BY id DESC LIMIT $4`, f.ActionPrefix, f.ObjectKind, f.ObjectID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var details []byte
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorKind, &e.ActorID, &e.Action, &e.ObjectKind, &e.ObjectID, &details); err != nil {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		_ = json.Unmarshal(details, &e.Details)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
