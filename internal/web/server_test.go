@@ -1,0 +1,178 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/zhkhgate/zhkhgate/internal/metrics"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+type testBundle struct {
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool := testdb.New(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: "admin", PasswordHash: hash, Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	return &testBundle{srv: srv, client: &http.Client{Jar: jar}}
+}
+
+func (b *testBundle) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := b.client.Get(b.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *testBundle) post(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", b.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.srv.URL)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func TestProbesAndMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "zhkhgate_http_request_duration_seconds"} {
+		code, body := b.get(t, path)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d %q, want 200 containing %q", path, code, body, want)
+		}
+	}
+}
+
+func TestAdminLoginFlow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	// Before login, the console and River UI send the browser to the login page.
+	for _, p := range []string{"/admin/", "/admin/jobs/"} {
+		code, body := b.get(t, p)
+		if code != 200 || !strings.Contains(body, "Staff login") {
+			t.Fatalf("GET %s before login = %d, want the login page", p, code)
+		}
+	}
+	if code, _ := b.get(t, "/admin/jobs/api/jobs?state=available"); code != http.StatusUnauthorized {
+		t.Errorf("River UI API before login = %d, want 401", code)
+	}
+
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"wrong password"}}); code != 401 || !strings.Contains(body, "wrong login or password") {
+		t.Fatalf("bad password = %d", code)
+	}
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"nobody"}, "password": {"x"}}); code != 401 || !strings.Contains(body, "wrong login or password") {
+		t.Fatalf("unknown login = %d", code)
+	}
+	code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}, "next": {"/admin/jobs/"}})
+	if code != 200 || !strings.Contains(body, "River") {
+		t.Fatalf("login then River UI = %d, body lacks River UI: %.300s", code, body)
+	}
+	code, body = b.get(t, "/admin/")
+	if code != 200 || !strings.Contains(body, "Settlement center") {
+		t.Fatalf("dashboard = %d", code)
+	}
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the dashboard")
+	}
+	if code, _ := b.get(t, "/admin/jobs/api/jobs?state=available"); code != 200 {
+		t.Errorf("River UI API after login = %d, want 200", code)
+	}
+
+	// Logout without the CSRF token is refused; with it, the session ends.
+	if code, _ := b.post(t, "/admin/logout", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("logout without CSRF = %d, want 403", code)
+	}
+	if code, _ := b.post(t, "/admin/logout", url.Values{"csrf_token": {m[1]}}); code != 200 {
+		t.Errorf("logout = %d", code)
+	}
+	if code, body := b.get(t, "/admin/"); code != 200 || !strings.Contains(body, "Staff login") {
+		t.Errorf("dashboard after logout = %d, want login page", code)
+	}
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	req, _ := http.NewRequest("POST", b.srv.URL+"/admin/login", strings.NewReader("login=admin&password=correct+horse"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/admin/jobs/": "/admin/jobs/", "": "/admin/", "https://evil.example/admin/": "/admin/",
+		"//evil.example/admin/": "/admin/", "/admin/\\evil": "/admin/", "/cabinet": "/admin/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFormatRubles(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int64]string{0: "0,00", 5: "0,05", 123456: "1\u00a0234,56", -100: "-1,00", 100000000: "1\u00a0000\u00a0000,00"} {
+		if got := FormatRubles(in); got != want {
+			t.Errorf("FormatRubles(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
