@@ -1,0 +1,79 @@
+package bank
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseStatementSample(t *testing.T) {
+	utf := mustRead(t, filepath.Join(samplesDir(t), "1c-client-bank-exchange", "condo-1CClientBankExchange.utf8.txt"))
+	for _, tt := range []struct {
+		name     string
+		data     []byte
+		enc      Encoding
+		warnings int
+	}{
+		// The sample says Кодировка=Windows but is stored as UTF-8.
+		{"utf-8 as stored", utf, UTF8, 1},
+		{"cp1251 as a client-bank writes it", cp1251(t, strings.ReplaceAll(string(utf), "\n", "\r\n")), CP1251, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := ParseStatement(strings.NewReader(string(tt.data)), "st.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Encoding != tt.enc || len(st.Warnings) != tt.warnings {
+				t.Errorf("encoding %s, warnings %v", st.Encoding, st.Warnings)
+			}
+			if st.Version != "1.03" || len(st.Accounts) != 1 || st.Accounts[0] != "40702810801500116391" {
+				t.Errorf("header: %+v", st)
+			}
+			if len(st.Balances) != 1 || st.Balances[0].Opening != 830000 || st.Balances[0].Closing != 13539423 {
+				t.Errorf("balances: %+v", st.Balances)
+			}
+			if len(st.Documents) != 4 {
+				t.Fatalf("documents = %d", len(st.Documents))
+			}
+			d := st.Documents[1]
+			if d.Number != "6032" || d.Amount != 105298 || d.Date.Format("02.01.2006") != "15.04.2022" ||
+				d.PayeeAccount != "40702810801500116391" || d.Purpose != "ЛС: 50133547364" || !d.Incoming(st.Accounts) {
+				t.Errorf("document 2: %+v", d)
+			}
+			if st.Documents[0].Incoming(st.Accounts) {
+				t.Errorf("document 1 is outgoing")
+			}
+		})
+	}
+}
+
+func TestParseStatementErrors(t *testing.T) {
+	doc := "СекцияДокумент=Платежное поручение\nНомер=12\nДата=16.03.2025\nСумма=8363.00\nПолучательСчет=40702810600000012345\nКонецДокумента\n"
+	head := "1CClientBankExchange\nВерсияФормата=1.02\nКодировка=Windows\nРасчСчет=40702810600000012345\n"
+	tests := []struct{ name, in, want string }{
+		{"not a statement", "hello\n", `line 1: not a 1CClientBankExchange file: first line is "hello"`},
+		{"empty", "", "the file is empty"},
+		{"truncated", head + doc, "no КонецФайла: the statement is truncated"},
+		{"document not closed", head + strings.TrimSuffix(doc, "КонецДокумента\n") + "КонецФайла\n", "line 5: document has no КонецДокумента"},
+		{"bad date", head + strings.Replace(doc, "16.03.2025", "31.02.2025", 1) + "КонецФайла\n", `line 7: field Дата: "31.02.2025": day out of range`},
+		{"bad amount", head + strings.Replace(doc, "8363.00", "8 363,000", 1) + "КонецФайла\n", `line 8: field Сумма: "8 363,000": amount contains a space`},
+		{"no amount", head + strings.Replace(doc, "Сумма=8363.00\n", "", 1) + "КонецФайла\n", `line 5: field Сумма: document has no amount`},
+		{"negative amount", head + strings.Replace(doc, "8363.00", "-1.00", 1) + "КонецФайла\n", "negative document amount"},
+		{"garbage line", head + "что-то\n" + doc + "КонецФайла\n", `line 5: expected Key=Value`},
+		{"after end", head + doc + "КонецФайла\n" + doc, "content after КонецФайла"},
+		{"binary", "1CClientBankExchange\n\x00\x01", "binary content"},
+		{"no version", "1CClientBankExchange\n" + doc + "КонецФайла\n", "field ВерсияФормата: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStatement(strings.NewReader(tt.in), "st.txt")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseStatement = %v, want error containing %q", err, tt.want)
+			}
+		})
+	}
+	st, err := ParseStatement(strings.NewReader(head+doc+"КонецФайла\n"), "st.txt")
+	if err != nil || st.Version != "1.02" || st.Documents[0].Amount != 836300 {
+		t.Errorf("1.02 statement: %+v, %v", st, err)
+	}
+}
