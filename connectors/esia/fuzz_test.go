@@ -1,0 +1,54 @@
+package esia_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"net/url"
+	"testing"
+
+	"github.com/zhkhgate/zhkhgate/connectors/esia"
+	"github.com/zhkhgate/zhkhgate/connectors/esia/esiatest"
+)
+
+// FuzzKeySet feeds arbitrary tokens to the signature check (RSA-only set, so no openssl runs):
+// it must never panic and never accept a token not signed by the pinned key.
+func FuzzKeySet(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.e30.AAAA")
+	f.Add("eyJ2ZXIiOjEsInR5cCI6IkpXVCIsInNidCI6ImlkIiwiYWxnIjoiR09TVDM0MTBfMjAxMl8yNTYifQ.eyJzdWIiOjF9.")
+	f.Add("..")
+	f.Add("a.b.c.d")
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ks, err := esia.NewKeySet([]*x509.Certificate{esiatest.SelfSigned(f, key)}, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, jwt string) {
+		if p, err := ks.VerifySignature(context.Background(), jwt); err == nil {
+			t.Fatalf("accepted unsigned input %q → %s", jwt, p)
+		}
+	})
+}
+
+// FuzzParseCallback: whatever ESIA (or an attacker) puts in the callback query, a code is
+// returned only with the session's state.
+func FuzzParseCallback(f *testing.F) {
+	f.Add("code=c&state=6f1c2a3e-8d4b-4c5a-9e7f-0a1b2c3d4e5f")
+	f.Add("error=access_denied&error_description=ESIA-007053%3A+OAuthErrorEnum.clientSecretWrong&state=x")
+	f.Add("state=&code=&error=")
+	const want = "6f1c2a3e-8d4b-4c5a-9e7f-0a1b2c3d4e5f"
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		cb, err := esia.ParseCallback(q, want)
+		if err == nil && (cb.Code == "" || q.Get("state") != want || q.Get("error") != "") {
+			t.Fatalf("accepted %q", raw)
+		}
+	})
+}
