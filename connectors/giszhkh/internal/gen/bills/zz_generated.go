@@ -2332,3 +2332,33 @@ type PDServiceMDReadings struct {
 	// MDUnit: Код единицы измерения из классификатора ОКЕИ. 113 - м[3*] 116 - дкл 233 - Гкал 245 - кВт.ч 246 - МВт.ч|^ 10[3*] кВт.ч 271 - Дж A005 - м вод. ст A056 - ГДж A058 - МДж Должен быть указан, если заполнены…
 	MDUnit string `xml:"http://dom.gosuslugi.ru/schema/integration/bills/ MDUnit,omitempty"`
 }
+
+// ServiceName is the WSDL service name.
+const ServiceName = "BillsServiceAsync"
+
+// EndpointPath is the service path below the GIS ZhKH API host.
+const EndpointPath = "/ext-bus-bills-service/services/BillsAsync"
+
+// Operation is one operation of the service binding.
+type Operation struct {
+	Name               string // WSDL operation name
+	SOAPAction         string
+	RequestNS, Request string // body element
+	Header             string // header element in the base namespace
+}
+
+// Operations lists the binding's operations in WSDL order.
+var Operations = []Operation{
+	{Name: "getState", SOAPAction: "urn:getState", RequestNS: "http://dom.gosuslugi.ru/schema/integration/base/", Request: "getStateRequest", Header: "RequestHeader"},
+	{Name: "importPaymentDocumentData", SOAPAction: "urn:importPaymentDocumentData", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "importPaymentDocumentRequest", Header: "RequestHeader"},
+	{Name: "exportPaymentDocumentData", SOAPAction: "urn:exportPaymentDocumentData", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "exportPaymentDocumentRequest", Header: "RequestHeader"},
+	{Name: "exportNotificationsOfOrderExecution", SOAPAction: "urn:exportNotificationsOfOrderExecution", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "exportNotificationsOfOrderExecutionRequest", Header: "RequestHeader"},
+	{Name: "importAcknowledgment", SOAPAction: "urn:importAcknowledgment", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "importAcknowledgmentRequest", Header: "RequestHeader"},
+	{Name: "importInsuranceProduct", SOAPAction: "urn:importInsuranceProduct", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "importInsuranceProductRequest", Header: "RequestHeader"},
+	{Name: "exportInsuranceProduct", SOAPAction: "urn:exportInsuranceProduct", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "exportInsuranceProductRequest", Header: "RequestHeader"},
+	{Name: "importRSOSettlements", SOAPAction: "urn:importRSOSettlements", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "importRSOSettlementsRequest", Header: "RequestHeader"},
+	{Name: "importIKUSettlements", SOAPAction: "urn:importIKUSettlements", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "importIKUSettlementsRequest", Header: "RequestHeader"},
+	{Name: "exportSettlements", SOAPAction: "urn:exportSettlements", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "exportSettlementsRequest", Header: "RequestHeader"},
+	{Name: "exportNotificationsOfOrderExecutionPaginal", SOAPAction: "urn:exportNotificationsOfOrderExecutionPaginal", RequestNS: "http://dom.gosuslugi.ru/schema/integration/bills/", Request: "exportNotificationsOfOrderExecutionPaginalRequest", Header: "RequestHeader"},
+	{Name: "getRequestsState", SOAPAction: "urn:getRequestsState", RequestNS: "http://dom.gosuslugi.ru/schema/integration/base/", Request: "getRequestsStateRequest", Header: "RequestHeader"},
+}

@@ -214,6 +214,14 @@ func readWSDL(ss *schemaSet, spec, dir string) (serviceOps, error) {
 	inputs := map[string]string{}
 	for _, op := range w.PortTypes[0].Operations {
 		inputs[op.Name] = op.Input.Message
+		if op.Name == "getState" {
+			// The service namespace is that of its getStateResult.
+			res, err := partElement(op.Output.Message)
+			if err != nil {
+				return so, fmt.Errorf("getState output: %w", err)
+			}
+			so.ns = res.Space
+		}
 	}
 	for _, bop := range w.Binding[0].Operations {
 		req, err := partElement(inputs[bop.Name])
@@ -227,9 +235,6 @@ func readWSDL(ss *schemaSet, spec, dir string) (serviceOps, error) {
 				return so, fmt.Errorf("operation %s header: %w", bop.Name, err)
 			}
 			o.Header = he.Local
-		}
-		if req.Local != "getStateRequest" {
-			so.ns = req.Space
 		}
 		so.ops = append(so.ops, o)
 	}
