@@ -24,6 +24,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 )
 
@@ -48,6 +49,8 @@ type Client = river.Client[pgx.Tx]
 type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
+	// RegistryProfiles are the bank registry formats; nil means the built-in ones.
+	RegistryProfiles *bank.Set
 }
 
 // Config tunes the client.
@@ -110,6 +113,8 @@ func NewInsertClient(deps Deps) (*Client, error) {
 func register(w *river.Workers, deps Deps, cfg Config) error {
 	return errors.Join(
 		river.AddWorkerSafely(w, &SessionCleanupWorker{Pool: deps.Pool, Idle: cmp.Or(cfg.SessionIdle, 15*time.Minute)}),
+		river.AddWorkerSafely(w, NewRegistryProcessWorker(deps)),
+		river.AddWorkerSafely(w, &RegistryPostedWorker{Pool: deps.Pool}),
 	)
 }
 

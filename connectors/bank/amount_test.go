@@ -106,3 +106,13 @@ func TestParseLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestParseReading(t *testing.T) {
+	for in, want := range map[string]string{"345.120": "345.120", "112,004": "112.004", "7": "7", "0.0001": "0.0001",
+		"-1": "", "1.23456": "", "abc": "", "1.": "", ".5": "", "123456789012": ""} {
+		got, err := ParseReading(in)
+		if (want == "") != (err != nil) || got != want {
+			t.Errorf("ParseReading(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -521,7 +521,8 @@ func (p *Profile) columnName(pos int) string {
 }
 
 // ParseReading checks a meter reading (digits, optional decimal comma or
-// point, up to 6 decimals) and returns it with a point.
+// point, at most 11 integer digits and 4 decimals: what a meter register
+// shows) and returns it with a point.
 func ParseReading(v string) (string, error) {
 	intPart, frac, hasSep := v, "", false
 	if i := strings.IndexAny(v, ",."); i >= 0 {
@@ -532,10 +533,10 @@ func ParseReading(v string) (string, error) {
 		return "", errors.New("negative reading")
 	case intPart == "" || !allDigits(intPart) || !allDigits(frac) || (hasSep && frac == ""):
 		return "", errors.New("reading is not a number")
-	case len(intPart) > 12:
+	case len(intPart) > 11:
 		return "", errors.New("reading is too large")
-	case len(frac) > 6:
-		return "", errors.New("reading has more than six decimals")
+	case len(frac) > 4:
+		return "", errors.New("reading has more than four decimals")
 	}
 	if frac == "" {
 		return intPart, nil

@@ -1,0 +1,96 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+)
+
+// maxStatementBytes bounds a statement file; client-bank statements are
+// small, so it is read whole.
+const maxStatementBytes = 64 << 20
+
+// StatementImport says what ImportStatement did.
+type StatementImport struct {
+	StatementID int64
+	Duplicate   bool
+	Documents   int
+	Incoming    int
+	Matched     int // registries reconciled by this import
+	Warnings    []bank.FileProblem
+}
+
+// ImportStatement reads a 1CClientBankExchange statement, stores it with
+// its documents and reconciles registries against it, in one transaction.
+// A statement that does not parse is Invalid, naming every problem.
+func ImportStatement(ctx context.Context, pool *pgxpool.Pool, r io.Reader, name string) (StatementImport, error) {
+	name = filepath.Base(name)
+	data, err := io.ReadAll(io.LimitReader(r, maxStatementBytes+1))
+	if err != nil {
+		return StatementImport{}, fmt.Errorf("import statement %s: %w", name, err)
+	}
+	if len(data) > maxStatementBytes {
+		return StatementImport{}, apperr.Invalidf("import statement "+name, "larger than %d MB", maxStatementBytes>>20)
+	}
+	st, err := bank.ParseStatement(bytes.NewReader(data), name)
+	if err != nil {
+		var re *bank.RejectedError
+		if errors.As(err, &re) {
+			return StatementImport{}, apperr.Invalidf("import statement", "%s", re.Error())
+		}
+		return StatementImport{}, err
+	}
+	sum := sha256.Sum256(data)
+	in := store.NewStatement{SHA256: sum[:], FileName: name, Version: st.Version, Encoding: string(st.Encoding),
+		Accounts: st.Accounts, Content: data}
+	if !st.From.IsZero() {
+		in.From = &st.From
+	}
+	if !st.To.IsZero() {
+		in.To = &st.To
+	}
+	res := StatementImport{Documents: len(st.Documents), Warnings: st.Warnings}
+	for _, d := range st.Documents {
+		doc := store.StatementDocument{Line: d.Line, Kind: d.Kind, Number: d.Number, Date: d.Date, Amount: d.Amount,
+			Incoming: d.Incoming(st.Accounts), PayerAccount: d.PayerAccount, PayerINN: d.PayerINN,
+			PayerName: d.PayerName, PayeeAccount: d.PayeeAccount, Purpose: d.Purpose}
+		if !d.Received.IsZero() {
+			doc.ReceivedOn = &d.Received
+		}
+		if doc.Incoming {
+			res.Incoming++
+		}
+		in.Documents = append(in.Documents, doc)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("import statement %s: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	id, err := store.CreateStatement(ctx, tx, in)
+	if errors.Is(err, store.ErrDuplicateStatement) {
+		res.Duplicate = true
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.StatementID = id
+	if res.Matched, err = store.Reconcile(ctx, tx); err != nil {
+		return res, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("import statement %s: commit: %w", name, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,146 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+)
+
+// RegistryIntake is the one door every registry file goes through, whether
+// it comes from the command line, the console's upload page or the inbox
+// directory: the raw file is stored with its SHA-256 first, then a
+// RegistryProcessArgs job is enqueued in the same transaction.
+type RegistryIntake struct {
+	Pool     *pgxpool.Pool
+	Jobs     *Client
+	Profiles *bank.Set // nil: built-in profiles
+}
+
+// Imported says what Import did with a file.
+type Imported struct {
+	RegistryID int64
+	// Duplicate is true when the same bytes were imported before: nothing
+	// was stored or enqueued, RegistryID is the earlier registry.
+	Duplicate bool
+	JobID     int64
+}
+
+// Import stores f (named name) and enqueues its processing. profile may be
+// "" to let processing guess it. f is read twice: once to hash it, once to
+// store it; a file that changes in between is refused.
+func (in *RegistryIntake) Import(ctx context.Context, f io.ReadSeeker, name, intake, profile string) (Imported, error) {
+	name = filepath.Base(name)
+	if profile != "" {
+		set := cmp.Or(in.Profiles, bank.NewSet(bank.Builtin()...))
+		p, err := set.Get(profile)
+		if err != nil {
+			return Imported{}, apperr.Invalidf("import registry "+name, "%v", err)
+		}
+		profile = p.ID()
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return Imported{}, fmt.Errorf("import registry %s: read: %w", name, err)
+	}
+	sum := h.Sum(nil)
+	if reg, found, err := store.RegistryBySHA256(ctx, in.Pool, sum); err != nil {
+		return Imported{}, err
+	} else if found {
+		return Imported{RegistryID: reg.ID, Duplicate: true}, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Imported{}, fmt.Errorf("import registry %s: rewind: %w", name, err)
+	}
+	tx, err := in.Pool.Begin(ctx)
+	if err != nil {
+		return Imported{}, fmt.Errorf("import registry %s: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	id, err := store.CreateRegistry(ctx, tx, store.NewRegistry{SHA256: sum, FileName: name, SizeBytes: size, Intake: intake, Profile: profile}, f)
+	if errors.Is(err, store.ErrDuplicateFile) {
+		// Imported concurrently by another door.
+		reg, found, err2 := store.RegistryBySHA256(ctx, in.Pool, sum)
+		if err2 == nil && found {
+			return Imported{RegistryID: reg.ID, Duplicate: true}, nil
+		}
+		return Imported{}, err
+	}
+	if err != nil {
+		return Imported{}, err
+	}
+	res, err := in.Jobs.InsertTx(ctx, tx, RegistryProcessArgs{RegistryID: id}, nil)
+	if err != nil {
+		return Imported{}, fmt.Errorf("import registry %s: enqueue: %w", name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Imported{}, fmt.Errorf("import registry %s: commit: %w", name, err)
+	}
+	return Imported{RegistryID: id, JobID: res.Job.ID}, nil
+}
+
+// NewBankClient builds a client that works only the bank queue: for
+// commands that process registries in their own process (`registry
+// import`) without taking other queues' jobs or periodic work.
+func NewBankClient(deps Deps) (*Client, error) {
+	workers := river.NewWorkers()
+	if err := register(workers, deps, Config{}); err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{
+		Logger:            deps.Logger,
+		Queues:            map[string]river.QueueConfig{QueueBank: {MaxWorkers: defaultConcurrency[QueueBank]}},
+		Workers:           workers,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 100 * time.Millisecond,
+		ErrorHandler:      &errorLogger{logger: deps.Logger},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create bank job client: %w", err)
+	}
+	return client, nil
+}
+
+// WaitRegistry polls until registry id is processed, or its job gives up
+// (cancelled, discarded, or failed and waiting to retry: then the error is
+// the job's last one).
+func WaitRegistry(ctx context.Context, pool *pgxpool.Pool, client *Client, id, jobID int64) (store.Registry, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		reg, err := store.GetRegistry(ctx, pool, id)
+		if err != nil {
+			return reg, err
+		}
+		if reg.Final() {
+			return reg, nil
+		}
+		if jobID != 0 {
+			job, err := client.JobGet(ctx, jobID)
+			if err != nil {
+				return reg, fmt.Errorf("registry %d: job %d: %w", id, jobID, err)
+			}
+			if n := len(job.Errors); n > 0 && job.State != "running" && job.State != "available" {
+				return reg, fmt.Errorf("registry %d: processing failed (job %d, %s): %s", id, jobID, job.State, job.Errors[n-1].Error)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return reg, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/mappings/bankpay"
+)
+
+// KindRegistryProcess is the kind of RegistryProcessArgs.
+const KindRegistryProcess = "registry_process"
+
+// RegistryProcessArgs asks for a stored registry file to be read,
+// validated and posted.
+type RegistryProcessArgs struct {
+	RegistryID int64 `json:"registry_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RegistryProcessArgs) Kind() string { return KindRegistryProcess }
+
+// InsertOpts puts registries on the bank queue, one job per registry.
+func (RegistryProcessArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBank, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// RegistryProcessWorker processes one registry in one transaction: stream
+// the stored file through its profile's reader and the mapping into a
+// staging table (COPY), then either reject the file whole (nothing
+// applied, reason stored) or merge it into payments set-based, quarantine
+// what cannot be posted, reconcile, enqueue the follow-up job and complete
+// itself — all in the same commit.
+type RegistryProcessWorker struct {
+	river.WorkerDefaults[RegistryProcessArgs]
+	Pool     *pgxpool.Pool
+	Profiles *bank.Set
+	Logger   *slog.Logger
+	// Now is the clock payments are judged by (future dates); time.Now when nil.
+	Now func() time.Time
+}
+
+// NewRegistryProcessWorker builds the worker from the shared dependencies;
+// without configured profiles it uses the built-in ones.
+func NewRegistryProcessWorker(deps Deps) *RegistryProcessWorker {
+	w := &RegistryProcessWorker{Pool: deps.Pool, Profiles: deps.RegistryProfiles, Logger: deps.Logger}
+	if w.Profiles == nil {
+		w.Profiles = bank.NewSet(bank.Builtin()...)
+	}
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	return w
+}
+
+// Timeout allows for million-line files.
+func (w *RegistryProcessWorker) Timeout(*river.Job[RegistryProcessArgs]) time.Duration {
+	return time.Hour
+}
+
+// Work implements river.Worker.
+func (w *RegistryProcessWorker) Work(ctx context.Context, job *river.Job[RegistryProcessArgs]) error {
+	return Edge(w.process(ctx, job))
+}
+
+func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[RegistryProcessArgs]) error {
+	id := job.Args.RegistryID
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("process registry %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	reg, err := store.GetRegistryForUpdate(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if reg.Final() {
+		// Processed already (a retry after a lost commit acknowledgement).
+		return w.complete(ctx, tx, job)
+	}
+	start := time.Now()
+	profile, err := w.profileFor(ctx, reg)
+	if err != nil {
+		return w.reject(ctx, tx, job, reg, nil, "", err.Error())
+	}
+	r, err := bank.NewReader(store.RegistryContent(ctx, w.Pool, id), reg.FileName, profile)
+	if err != nil {
+		var re *bank.RejectedError
+		if errors.As(err, &re) {
+			return w.reject(ctx, tx, job, reg, r.Summary(), profile.ID(), problemsText(re.Problems))
+		}
+		return fmt.Errorf("process registry %d: %w", id, err)
+	}
+	staging, err := tx.Begin(ctx) // a savepoint: a rejected file leaves nothing staged
+	if err != nil {
+		return fmt.Errorf("process registry %d: %w", id, err)
+	}
+	rules := bankpay.Rules{Today: w.now()}
+	if _, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules)); err != nil {
+		return fmt.Errorf("process registry %d: %w", id, err)
+	}
+	sum := r.Summary()
+	if sum.Rejected() {
+		if err := staging.Rollback(ctx); err != nil {
+			return fmt.Errorf("process registry %d: %w", id, err)
+		}
+		return w.reject(ctx, tx, job, reg, sum, profile.ID(), problemsText(sum.Problems))
+	}
+	res, err := store.PostStagedRegistry(ctx, staging, id, profile.Bank, reg.OrgID)
+	if err != nil {
+		return err
+	}
+	if err := staging.Commit(ctx); err != nil {
+		return fmt.Errorf("process registry %d: %w", id, err)
+	}
+	if err := w.fillIssueText(ctx, tx, reg, profile); err != nil {
+		return err
+	}
+	out := outcome(sum, profile)
+	out.Posted = res
+	out.State = store.RegistryAccepted
+	if res.Quarantined > 0 {
+		out.State = store.RegistryAcceptedWithQuarantine
+	}
+	if err := store.FinishRegistry(ctx, tx, id, out); err != nil {
+		return err
+	}
+	if _, err := store.Reconcile(ctx, tx); err != nil {
+		return err
+	}
+	if res.Posted > 0 {
+		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, RegistryPostedArgs{RegistryID: id}, nil); err != nil {
+			return fmt.Errorf("process registry %d: enqueue follow-up: %w", id, err)
+		}
+	}
+	if err := w.complete(ctx, tx, job); err != nil {
+		return err
+	}
+	w.Logger.InfoContext(ctx, "registry processed", "registry", id, "file", reg.FileName, "profile", profile.ID(),
+		"state", out.State, "posted", res.Posted, "duplicates", res.Duplicates, "quarantined", res.Quarantined,
+		"readings", res.Readings, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (w *RegistryProcessWorker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *RegistryProcessWorker) complete(ctx context.Context, tx pgx.Tx, job *river.Job[RegistryProcessArgs]) error {
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("process registry %d: complete job: %w", job.Args.RegistryID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("process registry %d: commit: %w", job.Args.RegistryID, err)
+	}
+	return nil
+}
+
+// reject stores the verdict of a file that must not be applied, and
+// completes the job: a rejected file is a result, not a failure to retry.
+func (w *RegistryProcessWorker) reject(ctx context.Context, tx pgx.Tx, job *river.Job[RegistryProcessArgs], reg store.Registry, sum *bank.Summary, profile, reason string) error {
+	out := store.RegistryOutcome{Profile: profile, Summary: map[string]any{}}
+	if sum != nil {
+		out = outcome(sum, nil)
+		out.Profile = profile
+	}
+	out.State, out.RejectReason = store.RegistryRejected, reason
+	if err := store.FinishRegistry(ctx, tx, reg.ID, out); err != nil {
+		return err
+	}
+	if err := w.complete(ctx, tx, job); err != nil {
+		return err
+	}
+	w.Logger.WarnContext(ctx, "registry rejected", "registry", reg.ID, "file", reg.FileName, "reason", reason)
+	return nil
+}
+
+// profileFor returns the profile asked for at intake, or guesses it from
+// the file's first bytes.
+func (w *RegistryProcessWorker) profileFor(ctx context.Context, reg store.Registry) (*bank.Profile, error) {
+	if reg.Profile != "" {
+		return w.Profiles.Get(reg.Profile)
+	}
+	sample := make([]byte, 64<<10)
+	n, err := io.ReadFull(store.RegistryContent(ctx, w.Pool, reg.ID), sample)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, apperr.Wrap(apperr.Unavailable, "read registry", err)
+	}
+	return bank.Guess(sample[:n], w.Profiles.All())
+}
+
+// stagedRows adapts the reader and the mapping to the store's row source.
+func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules) func() (*store.StagedRow, error) {
+	return func() (*store.StagedRow, error) {
+		row, err := r.Next()
+		var le *bank.LineError
+		var re *bank.RejectedError
+		switch {
+		case errors.Is(err, io.EOF), errors.As(err, &re):
+			return nil, nil // the summary tells which
+		case errors.As(err, &le):
+			return &store.StagedRow{Line: le.Line, Raw: le.Raw, Problem: le.Reason()}, nil
+		case err != nil:
+			return nil, err
+		}
+		pay, probs := bankpay.Map(row, p, nil, rules)
+		st := &store.StagedRow{
+			Line: row.Line, Raw: row.Raw, OperationID: pay.OperationID, OperationDate: pay.OperationDate,
+			PaidAt: pay.PaidAt, AccountNumber: pay.AccountNumber, Period: pay.Period, Amount: pay.Amount,
+			Commission: pay.Commission, PayerName: pay.PayerName, Warning: strings.Join(pay.Warnings, "; "),
+		}
+		if len(probs) > 0 {
+			parts := make([]string, len(probs))
+			for i, pr := range probs {
+				parts[i] = pr.String()
+			}
+			st.Problem = strings.Join(parts, "; ")
+		}
+		for _, rd := range pay.Readings {
+			st.MeterCodes = append(st.MeterCodes, rd.MeterCode)
+			st.MeterValues = append(st.MeterValues, rd.Value)
+		}
+		return st, nil
+	}
+}
+
+// fillIssueText re-reads the stored file for the lines judged in SQL
+// (unknown accounts, duplicates), which were staged without their text to
+// keep the million-line path lean.
+func (w *RegistryProcessWorker) fillIssueText(ctx context.Context, tx pgx.Tx, reg store.Registry, p *bank.Profile) error {
+	lines, err := store.IssuesWithoutRaw(ctx, tx, reg.ID)
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	need := make(map[int]bool, len(lines))
+	for _, l := range lines {
+		need[l] = true
+	}
+	r, err := bank.NewReader(store.RegistryContent(ctx, w.Pool, reg.ID), reg.FileName, p)
+	if err != nil {
+		return fmt.Errorf("process registry %d: re-read for quarantine text: %w", reg.ID, err)
+	}
+	for len(need) > 0 {
+		row, err := r.Next()
+		line, raw := row.Line, row.Raw
+		var le *bank.LineError
+		switch {
+		case errors.As(err, &le):
+			line, raw = le.Line, le.Raw
+		case err != nil:
+			var re *bank.RejectedError
+			if errors.Is(err, io.EOF) || errors.As(err, &re) {
+				return nil
+			}
+			return fmt.Errorf("process registry %d: re-read for quarantine text: %w", reg.ID, err)
+		}
+		if need[line] {
+			if err := store.SetIssueRaw(ctx, tx, reg.ID, line, raw); err != nil {
+				return err
+			}
+			delete(need, line)
+		}
+	}
+	return nil
+}
+
+// outcome copies the reader's summary into the registry's record.
+func outcome(sum *bank.Summary, p *bank.Profile) store.RegistryOutcome {
+	o := store.RegistryOutcome{
+		Encoding: string(sum.Encoding), Lines: sum.Lines, RowsTotal: sum.PaymentLines,
+		Amount: sum.Computed.Amount, Transfer: sum.Computed.Transfer, Commission: sum.Computed.Commission,
+		Summary: sum,
+	}
+	if p != nil {
+		o.Profile, o.Bank = p.ID(), p.Bank
+		if !p.Has(bank.ColTransfer) {
+			o.Transfer = sum.Computed.Amount // without the column the bank moves what was paid
+		}
+	}
+	if t := sum.Totals; t != nil {
+		o.OrderNumber = t.OrderNumber
+		if !t.OrderDate.IsZero() {
+			d := t.OrderDate
+			o.OrderDate = &d
+		}
+		if t.HasTransfer {
+			v := t.Transfer
+			o.DeclaredTransfer = &v
+		}
+	}
+	return o
+}
+
+func problemsText(ps []bank.FileProblem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, "; ")
+}
