@@ -109,14 +109,24 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 			{"payments", func() (int64, error) { return store.CopyPayments(ctx, tx, g.payments()) }},
 			{"payment_documents", func() (int64, error) { return store.CopyPaymentDocuments(ctx, tx, g.documents()) }},
 		}
-		for _, s := range steps {
-			t := time.Now()
-			n, err := s.copy()
-			if err != nil {
-				return fmt.Errorf("load demo %s: %w", s.name, err)
+		tables := make([]string, len(steps))
+		for i, s := range steps {
+			tables[i] = s.name
+		}
+		err := store.WithForeignKeysDeferred(ctx, tx, tables, func() error {
+			for _, s := range steps {
+				t := time.Now()
+				n, err := s.copy()
+				if err != nil {
+					return fmt.Errorf("load demo %s: %w", s.name, err)
+				}
+				res.Counts[s.name] = n
+				logger.Info("demo: loaded", "table", s.name, "rows", n, "took", time.Since(t).Round(time.Millisecond))
 			}
-			res.Counts[s.name] = n
-			logger.Info("demo: loaded", "table", s.name, "rows", n, "took", time.Since(t).Round(time.Millisecond))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return store.RecordDemoLoad(ctx, tx, store.DemoLoad{Seed: opts.Seed, Accounts: opts.Accounts, Months: opts.Months,
 			Duration: time.Since(start)})

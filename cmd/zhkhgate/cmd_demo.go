@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/demo"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/web"
+)
+
+// Demo staff credentials, printed by `zhkhgate demo`.
+const (
+	demoStaffLogin    = "admin"
+	demoStaffPassword = "zhkhgate-demo"
+)
+
+// demoService is a simulator that `zhkhgate demo` starts beside the gateway.
+// start runs it in the background until ctx ends, points the app's
+// configuration at it, and returns its URL.
+type demoService struct {
+	name  string
+	start func(ctx context.Context, a *app) (url string, err error)
+}
+
+// demoServices is the one table of what `zhkhgate demo` starts before the gateway.
+func demoServices() []demoService {
+	return []demoService{}
+}
+
+type demoFlags struct {
+	opts  demo.Options
+	until string
+}
+
+func addDemoFlags(fs *flag.FlagSet) *demoFlags {
+	d := &demoFlags{}
+	fs.IntVar(&d.opts.Accounts, "accounts", 10000, "personal accounts to create")
+	fs.IntVar(&d.opts.Months, "months", 12, "months of charges, readings, payments and documents")
+	fs.Int64Var(&d.opts.Seed, "seed", 1, "random seed; the same seed gives the same data")
+	fs.StringVar(&d.until, "until", "", "last billed month, YYYY-MM (default: last month)")
+	return d
+}
+
+func (d *demoFlags) options() (demo.Options, error) {
+	if d.until != "" {
+		t, err := time.Parse("2006-01", d.until)
+		if err != nil {
+			return d.opts, apperr.Invalidf("demo", "--until %q: want YYYY-MM", d.until)
+		}
+		d.opts.Until = t
+	}
+	return d.opts, nil
+}
+
+// loadDemo loads the demo center and makes sure the demo staff user exists.
+func (a *app) loadDemo(ctx context.Context, opts demo.Options) error {
+	res, err := demo.Load(ctx, a.pool, opts, a.logger)
+	if err != nil {
+		return err
+	}
+	if res.Loaded {
+		fmt.Fprintf(a.env.Stdout, "Loaded the demo settlement center in %s:\n", res.Duration.Round(time.Millisecond))
+		tw := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+		for _, t := range []string{"organizations", "houses", "premises", "accounts", "services", "tariffs", "charges",
+			"meters", "readings", "payments", "payment_documents"} {
+			fmt.Fprintf(tw, "  %d\t %s\n", res.Counts[t], t)
+		}
+		_ = tw.Flush()
+	} else {
+		fmt.Fprintln(a.env.Stdout, "The demo settlement center is already loaded.")
+	}
+	hash, err := web.HashPassword(demoStaffPassword)
+	if err != nil {
+		return err
+	}
+	_, err = store.CreateStaffUser(ctx, a.pool, store.StaffUser{Login: demoStaffLogin, DisplayName: "Demo administrator",
+		PasswordHash: hash, Role: "admin"})
+	if err != nil && !apperr.Is(err, apperr.Conflict) {
+		return err
+	}
+	return nil
+}
+
+func cmdLoadDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "load-demo", "load-demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]")
+	df := addDemoFlags(fs)
+	if err := parse(fs, args); err != nil || helpRequested(args) {
+		return err
+	}
+	opts, err := df.options()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.loadDemo(ctx, opts)
+}
+
+func cmdDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "demo", "demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]\n\nStarts the embedded PostgreSQL (unless DATABASE_URL is set), migrates, loads the demo\nsettlement center, starts the simulators, the server and the workers, and prints the URLs.")
+	df := addDemoFlags(fs)
+	if err := parse(fs, args); err != nil || helpRequested(args) {
+		return err
+	}
+	opts, err := df.options()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.loadDemo(ctx, opts); err != nil {
+		return err
+	}
+	var lines []string
+	for _, s := range demoServices() {
+		url, err := s.start(ctx, a)
+		if err != nil {
+			return fmt.Errorf("start %s: %w", s.name, err)
+		}
+		lines = append(lines, fmt.Sprintf("  %-22s %s", s.name, url))
+	}
+	client, err := a.startWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.stopWorkers(client)
+	return a.serve(ctx, client, func(base string) {
+		w := env.Stdout
+		fmt.Fprintln(w, "\nzhkhgate demo is running. Press Ctrl+C to stop.")
+		fmt.Fprintf(w, "  %-22s %s/\n", "resident cabinet", base)
+		fmt.Fprintf(w, "  %-22s %s/admin/   (login %q, password %q)\n", "admin console", base, demoStaffLogin, demoStaffPassword)
+		fmt.Fprintf(w, "  %-22s %s/admin/jobs/\n", "jobs (River UI)", base)
+		fmt.Fprintf(w, "  %-22s %s/healthz\n", "health", base)
+		fmt.Fprintf(w, "  %-22s %s/metrics\n", "metrics", base)
+		if len(lines) > 0 {
+			fmt.Fprintln(w, strings.Join(lines, "\n"))
+		}
+	})
+}
