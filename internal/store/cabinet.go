@@ -400,3 +400,27 @@ func decimalFromText(s string) (Decimal, error) {
 	}
 	return d, nil
 }
+
+// AccountHint is a demo account with everything needed to link it, shown on the demo's landing
+// page so a newcomer can try the cabinet.
+type AccountHint struct {
+	Number    string
+	HouseID   int64
+	Address   string
+	Flat      string
+	Surname   string
+	LastTotal int64 // kopecks
+}
+
+// SampleAccounts returns the first limit open accounts that have a payment document.
+func SampleAccounts(ctx context.Context, db DBTX, limit int) ([]AccountHint, error) {
+	rows, err := db.Query(ctx, `
+		SELECT a.number, h.id, h.address, p.number, split_part(a.payer_name, ' ', 1), d.total_due
+		FROM accounts a JOIN premises p ON p.id = a.premises_id JOIN houses h ON h.id = p.house_id
+		JOIN LATERAL (SELECT total_due FROM payment_documents WHERE account_id = a.id ORDER BY period DESC LIMIT 1) d ON true
+		WHERE a.closed_on IS NULL ORDER BY a.id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sample accounts: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[AccountHint])
+}

@@ -1,0 +1,175 @@
+package cabinet
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/zhkhgate/zhkhgate/connectors/esia"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+)
+
+// esiaCookie binds an ESIA login in flight to the browser that started it.
+const esiaCookie = "zhkhgate_esia"
+
+// esiaStart is POST /esia/login: the «Войти через Госуслуги» button.
+func (c *Cabinet) esiaStart(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c.startESIA(w, r, v, 0)
+}
+
+// bindESIA is POST /profile/esia: a logged-in resident attaches Gosuslugi to the cabinet.
+func (c *Cabinet) bindESIA(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c.startESIA(w, r, v, v.Resident.ID)
+}
+
+func (c *Cabinet) startESIA(w http.ResponseWriter, r *http.Request, v *visitor, bindTo int64) {
+	if c.deps.ESIA == nil {
+		c.fail(w, r, v, apperr.E(apperr.NotFound, "esia login", "Вход через Госуслуги не настроен."))
+		return
+	}
+	ctx := r.Context()
+	state := uuid.New()
+	browser := randomToken()
+	if err := store.CreateLoginState(ctx, c.deps.Pool, state, hashToken(browser), bindTo, esiaLoginTTL); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	u, err := c.deps.ESIA.AuthCodeURL(ctx, state.String())
+	if err != nil {
+		c.fail(w, r, v, apperr.Wrap(apperr.Unavailable, "esia login", err))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: esiaCookie, Value: browser, Path: "/esia/", MaxAge: int(esiaLoginTTL.Seconds()),
+		HttpOnly: true, Secure: c.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// esiaCallback is GET /esia/callback, where ESIA sends the browser back.
+func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := c.visitorOf(w, r)
+	q := r.URL.Query()
+	// The state must be one this browser started and not yet used: take it (delete) first,
+	// whatever ESIA answered, so it can never be replayed.
+	wantState, bindTo := "", int64(0)
+	if st, err := uuid.Parse(q.Get("state")); err == nil {
+		if ck, err := r.Cookie(esiaCookie); err == nil {
+			if rid, err := store.TakeLoginState(ctx, c.deps.Pool, st, hashToken(ck.Value)); err == nil {
+				wantState, bindTo = st.String(), rid
+			}
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: esiaCookie, Value: "", Path: "/esia/", MaxAge: -1, HttpOnly: true,
+		Secure: c.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	cb, err := esia.ParseCallback(q, wantState)
+	if err != nil {
+		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": clientIP(r)})
+		c.fail(w, r, v, esiaUserError(err))
+		return
+	}
+	if c.deps.ESIA == nil {
+		c.fail(w, r, v, apperr.E(apperr.NotFound, "esia login", "Вход через Госуслуги не настроен."))
+		return
+	}
+	login, person, err := c.esiaFetch(r, cb.Code)
+	if err != nil {
+		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": clientIP(r)})
+		c.fail(w, r, v, esiaUserError(err))
+		return
+	}
+	p := store.ESIAPerson{OID: login.Identity.OID, LastName: person.LastName, FirstName: person.FirstName,
+		MiddleName: person.MiddleName, SNILS: person.SNILS, Email: person.Email, Mobile: person.Mobile}
+	oid := strconv.FormatInt(p.OID, 10)
+	if bindTo != 0 {
+		// Binding is only for the resident who started it and is still logged in.
+		if v.Resident == nil || v.Resident.ID != bindTo {
+			c.fail(w, r, v, apperr.E(apperr.Permission, "bind ESIA", "Сеанс завершён. Войдите в кабинет и повторите привязку."))
+			return
+		}
+		if err := store.BindESIA(ctx, c.deps.Pool, bindTo, p); err != nil {
+			c.fail(w, r, v, err)
+			return
+		}
+		c.audit(ctx, bindTo, "resident.esia_bind", "esia_oid", oid, nil)
+		http.Redirect(w, r, "/profile?ok=esia_bound", http.StatusSeeOther)
+		return
+	}
+	res, created, err := store.LoginESIA(ctx, c.deps.Pool, p)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	if _, err := c.sessions.Start(ctx, w, r, res.ID); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	action := "resident.login"
+	if created {
+		action = "resident.created"
+	}
+	c.audit(ctx, res.ID, action, "esia_oid", oid, map[string]any{"via": "esia", "remote": clientIP(r)})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// esiaFetch exchanges the code and reads the person, logging both exchanges.
+func (c *Cabinet) esiaFetch(r *http.Request, code string) (*esia.Login, esia.Person, error) {
+	ctx := r.Context()
+	id, _ := store.StartExchange(ctx, c.deps.Pool, store.Exchange{System: "esia", Operation: "token"})
+	login, err := c.deps.ESIA.Exchange(ctx, code)
+	c.finishExchange(r, id, err, "")
+	if err != nil {
+		return nil, esia.Person{}, err
+	}
+	oid := strconv.FormatInt(login.Identity.OID, 10)
+	id, _ = store.StartExchange(ctx, c.deps.Pool, store.Exchange{System: "esia", Operation: "person", Request: "oid " + oid})
+	person, err := c.deps.ESIA.Person(ctx, login.Token.AccessToken, login.Identity.OID)
+	c.finishExchange(r, id, err, "")
+	return login, person, err
+}
+
+func (c *Cabinet) finishExchange(r *http.Request, id int64, err error, response string) {
+	if id == 0 {
+		return
+	}
+	e := store.Exchange{Outcome: "ok", Response: response}
+	if err != nil {
+		e.Outcome, e.Error = "error", err.Error()
+	}
+	if ferr := store.FinishExchange(r.Context(), c.deps.Pool, id, e); ferr != nil {
+		c.deps.Logger.ErrorContext(r.Context(), "cabinet: log ESIA exchange", "error", ferr)
+	}
+}
+
+// esiaUserError turns a login failure into a Russian sentence; details stay in the audit log.
+func esiaUserError(err error) error {
+	var e *esia.Error
+	switch {
+	case errors.Is(err, esia.ErrStateMismatch):
+		return apperr.E(apperr.Permission, "esia callback", "Вход не был начат в этом браузере, устарел или уже завершён. Начните вход заново.")
+	case errors.As(err, &e) && e.Err == "access_denied" && e.Code == "":
+		return apperr.E(apperr.Permission, "esia callback", "Вход через Госуслуги отменён.")
+	case errors.As(err, &e):
+		return apperr.E(apperr.Unavailable, "esia callback", "Госуслуги отклонили вход ("+codeOr(e)+"). Попробуйте ещё раз или обратитесь в расчётный центр.")
+	default:
+		return &apperr.Error{Kind: apperr.Unavailable, Op: "esia callback",
+			Message: "Не удалось подтвердить вход через Госуслуги. Попробуйте ещё раз.", Err: err}
+	}
+}
+
+// codeOr names the error by ESIA's code, or by the OAuth error when it is a plain word; the
+// query is attacker-controlled, so anything else is not echoed.
+func codeOr(e *esia.Error) string {
+	if safeWord.MatchString(e.Code) {
+		return e.Code
+	}
+	if safeWord.MatchString(e.Err) {
+		return e.Err
+	}
+	return "ошибка"
+}
+
+var safeWord = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
