@@ -3,7 +3,6 @@ package giszhkh
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/google/uuid"
 
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/canon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/base"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/xades"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
@@ -79,26 +79,33 @@ func (b *Builder) build(ctx context.Context, s Service, op string, org string, b
 	if err != nil {
 		return nil, err
 	}
-	env, err := marshalEnvelope(hdr, body)
+	// The body is written directly in exclusive canonical form, so it is
+	// hashed as written; the signature goes in after its start tag.
+	var bodyBuf bytes.Buffer
+	bodyBuf.Grow(sizeHint * max(len(transport), 1))
+	bw := canon.New(&bodyBuf, prefixes)
+	if err := bw.Element(body); err != nil {
+		return nil, fmt.Errorf("giszhkh: %s: %w", op, err)
+	}
+	inScope := map[string]string{"soapenv": NSSoap}
+	for p, u := range bw.RootDeclarations() {
+		inScope[p] = u
+	}
+	sig, err := b.signer.SignCanonical(ctx, SignedID, bodyBuf.Bytes(), inScope)
 	if err != nil {
 		return nil, fmt.Errorf("giszhkh: %s: %w", op, err)
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(env); err != nil {
-		return nil, fmt.Errorf("giszhkh: %s: reparse envelope: %w", op, err)
-	}
-	el, err := BodyElement(doc)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.signer.SignElement(ctx, el); err != nil {
+	var env bytes.Buffer
+	env.Grow(bodyBuf.Len() + len(sig) + 1024)
+	if err := envelopeHead(&env, hdr); err != nil {
 		return nil, fmt.Errorf("giszhkh: %s: %w", op, err)
 	}
-	out, err := doc.WriteToBytes()
-	if err != nil {
-		return nil, fmt.Errorf("giszhkh: %s: write envelope: %w", op, err)
-	}
-	return &Request{Operation: info, MessageGUID: msgGUID, Envelope: out, TransportGUIDs: transport}, nil
+	n := bw.RootStartTagLen()
+	env.Write(bodyBuf.Bytes()[:n])
+	env.Write(sig)
+	env.Write(bodyBuf.Bytes()[n:])
+	env.WriteString(envelopeTail)
+	return &Request{Operation: info, MessageGUID: msgGUID, Envelope: env.Bytes(), TransportGUIDs: transport}, nil
 }
 
 func (b *Builder) header(info OperationInfo, org, msgGUID string) (any, error) {
@@ -132,18 +139,39 @@ func (b *Builder) GetState(s Service, org, ack string) (*Request, error) {
 	return &Request{Operation: info, MessageGUID: msgGUID, Envelope: env}, nil
 }
 
-func marshalEnvelope(header, body any) ([]byte, error) {
-	var buf bytes.Buffer
+// prefixes are the namespace prefixes written in our messages.
+var prefixes = canon.Prefixes{
+	"http://dom.gosuslugi.ru/schema/integration/house-management/": "hm",
+	"http://dom.gosuslugi.ru/schema/integration/device-metering/":  "dm",
+	"http://dom.gosuslugi.ru/schema/integration/bills/":            "b",
+	"http://dom.gosuslugi.ru/schema/integration/payment/":          "pm",
+	"http://www.w3.org/2000/09/xmldsig#":                           "ds",
+}
+
+// sizeHint is a generous guess of canonical bytes per item, to size buffers
+// once instead of growing them through a megabyte.
+const sizeHint = 4096
+
+const envelopeTail = `</soapenv:Body></soapenv:Envelope>`
+
+func envelopeHead(buf *bytes.Buffer, header any) error {
 	buf.WriteString(`<soapenv:Envelope xmlns:soapenv="` + NSSoap + `"><soapenv:Header>`)
-	enc := xml.NewEncoder(&buf)
-	if err := enc.Encode(header); err != nil {
-		return nil, fmt.Errorf("marshal header: %w", err)
+	if err := canon.New(buf, prefixes).Element(header); err != nil {
+		return fmt.Errorf("header: %w", err)
 	}
 	buf.WriteString(`</soapenv:Header><soapenv:Body>`)
-	if err := enc.Encode(body); err != nil {
-		return nil, fmt.Errorf("marshal body: %w", err)
+	return nil
+}
+
+func marshalEnvelope(header, body any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := envelopeHead(&buf, header); err != nil {
+		return nil, err
 	}
-	buf.WriteString(`</soapenv:Body></soapenv:Envelope>`)
+	if err := canon.New(&buf, prefixes).Element(body); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	buf.WriteString(envelopeTail)
 	return buf.Bytes(), nil
 }
 

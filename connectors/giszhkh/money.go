@@ -9,12 +9,15 @@ import (
 // Rubles formats kopecks as a ruble amount with two decimals ("1234.50"),
 // the form of bills MoneyType and payment Amount (MoneyPositiveType).
 func Rubles(kopecks int64) string {
-	sign := ""
+	var b [24]byte
+	out := b[:0]
 	if kopecks < 0 {
-		sign = "-"
+		out = append(out, '-')
 		kopecks = -kopecks
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, kopecks/100, kopecks%100)
+	out = strconv.AppendInt(out, kopecks/100, 10)
+	out = append(out, '.', byte('0'+kopecks%100/10), byte('0'+kopecks%10))
+	return string(out)
 }
 
 // ParseRubles parses a decimal ruble amount ("12", "12.3", "-12.34") into

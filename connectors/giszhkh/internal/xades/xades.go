@@ -93,17 +93,47 @@ func (s *Signer) SignElement(ctx context.Context, el *etree.Element) error {
 	if err != nil {
 		return fmt.Errorf("xades: canonicalize signed element: %w", err)
 	}
-
-	sigID := "xmldsig-" + s.newID()
-	sig := s.template(id, sigID)
+	sig := s.template(id, "xmldsig-"+s.newID())
 	el.InsertChildAt(0, sig)
-	signed := false
-	defer func() {
-		if !signed {
-			el.RemoveChild(sig)
-		}
-	}()
+	if err := s.fill(ctx, sig, bodyC14N); err != nil {
+		el.RemoveChild(sig)
+		return err
+	}
+	return nil
+}
 
+// SignCanonical returns the serialized ds:Signature for an element with Id
+// refID whose exclusive canonical form (without the signature) is c14n. The
+// caller inserts it as the element's first child. inScope lists the
+// namespace declarations (prefix → URI) in scope at that position — those of
+// the element itself and its ancestors — because the inclusive C14N of
+// SignedInfo and SignedProperties includes them.
+func (s *Signer) SignCanonical(ctx context.Context, refID string, c14n []byte, inScope map[string]string) ([]byte, error) {
+	holder := etree.NewElement("holder")
+	for p, u := range inScope {
+		if p == "" {
+			holder.CreateAttr("xmlns", u)
+		} else {
+			holder.CreateAttr("xmlns:"+p, u)
+		}
+	}
+	sig := s.template(refID, "xmldsig-"+s.newID())
+	holder.AddChild(sig)
+	if err := s.fill(ctx, sig, c14n); err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(sig)
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, fmt.Errorf("xades: write signature: %w", err)
+	}
+	return out, nil
+}
+
+// fill computes the digests and the signature value of a template already
+// placed in its document context.
+func (s *Signer) fill(ctx context.Context, sig *etree.Element, bodyC14N []byte) error {
 	props := findPath(sig, "Object", "QualifyingProperties", "SignedProperties")
 	propsC14N, err := incC14N(props)
 	if err != nil {
@@ -117,7 +147,6 @@ func (s *Signer) SignElement(ctx context.Context, el *etree.Element) error {
 	refs := children(signedInfo, "Reference")
 	findPath(refs[0], "DigestValue").SetText(base64.StdEncoding.EncodeToString(digests[0][:]))
 	findPath(refs[1], "DigestValue").SetText(base64.StdEncoding.EncodeToString(digests[1][:]))
-
 	siC14N, err := incC14N(signedInfo)
 	if err != nil {
 		return fmt.Errorf("xades: canonicalize SignedInfo: %w", err)
@@ -127,7 +156,6 @@ func (s *Signer) SignElement(ctx context.Context, el *etree.Element) error {
 		return fmt.Errorf("xades: sign: %w", err)
 	}
 	findPath(sig, "SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
-	signed = true
 	return nil
 }
 
