@@ -236,7 +236,9 @@ func TestVerifierRejectsTampering(t *testing.T) {
 	}{
 		{"untouched", func(s string) string { return s }, f.signer.Certificate(), ""},
 		{"content changed", func(s string) string { return strings.Replace(s, "100200300", "100200399", 1) }, f.signer.Certificate(), "reference 0 digest"},
-		{"signing time changed", func(s string) string { return strings.Replace(s, "SigningTime>2026-11-02T10:30", "SigningTime>2026-11-02T10:31", 1) }, f.signer.Certificate(), "reference 1 digest"},
+		{"signing time changed", func(s string) string {
+			return strings.Replace(s, "SigningTime>2026-11-02T10:30", "SigningTime>2026-11-02T10:31", 1)
+		}, f.signer.Certificate(), "reference 1 digest"},
 		{"signature value swapped", func(s string) string {
 			return sigValueRE.ReplaceAllString(s, "${1}"+strings.Repeat("A", 86)+"==${2}")
 		}, f.signer.Certificate(), "SignatureValue does not match"},

@@ -35,9 +35,9 @@ const (
 // generator turns a schemaSet into packages.
 type generator struct {
 	ss       *schemaSet
-	pkgs     map[string]*pkg       // by namespace
-	names    map[xml.Name]string   // complexType / simpleType -> Go name
-	elemName map[xml.Name]string   // global element with anonymous complex type -> Go name
+	pkgs     map[string]*pkg     // by namespace
+	names    map[xml.Name]string // complexType / simpleType -> Go name
+	elemName map[xml.Name]string // global element with anonymous complex type -> Go name
 	warnings []string
 }
 
