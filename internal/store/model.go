@@ -214,7 +214,7 @@ func optNumeric(d *Decimal) any {
 	if d == nil {
 		return nil
 	}
-	return d.Numeric()
+	return *d
 }
 
 func date(t time.Time) pgtype.Date { return pgtype.Date{Time: t, Valid: true} }
@@ -233,7 +233,7 @@ func CopyHouses(ctx context.Context, db DBTX, seq iter.Seq[House]) (int64, error
 	return copySeq(ctx, db, "houses",
 		[]string{"id", "org_id", "address", "fias_house_guid", "oktmo", "floors", "built_year", "total_area"}, seq,
 		func(h House) []any {
-			return []any{h.ID, h.OrgID, h.Address, h.FIASHouseGUID, h.OKTMO, h.Floors, h.BuiltYear, h.TotalArea.Numeric()}
+			return []any{h.ID, h.OrgID, h.Address, h.FIASHouseGUID, h.OKTMO, h.Floors, h.BuiltYear, h.TotalArea}
 		})
 }
 
@@ -241,7 +241,7 @@ func CopyHouses(ctx context.Context, db DBTX, seq iter.Seq[House]) (int64, error
 func CopyPremises(ctx context.Context, db DBTX, seq iter.Seq[Premises]) (int64, error) {
 	return copySeq(ctx, db, "premises", []string{"id", "house_id", "number", "kind", "total_area", "rooms"}, seq,
 		func(p Premises) []any {
-			return []any{p.ID, p.HouseID, p.Number, p.Kind, p.TotalArea.Numeric(), p.Rooms}
+			return []any{p.ID, p.HouseID, p.Number, p.Kind, p.TotalArea, p.Rooms}
 		})
 }
 
@@ -250,7 +250,7 @@ func CopyAccounts(ctx context.Context, db DBTX, seq iter.Seq[Account]) (int64, e
 	return copySeq(ctx, db, "accounts",
 		[]string{"id", "org_id", "premises_id", "number", "payer_name", "total_area", "heated_area", "residents_count", "opened_on"}, seq,
 		func(a Account) []any {
-			area := a.TotalArea.Numeric()
+			area := a.TotalArea
 			return []any{a.ID, a.OrgID, a.PremisesID, a.Number, a.PayerName, area, area, a.ResidentsCount, date(a.OpenedOn)}
 		})
 }
@@ -271,7 +271,7 @@ func CopyTariffs(ctx context.Context, db DBTX, seq iter.Seq[Tariff]) (int64, err
 			if t.ValidTo != nil {
 				to = date(*t.ValidTo)
 			}
-			return []any{t.ServiceID, date(t.ValidFrom), to, t.Rate.Numeric(), optNumeric(t.Norm)}
+			return []any{t.ServiceID, date(t.ValidFrom), to, t.Rate, optNumeric(t.Norm)}
 		})
 }
 
@@ -280,7 +280,7 @@ func CopyCharges(ctx context.Context, db DBTX, seq iter.Seq[Charge]) (int64, err
 	return copySeq(ctx, db, "charges",
 		[]string{"account_id", "service_id", "period", "tariff", "norm", "volume", "amount", "recalculation", "benefit"}, seq,
 		func(c Charge) []any {
-			return []any{c.AccountID, c.ServiceID, date(c.Period), c.Tariff.Numeric(), optNumeric(c.Norm), c.Volume.Numeric(),
+			return []any{c.AccountID, c.ServiceID, date(c.Period), c.Tariff, optNumeric(c.Norm), c.Volume,
 				c.Amount, c.Recalculation, c.Benefit}
 		})
 }
@@ -320,7 +320,7 @@ func CopyMeters(ctx context.Context, db DBTX, seq iter.Seq[Meter]) (int64, error
 // CopyReadings bulk-loads meter readings.
 func CopyReadings(ctx context.Context, db DBTX, seq iter.Seq[Reading]) (int64, error) {
 	return copySeq(ctx, db, "readings", []string{"meter_id", "taken_on", "value", "source"}, seq,
-		func(r Reading) []any { return []any{r.MeterID, date(r.TakenOn), r.Value.Numeric(), r.Source} })
+		func(r Reading) []any { return []any{r.MeterID, date(r.TakenOn), r.Value, r.Source} })
 }
 
 // DemoLoad records a finished demo load.

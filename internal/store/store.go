@@ -40,6 +40,7 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 		return nil, apperr.Invalidf("open database", "DATABASE_URL is not a valid PostgreSQL connection string: %v", redact(err))
 	}
 	where := describe(cfg.ConnConfig)
+	ConfigurePool(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "open database at "+where, err)
