@@ -1,0 +1,278 @@
+package giszhkh
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/base"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/bills"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/devicemetering"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/housemanagement"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
+)
+
+// Request states of an asynchronous message (base:AsyncRequestStateType).
+const (
+	StateReceived   = 1 // получено
+	StateProcessing = 2 // в обработке
+	StateDone       = 3 // обработано
+)
+
+// Error codes with special handling (research note §5).
+const (
+	CodeNoObjects       = "INT002012" // «Нет объектов для экспорта»: an empty result, not an error
+	CodeUnknownMessage  = "INT002013" // getState for a MessageGUID GIS does not know
+	CodeTransferFailure = "EXP001000" // transient: re-send as a new message
+)
+
+// Ack is GIS's synchronous answer to an accepted request.
+type Ack struct {
+	MessageGUID          string // GIS's id, used for getState
+	RequesterMessageGUID string // our header MessageGUID
+}
+
+// Fault is a SOAP fault carrying a GIS error code (base:Fault).
+type Fault struct {
+	Code    string
+	Message string
+}
+
+// Error implements error.
+func (f *Fault) Error() string { return fmt.Sprintf("GIS ZhKH fault %s: %s", f.Code, f.Message) }
+
+// ItemError is a GIS error on a whole message or one item.
+type ItemError struct {
+	Code        string
+	Description string
+}
+
+// ItemResult is the outcome of one item, matched by TransportGUID.
+type ItemResult struct {
+	TransportGUID string
+	GUID          string // GIS id of the created or changed object
+	UniqueNumber  string // e.g. account number in GIS, PaymentDocumentID, order id
+	UpdateDate    string
+	Errors        []ItemError
+}
+
+// ExportedAccount is one account of an exportAccountData result.
+type ExportedAccount struct {
+	AccountGUID          string
+	AccountNumber        string
+	UnifiedAccountNumber string // ЕЛС, 10 characters
+	ServiceID            string // идентификатор ЖКУ, 13 characters
+}
+
+// ExportedReading is one current value of an exportMeteringDeviceHistory result.
+type ExportedReading struct {
+	RootGUID      string
+	ResourceCode  string
+	ResourceGUID  string
+	Value         string
+	Date          string
+	ReadingSource string // who entered it, as GIS says
+}
+
+// ExportedDocument is one payment document of an exportPaymentDocumentData result.
+type ExportedDocument struct {
+	PaymentDocumentID string
+	Number            string
+	AccountGUID       string
+}
+
+// State is the decoded getState answer.
+type State struct {
+	RequestState int
+	MessageGUID  string
+	// Error is set when GIS rejected the whole message (base:ErrorMessage).
+	Error     *ItemError
+	Results   []ItemResult
+	Accounts  []ExportedAccount
+	Readings  []ExportedReading
+	Documents []ExportedDocument
+}
+
+// Empty reports whether the whole-message error only says there was nothing
+// to export (INT002012), which is a normal empty result.
+func (s *State) Empty() bool { return s.Error != nil && s.Error.Code == CodeNoObjects }
+
+// bodyDecoder positions a decoder on the first element inside soap:Body.
+func bodyDecoder(data []byte) (*xml.Decoder, xml.StartElement, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	inBody := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil, xml.StartElement{}, errors.New("giszhkh: response has no SOAP Body content")
+		}
+		if err != nil {
+			return nil, xml.StartElement{}, fmt.Errorf("giszhkh: response is not XML: %w", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if inBody {
+			return d, se, nil
+		}
+		if se.Name.Space == NSSoap && se.Name.Local == "Body" {
+			inBody = true
+		}
+	}
+}
+
+// soapFault is a SOAP 1.1 fault with GIS's detail.
+type soapFault struct {
+	Code   string     `xml:"faultcode"`
+	String string     `xml:"faultstring"`
+	Detail base.Fault `xml:"detail>Fault"`
+}
+
+func decodeFault(d *xml.Decoder, se xml.StartElement) error {
+	var f soapFault
+	if err := d.DecodeElement(&f, &se); err != nil {
+		return fmt.Errorf("giszhkh: decode SOAP fault: %w", err)
+	}
+	fe := &Fault{Code: f.Detail.ErrorCode, Message: f.Detail.ErrorMessage}
+	if fe.Code == "" {
+		fe.Code = f.Code
+	}
+	if fe.Message == "" {
+		fe.Message = f.String
+	}
+	return fe
+}
+
+// DecodeAck decodes the answer to a request: an Ack, or a *Fault error.
+func DecodeAck(data []byte) (Ack, error) {
+	d, se, err := bodyDecoder(data)
+	if err != nil {
+		return Ack{}, err
+	}
+	if se.Name.Space == NSSoap && se.Name.Local == "Fault" {
+		return Ack{}, decodeFault(d, se)
+	}
+	var a base.AckRequest
+	if err := d.DecodeElement(&a, &se); err != nil {
+		return Ack{}, fmt.Errorf("giszhkh: decode Ack: %w", err)
+	}
+	if a.Ack.MessageGUID == "" {
+		return Ack{}, fmt.Errorf("giszhkh: answer %s has no Ack/MessageGUID", se.Name.Local)
+	}
+	return Ack{MessageGUID: string(a.Ack.MessageGUID), RequesterMessageGUID: string(a.Ack.RequesterMessageGUID)}, nil
+}
+
+func itemError(e *base.ErrorMessageType) *ItemError {
+	if e == nil {
+		return nil
+	}
+	return &ItemError{Code: e.ErrorCode, Description: e.Description}
+}
+
+func commonResult(c base.CommonResultType) ItemResult {
+	r := ItemResult{TransportGUID: string(c.TransportGUID), GUID: string(c.GUID), UniqueNumber: c.UniqueNumber, UpdateDate: c.UpdateDate}
+	for _, e := range c.Error {
+		r.Errors = append(r.Errors, ItemError{Code: e.ErrorCode, Description: e.Description})
+	}
+	return r
+}
+
+// DecodeState decodes a getState answer of service s, or returns a *Fault.
+func DecodeState(s Service, data []byte) (*State, error) {
+	d, se, err := bodyDecoder(data)
+	if err != nil {
+		return nil, err
+	}
+	if se.Name.Space == NSSoap && se.Name.Local == "Fault" {
+		return nil, decodeFault(d, se)
+	}
+	st := &State{}
+	fill := func(b base.BaseAsyncResponseType, e *base.ErrorMessageType) {
+		st.RequestState, st.MessageGUID, st.Error = int(b.RequestState), string(b.MessageGUID), itemError(e)
+	}
+	switch s {
+	case ServiceBills:
+		var r bills.GetStateResult
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode bills getStateResult: %w", err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		for _, c := range r.ImportResult {
+			st.Results = append(st.Results, commonResult(c))
+		}
+		for _, x := range r.ExportPaymentDocResult {
+			if x.PaymentDocument != nil {
+				st.Documents = append(st.Documents, ExportedDocument{PaymentDocumentID: x.PaymentDocument.PaymentDocumentID,
+					Number: x.PaymentDocument.PaymentDocumentNumber, AccountGUID: string(x.PaymentDocument.AccountGuid)})
+			}
+		}
+	case ServiceHouseManagement:
+		var r housemanagement.GetStateResult
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode house-management getStateResult: %w", err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		for _, ir := range r.ImportResult {
+			if ir.ErrorMessage != nil && st.Error == nil {
+				st.Error = itemError(ir.ErrorMessage)
+			}
+			for _, c := range ir.CommonResult {
+				st.Results = append(st.Results, commonResult(c.CommonResultType))
+			}
+		}
+		for _, a := range r.ExportAccountResult {
+			st.Accounts = append(st.Accounts, ExportedAccount{AccountGUID: string(a.AccountGUID), AccountNumber: a.AccountNumber,
+				UnifiedAccountNumber: a.UnifiedAccountNumber, ServiceID: a.ServiceID})
+		}
+	case ServiceDeviceMetering:
+		var r devicemetering.GetStateResult
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode device-metering getStateResult: %w", err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		for _, c := range r.ImportResult {
+			st.Results = append(st.Results, commonResult(c))
+		}
+		for _, h := range r.ExportMeteringDeviceHistoryResult {
+			if h.OneRateDeviceValue == nil || h.OneRateDeviceValue.Values == nil {
+				continue
+			}
+			for _, v := range h.OneRateDeviceValue.Values.CurrentValue {
+				st.Readings = append(st.Readings, ExportedReading{RootGUID: string(h.MeteringDeviceRootGUID),
+					ResourceCode: string(v.MunicipalResource.Code), ResourceGUID: string(v.MunicipalResource.GUID),
+					Value: string(v.MeteringValue), Date: v.DateValue, ReadingSource: v.ReadingsSource})
+			}
+		}
+	case ServicePayment:
+		var r payment.GetStateResult
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode payment getStateResult: %w", err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		for _, c := range r.ImportResult {
+			st.Results = append(st.Results, commonResult(c))
+		}
+	default:
+		// Services whose results the gateway does not map yet: state and
+		// whole-message error only.
+		var r struct {
+			base.BaseAsyncResponseType
+			ErrorMessage *base.ErrorMessageType `xml:"http://dom.gosuslugi.ru/schema/integration/base/ ErrorMessage"`
+		}
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode %s getStateResult: %w", s, err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+	}
+	if st.RequestState < StateReceived || st.RequestState > StateDone {
+		return nil, fmt.Errorf("giszhkh: getStateResult has RequestState %d, want 1..3", st.RequestState)
+	}
+	if !strings.EqualFold(se.Name.Local, "getStateResult") {
+		return nil, fmt.Errorf("giszhkh: answer %s is not a getStateResult", se.Name.Local)
+	}
+	return st, nil
+}
