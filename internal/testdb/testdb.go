@@ -77,19 +77,46 @@ func NewURL(t testing.TB) string {
 	if err := createFromTemplate(ctx, admin, name); err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		c, err := pgx.Connect(ctx, serverURL)
-		if err != nil {
-			t.Logf("testdb: drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("testdb: drop %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { drop(t, name) })
 	return withDatabase(serverURL, name)
+}
+
+// NewEmptyURL creates an empty database (no migrations applied) that is
+// dropped when the test ends; for tests of the migrations themselves.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("testdb: needs PostgreSQL (skipped in -short mode)")
+	}
+	setupOnce.Do(func() { setupErr = setup(context.Background()) })
+	if setupErr != nil {
+		t.Fatalf("testdb: %v", setupErr)
+	}
+	ctx := context.Background()
+	name := "e_" + randomHex(8)
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		t.Fatalf("testdb: connect to server: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("testdb: create %s: %v", name, err)
+	}
+	t.Cleanup(func() { drop(t, name) })
+	return withDatabase(serverURL, name)
+}
+
+func drop(t testing.TB, name string) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		t.Logf("testdb: drop %s: %v", name, err)
+		return
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Logf("testdb: drop %s: %v", name, err)
+	}
 }
 
 // createFromTemplate clones the template; the server refuses a clone while
