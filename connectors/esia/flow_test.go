@@ -14,6 +14,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/connectors/esia/esiatest"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
 
 const callback = "http://127.0.0.1:1/esia/callback"
@@ -326,4 +327,39 @@ func fmtErr(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func TestLoginLegacyCMS(t *testing.T) {
+	env := esiatest.Start(t, esiatest.Options{RedirectURI: callback})
+	cfg := env.Config
+	cfg.Legacy = true
+	c, err := esia.New(cfg, gost.CMSSignerOf(env.Tool, env.ClientSigner), env.Tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	state := esia.NewState()
+	u, err := c.AuthCodeURL(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(u, esia.PathLegacyAuthorize+"?") || strings.Contains(u, "client_certificate_hash") {
+		t.Errorf("legacy URL = %s", u)
+	}
+	l := login(t, c, 1000299656)
+	if l.Identity.OID != 1000299656 {
+		t.Errorf("oid = %d", l.Identity.OID)
+	}
+	// A raw v2 signature is not a CMS: the legacy endpoint refuses it.
+	if _, err := esia.New(cfg, env.ClientSigner, env.Tool); err == nil || !strings.Contains(err.Error(), "CMS") {
+		t.Errorf("legacy client with a raw signer: %v", err)
+	}
+	bad, _ := url.Parse(u)
+	q := bad.Query()
+	q.Set("client_secret", esia.EncodeSecret(make([]byte, 64)))
+	bad.RawQuery = q.Encode()
+	_, err = esia.ParseCallback(authorize(t, bad.String(), 1000299656), state)
+	if !isESIA(err, esia.CodeSecretWrong) {
+		t.Errorf("raw secret at the legacy endpoint: %v", err)
+	}
 }

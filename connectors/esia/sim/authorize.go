@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -68,8 +69,12 @@ func missingParam(name string) string {
 
 const secretWrong = esia.CodeSecretWrong + ": OAuthErrorEnum.clientSecretWrong"
 
-// authorize is GET /aas/oauth2/v2/ac.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+// authorize is GET /aas/oauth2/v2/ac, or the legacy /aas/oauth2/ac with a CMS secret.
+func (s *Server) authorize(legacy bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.authorizeRequest(w, r, legacy) }
+}
+
+func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request, legacy bool) {
 	q := r.URL.Query()
 	client, ok := s.clients[q.Get("client_id")]
 	if q.Get("client_id") == "" {
@@ -91,6 +96,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	state := q.Get("state")
 	for _, p := range authorizeParams {
+		if legacy && p == "client_certificate_hash" {
+			continue
+		}
 		if q.Get(p) == "" {
 			redirectError(w, r, redirectURI, "invalid_request", missingParam(p), state)
 			return
@@ -111,7 +119,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	p := esia.SecretParams{ClientID: client.ID, Scope: scope, ScopeOrg: q.Get("scope_org"),
 		Timestamp: q.Get("timestamp"), State: state, RedirectURI: redirectURI}
-	if err := s.checkSecret(r, client, p, q.Get("client_certificate_hash"), q.Get("client_secret")); err != nil {
+	if err := s.checkSecret(r, client, p, q.Get("client_certificate_hash"), q.Get("client_secret"), legacy); err != nil {
 		slog.InfoContext(r.Context(), "esia sim: client secret rejected", "client", client.ID, "reason", err)
 		redirectError(w, r, redirectURI, "access_denied", secretWrong, state)
 		return
@@ -137,9 +145,16 @@ func checkScope(scope string) error {
 	return nil
 }
 
-// checkSecret verifies the client certificate hash, timestamp window and raw GOST signature.
-func (s *Server) checkSecret(r *http.Request, c *Client, p esia.SecretParams, hash, secret string) error {
-	if !strings.EqualFold(hash, c.hash) {
+// CMSVerifier checks detached CMS secrets of the legacy flow; the simulator serves the legacy
+// endpoints only when Config.Crypto implements it.
+type CMSVerifier interface {
+	VerifyCMS(ctx context.Context, cert *gost.Certificate, msg, cms []byte) error
+}
+
+// checkSecret verifies the client certificate hash, timestamp window and the signature: raw
+// GOST over the v2 string, or (legacy) detached CMS over scope+timestamp+client_id+state.
+func (s *Server) checkSecret(r *http.Request, c *Client, p esia.SecretParams, hash, secret string, legacy bool) error {
+	if !legacy && !strings.EqualFold(hash, c.hash) {
 		return errors.New("client_certificate_hash does not match the registered certificate")
 	}
 	ts, err := esia.ParseTimestamp(p.Timestamp)
@@ -152,6 +167,13 @@ func (s *Server) checkSecret(r *http.Request, c *Client, p esia.SecretParams, ha
 	sig, err := esia.DecodeSecret(secret)
 	if err != nil {
 		return err
+	}
+	if legacy {
+		v, ok := s.cfg.Crypto.(CMSVerifier)
+		if !ok {
+			return errors.New("legacy flow is not supported by this simulator's crypto")
+		}
+		return v.VerifyCMS(r.Context(), c.Certificate, []byte(p.LegacyMessage()), sig)
 	}
 	if len(sig) != gost.SignatureSize {
 		return errors.New("client_secret is not a raw 64-byte GOST signature")

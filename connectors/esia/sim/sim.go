@@ -222,9 +222,11 @@ func (s *Server) CertificateHash(clientID string) string {
 // Handler serves the ESIA endpoints.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+esia.PathAuthorize, s.authorize)
+	mux.HandleFunc("GET "+esia.PathAuthorize, s.authorize(false))
+	mux.HandleFunc("GET "+esia.PathLegacyAuthorize, s.authorize(true))
 	mux.HandleFunc("POST /idp/login", s.login)
-	mux.HandleFunc("POST "+esia.PathToken, s.token)
+	mux.HandleFunc("POST "+esia.PathToken, s.token(false))
+	mux.HandleFunc("POST "+esia.PathLegacyToken, s.token(true))
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}", s.person)
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}/ctts", s.contacts)
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}/ctts/{id}", s.contact)

@@ -29,14 +29,21 @@ func tokenError(w http.ResponseWriter, status int, oauthErr, description string)
 
 const grantInvalid = esia.CodeGrantInvalid + ": The provided authorization grant or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client"
 
-// token is POST /aas/oauth2/v3/te.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+// token is POST /aas/oauth2/v3/te, or the legacy /aas/oauth2/te with a CMS secret.
+func (s *Server) token(legacy bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.tokenRequest(w, r, legacy) }
+}
+
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, legacy bool) {
 	if err := r.ParseForm(); err != nil {
 		tokenError(w, http.StatusBadRequest, "invalid_request", "body is not a form")
 		return
 	}
 	f := r.PostForm
 	for _, p := range tokenParams {
+		if legacy && p == "client_certificate_hash" {
+			continue
+		}
 		if f.Get(p) == "" {
 			tokenError(w, http.StatusBadRequest, "invalid_request", missingParam(p))
 			return
@@ -69,10 +76,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	p := esia.SecretParams{ClientID: client.ID, Scope: f.Get("scope"), ScopeOrg: f.Get("scope_org"),
 		Timestamp: f.Get("timestamp"), State: f.Get("state"), RedirectURI: f.Get("redirect_uri")}
-	if grantType == "authorization_code" {
+	if grantType == "authorization_code" && !legacy {
 		p.Code = f.Get("code")
 	}
-	if err := s.checkSecret(r, client, p, f.Get("client_certificate_hash"), f.Get("client_secret")); err != nil {
+	if err := s.checkSecret(r, client, p, f.Get("client_certificate_hash"), f.Get("client_secret"), legacy); err != nil {
 		slog.InfoContext(r.Context(), "esia sim: token client secret rejected", "client", client.ID, "reason", err)
 		tokenError(w, http.StatusBadRequest, "invalid_client", secretWrong)
 		return
@@ -82,7 +89,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var g *grant
 	if grantType == "authorization_code" {
-		g = s.codes[p.Code]
+		g = s.codes[f.Get("code")]
 		switch {
 		case g == nil || now.After(g.expires) || g.client != client || g.redirectURI != p.RedirectURI || g.scope != p.Scope:
 			g = nil
