@@ -57,6 +57,11 @@ type ItemResult struct {
 	UniqueNumber  string // e.g. account number in GIS, PaymentDocumentID, order id
 	UpdateDate    string
 	Errors        []ItemError
+	// Account imports also return the ЕЛС and ЖКУ id.
+	UnifiedAccountNumber, ServiceID string
+	// Metering device imports return the device (root) GUID; GUID is then
+	// the version GUID.
+	RootGUID string
 }
 
 // ExportedAccount is one account of an exportAccountData result.
@@ -221,7 +226,14 @@ func DecodeState(s Service, data []byte) (*State, error) {
 				st.Error = itemError(ir.ErrorMessage)
 			}
 			for _, c := range ir.CommonResult {
-				st.Results = append(st.Results, commonResult(c.CommonResultType))
+				r := commonResult(c.CommonResultType)
+				if c.ImportAccount != nil {
+					r.UnifiedAccountNumber, r.ServiceID = c.ImportAccount.UnifiedAccountNumber, c.ImportAccount.ServiceID
+				}
+				if c.ImportMeteringDevice != nil {
+					r.RootGUID = string(c.ImportMeteringDevice.MeteringDeviceGUID)
+				}
+				st.Results = append(st.Results, r)
 			}
 		}
 		for _, a := range r.ExportAccountResult {

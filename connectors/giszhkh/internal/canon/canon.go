@@ -68,6 +68,19 @@ func (w *Writer) Element(v any) error {
 	return w.element(ti.xmlName, rv)
 }
 
+// ElementAs writes v (a struct or pointer to one) as an element named
+// {ns}local, whatever its XMLName says.
+func (w *Writer) ElementAs(ns, local string, v any) error {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return fmt.Errorf("canon: ElementAs needs a struct, got %s", rv.Kind())
+	}
+	return w.element(name{ns, local}, rv)
+}
+
 // PrefixFor returns the prefix used for namespace ns.
 func (w *Writer) PrefixFor(ns string) string {
 	if p, ok := w.fixed[ns]; ok {

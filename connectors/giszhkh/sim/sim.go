@@ -1,0 +1,380 @@
+// Package sim is a GIS ZhKH simulator: the server side of the asynchronous
+// SOAP API at the same paths as the real services. It validates every
+// request against the official XSD (xmllint) and its XAdES signature against
+// configured certificates, answers an Ack, then reports RequestState
+// 1 → 2 → 3 after a configurable delay; a re-sent MessageGUID gets the same
+// Ack. It keeps its own state — accounts, meters, readings, payment
+// documents, payment notices — assigns identifiers in the real formats
+// (ЕЛС 10 characters, ЖКУ id 13, PaymentDocumentID 18), applies business
+// controls as per-item errors, and injects faults on demand.
+//
+// It is meant for tests, demos and benchmarks on loopback.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/google/uuid"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/canon"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/base"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/xades"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/xsdcheck"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
+)
+
+// Faults configures fault injection. Rates are probabilities in [0, 1].
+type Faults struct {
+	// EXPRate answers a request (not getState) with SOAP fault EXP001000
+	// without accepting it.
+	EXPRate float64
+	// HTTP502Rate answers any call with a bare HTTP 502.
+	HTTP502Rate float64
+	// Latency is added before every answer.
+	Latency time.Duration
+	// OutageFrom–OutageTo answers every call with HTTP 503.
+	OutageFrom, OutageTo time.Time
+}
+
+// Config configures a simulator.
+type Config struct {
+	// SpecDir holds the official schemas (../shared/spec/gis-zhkh).
+	SpecDir string
+	// Trusted are the certificates whose signatures are accepted.
+	Trusted []*gost.Certificate
+	// Crypto verifies signatures and computes digests.
+	Crypto interface {
+		gost.Verifier
+		gost.Hasher
+	}
+	// Orgs are the orgPPAGUIDs the simulator knows; empty accepts any.
+	Orgs []string
+	// Delay is the processing time: state 1 until Delay/2, 2 until Delay,
+	// then 3.
+	Delay time.Duration
+	// User and Password, when set, require HTTP Basic auth.
+	User, Password string
+	Faults         Faults
+	// Seed makes fault injection and generated readings repeatable.
+	Seed   uint64
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Server is the simulator; it implements http.Handler.
+type Server struct {
+	cfg      Config
+	xsd      *xsdcheck.Validator
+	verifier *xades.Verifier
+	orgs     map[string]bool
+
+	mu       sync.Mutex
+	rnd      *rand.Rand
+	faults   Faults
+	messages map[string]*message // by GIS MessageGUID (ack)
+	byReq    map[string]string   // sender|requester MessageGUID → ack
+	st       *state
+	stats    Stats
+}
+
+// Stats counts what the simulator saw, for tests and the demo.
+type Stats struct {
+	Requests, Accepted, Duplicates, GetStates int
+	FaultsEXP, Faults502, Faults503, Rejected int
+}
+
+type message struct {
+	ack, requester, org string
+	service             giszhkh.Service
+	op                  string
+	version             string
+	accepted            time.Time
+	result              []byte // getStateResult content for state 3 (built at acceptance)
+}
+
+// New returns a simulator.
+func New(cfg Config) (*Server, error) {
+	if cfg.Crypto == nil {
+		return nil, errors.New("sim: Config.Crypto is required")
+	}
+	if len(cfg.Trusted) == 0 {
+		return nil, errors.New("sim: at least one trusted certificate is required")
+	}
+	v, err := xsdcheck.New(cfg.SpecDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		cfg: cfg, xsd: v, verifier: xades.NewVerifier(cfg.Crypto, cfg.Crypto, cfg.Trusted...),
+		orgs: map[string]bool{}, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		faults: cfg.Faults, messages: map[string]*message{}, byReq: map[string]string{}, st: newState(),
+	}
+	for _, o := range cfg.Orgs {
+		s.orgs[strings.ToLower(o)] = true
+	}
+	return s, nil
+}
+
+// SetFaults changes fault injection at run time.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP implements the SOAP endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.cfg.User != "" {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != s.cfg.User || p != s.cfg.Password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="GIS ZhKH simulator"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+	}
+	svc, ok := giszhkh.ServiceByPath(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	action := strings.Trim(r.Header.Get("SOAPAction"), `"`)
+	op, ok := giszhkh.OperationByAction(svc, action)
+	if !ok {
+		s.fault(w, "FMT001300", fmt.Sprintf("unknown SOAPAction %q for %s", action, svc))
+		return
+	}
+	if code := s.injected(op.Name == giszhkh.OpGetState); code != 0 {
+		switch code {
+		case http.StatusBadGateway:
+			http.Error(w, "<html><body>502 Bad Gateway</body></html>", code)
+		case http.StatusServiceUnavailable:
+			http.Error(w, "<html><body>503 Service Temporarily Unavailable</body></html>", code)
+		default:
+			s.fault(w, giszhkh.CodeTransferFailure, "Произошла ошибка при передаче данных. Попробуйте осуществить передачу данных повторно.")
+		}
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		s.fault(w, "FMT001300", "cannot read request: "+err.Error())
+		return
+	}
+	if op.Name == giszhkh.OpGetState {
+		s.getState(r.Context(), w, svc, data)
+		return
+	}
+	s.request(r.Context(), w, op, data)
+}
+
+// injected decides fault injection for one call; 0 means none.
+func (s *Server) injected(getState bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.faults
+	if f.Latency > 0 {
+		s.mu.Unlock()
+		time.Sleep(f.Latency)
+		s.mu.Lock()
+	}
+	now := s.cfg.Now()
+	switch {
+	case !f.OutageFrom.IsZero() && !now.Before(f.OutageFrom) && now.Before(f.OutageTo):
+		s.stats.Faults503++
+		return http.StatusServiceUnavailable
+	case f.HTTP502Rate > 0 && s.rnd.Float64() < f.HTTP502Rate:
+		s.stats.Faults502++
+		return http.StatusBadGateway
+	case !getState && f.EXPRate > 0 && s.rnd.Float64() < f.EXPRate:
+		s.stats.FaultsEXP++
+		return -1
+	}
+	return 0
+}
+
+// header is what the simulator reads from RequestHeader / ISRequestHeader.
+type header struct {
+	MessageGUID string `xml:"http://dom.gosuslugi.ru/schema/integration/base/ MessageGUID"`
+	OrgPPAGUID  string `xml:"http://dom.gosuslugi.ru/schema/integration/base/ orgPPAGUID"`
+}
+
+func (s *Server) request(ctx context.Context, w http.ResponseWriter, op giszhkh.OperationInfo, data []byte) {
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(data); err != nil {
+		s.reject(w, "FMT001300", "Некорректный XML: "+err.Error())
+		return
+	}
+	body, err := giszhkh.BodyElement(doc)
+	if err != nil {
+		s.reject(w, "FMT001300", err.Error())
+		return
+	}
+	hdrEl := giszhkh.HeaderElement(doc)
+	if hdrEl == nil || hdrEl.Tag != op.Header {
+		s.reject(w, "FMT001300", fmt.Sprintf("operation %s needs a %s header", op.Name, op.Header))
+		return
+	}
+	if body.Tag != op.Request || body.NamespaceURI() != op.RequestNS {
+		s.reject(w, "FMT001300", fmt.Sprintf("SOAPAction %s does not match body element %s", op.SOAPAction, body.Tag))
+		return
+	}
+	hdrXML, bodyXML := standalone(hdrEl), standalone(body)
+	if err := s.xsd.Validate(ctx, "lib", hdrXML); err != nil {
+		s.reject(w, "FMT001300", err.Error())
+		return
+	}
+	if err := s.xsd.Validate(ctx, string(op.Service), bodyXML); err != nil {
+		s.reject(w, "FMT001300", err.Error())
+		return
+	}
+	if _, err := s.verifier.VerifyElement(ctx, body); err != nil {
+		if errors.Is(err, xades.ErrInvalid) {
+			s.reject(w, "AUT011005", "Подпись не прошла проверку: "+err.Error())
+			return
+		}
+		s.fault(w, "EXP001000", "signature check failed: "+err.Error())
+		return
+	}
+	var h header
+	if err := xml.Unmarshal(hdrXML, &h); err != nil {
+		s.reject(w, "FMT001300", err.Error())
+		return
+	}
+	if op.Header == "RequestHeader" && len(s.orgs) > 0 && !s.orgs[strings.ToLower(h.OrgPPAGUID)] {
+		s.reject(w, "AUT011002", "Организация не найдена: "+h.OrgPPAGUID)
+		return
+	}
+
+	s.mu.Lock()
+	key := strings.ToLower(h.OrgPPAGUID + "|" + h.MessageGUID)
+	if ack, ok := s.byReq[key]; ok {
+		// A re-sent message gets the Ack it got the first time.
+		s.stats.Duplicates++
+		m := s.messages[ack]
+		s.mu.Unlock()
+		s.ack(w, m)
+		return
+	}
+	m := &message{ack: uuid.NewString(), requester: h.MessageGUID, org: strings.ToLower(h.OrgPPAGUID), service: op.Service,
+		op: op.Name, version: body.SelectAttrValue("base:version", ""), accepted: s.cfg.Now()}
+	res, err := s.st.process(s, m, bodyXML)
+	if err != nil {
+		s.mu.Unlock()
+		s.fault(w, "EXP001000", err.Error())
+		return
+	}
+	m.result = res
+	s.messages[m.ack] = m
+	s.byReq[key] = m.ack
+	s.stats.Accepted++
+	s.mu.Unlock()
+	s.cfg.Logger.Debug("gis sim: accepted", "op", op.Name, "ack", m.ack, "org", h.OrgPPAGUID)
+	s.ack(w, m)
+}
+
+func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhkh.Service, data []byte) {
+	var req struct {
+		MessageGUID string `xml:"Body>getStateRequest>MessageGUID"`
+	}
+	if err := xml.Unmarshal(data, &req); err != nil || req.MessageGUID == "" {
+		s.fault(w, "FMT001300", "getStateRequest without MessageGUID")
+		return
+	}
+	s.mu.Lock()
+	s.stats.GetStates++
+	m, ok := s.messages[strings.ToLower(req.MessageGUID)]
+	s.mu.Unlock()
+	if !ok || m.service != svc {
+		s.fault(w, giszhkh.CodeUnknownMessage, "Запрос не найден: "+req.MessageGUID)
+		return
+	}
+	age := s.cfg.Now().Sub(m.accepted)
+	state := giszhkh.StateDone
+	switch {
+	case age < s.cfg.Delay/2:
+		state = giszhkh.StateReceived
+	case age < s.cfg.Delay:
+		state = giszhkh.StateProcessing
+	}
+	var content []byte
+	if state == giszhkh.StateDone {
+		content = m.result
+	}
+	s.write(w, http.StatusOK, stateEnvelope(svc, m, state, content))
+}
+
+// standalone serializes el as its own document.
+func standalone(el *etree.Element) []byte {
+	d := etree.NewDocument()
+	d.SetRoot(el.Copy())
+	b, _ := d.WriteToBytes()
+	return b
+}
+
+var prefixes = canon.Prefixes{}
+
+func (s *Server) ack(w http.ResponseWriter, m *message) {
+	var b bytes.Buffer
+	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Header>`)
+	_ = canon.New(&b, prefixes).Element(base.ResultHeader{HeaderType: base.HeaderType{Date: s.cfg.Now().Format(time.RFC3339), MessageGUID: base.GUIDType(m.ack)}})
+	b.WriteString(`</soapenv:Header><soapenv:Body>`)
+	_ = canon.New(&b, prefixes).Element(base.AckRequest{Ack: base.AckRequest_Ack{MessageGUID: base.GUIDType(m.ack), RequesterMessageGUID: base.GUIDType(m.requester)}})
+	b.WriteString(`</soapenv:Body></soapenv:Envelope>`)
+	s.write(w, http.StatusOK, b.Bytes())
+}
+
+func (s *Server) reject(w http.ResponseWriter, code, msg string) {
+	s.mu.Lock()
+	s.stats.Rejected++
+	s.mu.Unlock()
+	s.cfg.Logger.Info("gis sim: rejected", "code", code, "error", msg)
+	s.fault(w, code, msg)
+}
+
+func (s *Server) fault(w http.ResponseWriter, code, msg string) {
+	var b bytes.Buffer
+	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>`)
+	xml.EscapeText(&b, []byte(msg))
+	b.WriteString(`</faultstring><detail>`)
+	_ = canon.New(&b, prefixes).Element(base.Fault{ErrorCode: code, ErrorMessage: msg})
+	b.WriteString(`</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
+	s.write(w, http.StatusInternalServerError, b.Bytes())
+}
+
+func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

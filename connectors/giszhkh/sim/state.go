@@ -1,0 +1,599 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/canon"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/base"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/bills"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/devicemetering"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/housemanagement"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/meteringdevicebase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsibase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
+)
+
+// Business error codes the simulator answers per item.
+const (
+	codeNotFound = "INT002000" // «Значение в поле отсутствует в реестре»
+	codeExists   = "INT004132" // object already posted
+)
+
+const (
+	nsBase  = "http://dom.gosuslugi.ru/schema/integration/base/"
+	nsHM    = "http://dom.gosuslugi.ru/schema/integration/house-management/"
+	nsBills = "http://dom.gosuslugi.ru/schema/integration/bills/"
+	nsDM    = "http://dom.gosuslugi.ru/schema/integration/device-metering/"
+	nsPay   = "http://dom.gosuslugi.ru/schema/integration/payment/"
+)
+
+type account struct {
+	guid, org, number, els, zhku, unique, house string
+	closed                                      bool
+}
+
+type meter struct {
+	root, version, org, account, number, resourceCode, resourceGUID, unit, initial string
+	archived                                                                       bool
+}
+
+type reading struct {
+	root, value, date, source string
+}
+
+type document struct {
+	id, guid, org, account, number string
+	year, month                    int
+	withdrawn                      bool
+}
+
+type order struct {
+	id, org, documentID string
+	amount              int64
+	cancelled           bool
+}
+
+// state is the simulator's registry. Callers hold Server.mu.
+type state struct {
+	accounts  map[string]*account // by GUID
+	accByNum  map[string]*account // org|number
+	accByELS  map[string]*account
+	accByZHKU map[string]*account
+	meters    map[string]*meter // by root GUID
+	byVersion map[string]*meter
+	readings  []reading
+	docs      map[string]*document // by PaymentDocumentID
+	docByNum  map[string]*document // org|year|month|number
+	orders    map[string]*order
+	seq       int
+}
+
+func newState() *state {
+	return &state{accounts: map[string]*account{}, accByNum: map[string]*account{}, accByELS: map[string]*account{},
+		accByZHKU: map[string]*account{}, meters: map[string]*meter{}, byVersion: map[string]*meter{},
+		docs: map[string]*document{}, docByNum: map[string]*document{}, orders: map[string]*order{}}
+}
+
+// Counts reports how many objects the simulator holds (tests check that
+// nothing was created twice).
+type Counts struct {
+	Accounts, Meters, Readings, Documents, WithdrawnDocuments, Orders, CancelledOrders int
+}
+
+// Counts returns the current object counts.
+func (s *Server) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := Counts{Accounts: len(s.st.accounts), Meters: len(s.st.meters), Readings: len(s.st.readings), Orders: len(s.st.orders)}
+	for _, d := range s.st.docs {
+		c.Documents++
+		if d.withdrawn {
+			c.WithdrawnDocuments++
+		}
+	}
+	for _, o := range s.st.orders {
+		if o.cancelled {
+			c.CancelledOrders++
+		}
+	}
+	return c
+}
+
+var cyr = []rune("АБВГДЕЖЗИКЛМНПРСТУФХ")
+
+// nextELS returns a fresh ЕЛС: 2 digits, 2 Cyrillic letters, 6 digits.
+func (st *state) nextELS() string {
+	st.seq++
+	n := st.seq
+	return fmt.Sprintf("%02d%c%c%06d", 10+n/(1000000*len(cyr)*len(cyr))%90, cyr[n/1000000%len(cyr)], cyr[n/1000000/len(cyr)%len(cyr)], n%1000000)
+}
+
+func failed(transport, code, desc string) base.CommonResultType {
+	return base.CommonResultType{TransportGUID: base.GUIDType(transport), Error: []base.CommonResultType_Error{{ErrorMessageType: base.ErrorMessageType{ErrorCode: code, Description: desc}}}}
+}
+
+func (s *Server) ok(transport, guid, unique string) base.CommonResultType {
+	return base.CommonResultType{TransportGUID: base.GUIDType(transport), GUID: base.GUIDType(guid), UniqueNumber: unique,
+		UpdateDate: s.cfg.Now().Format("2006-01-02T15:04:05.000-07:00")}
+}
+
+// fragment writes result elements into the getStateResult content.
+type fragment struct{ b bytes.Buffer }
+
+func (f *fragment) add(ns, local string, v any) error {
+	return canon.New(&f.b, prefixes).ElementAs(ns, local, v)
+}
+
+func emptyResult() []byte {
+	var f fragment
+	_ = f.add(nsBase, "ErrorMessage", base.ErrorMessageType{ErrorCode: giszhkh.CodeNoObjects, Description: "Нет объектов для экспорта"})
+	return f.b.Bytes()
+}
+
+// process applies one accepted message to the registry and returns the
+// getStateResult content to report once processed.
+func (st *state) process(s *Server, m *message, body []byte) ([]byte, error) {
+	var f fragment
+	var err error
+	switch m.op {
+	case giszhkh.OpImportAccountData:
+		err = st.importAccounts(s, m, body, &f)
+	case giszhkh.OpExportAccountData:
+		err = st.exportAccounts(m, body, &f)
+	case giszhkh.OpImportMeteringDeviceData:
+		err = st.importMeters(s, m, body, &f)
+	case giszhkh.OpImportMeteringDeviceValues:
+		err = st.importReadings(s, m, body, &f)
+	case giszhkh.OpExportMeteringDeviceHistory:
+		err = st.exportHistory(s, m, body, &f)
+	case giszhkh.OpImportPaymentDocumentData:
+		err = st.importDocuments(s, m, body, &f)
+	case giszhkh.OpExportPaymentDocumentData:
+		err = st.exportDocuments(m, body, &f)
+	case giszhkh.OpImportSupplierNotifications:
+		err = st.importNotices(s, m, body, &f)
+	case giszhkh.OpImportNotificationsCancellation:
+		err = st.cancelNotices(s, m, body, &f)
+	default:
+		// Not modelled: an empty export.
+		return emptyResult(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sim: %s: %w", m.op, err)
+	}
+	if f.b.Len() == 0 {
+		return emptyResult(), nil
+	}
+	return f.b.Bytes(), nil
+}
+
+func (st *state) importAccounts(s *Server, m *message, body []byte, f *fragment) error {
+	var req housemanagement.ImportAccountRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	res := housemanagement.GetStateResult_ImportResult{Version: m.version}
+	for _, a := range req.Account {
+		t := string(a.TransportGUID)
+		var cr base.CommonResultType
+		var acc *account
+		switch {
+		case a.AccountGUID != "":
+			acc = st.accounts[strings.ToLower(string(a.AccountGUID))]
+			if acc == nil || acc.org != m.org {
+				cr = failed(t, codeNotFound, "Лицевой счет с указанным идентификатором не найден")
+				break
+			}
+			cr = s.ok(t, acc.guid, acc.unique)
+		case st.accByNum[m.org+"|"+a.AccountNumber] != nil && !st.accByNum[m.org+"|"+a.AccountNumber].closed:
+			cr = failed(t, codeExists, "Лицевой счет с номером "+a.AccountNumber+" уже размещен")
+		default:
+			st.seq++
+			acc = &account{guid: uuid.NewString(), org: m.org, number: a.AccountNumber, unique: fmt.Sprintf("%010d", st.seq)}
+			acc.els = st.nextELS()
+			acc.zhku = acc.els + "-01"
+			if len(a.Accommodation) > 0 {
+				acc.house = strings.ToLower(string(a.Accommodation[0].FIASHouseGuid))
+			}
+			st.accounts[acc.guid], st.accByNum[m.org+"|"+acc.number] = acc, acc
+			st.accByELS[acc.els], st.accByZHKU[acc.zhku] = acc, acc
+			cr = s.ok(t, acc.guid, acc.unique)
+		}
+		if acc != nil && len(cr.Error) == 0 && a.Closed != nil {
+			acc.closed = true
+		}
+		c := housemanagement.GetStateResult_ImportResult_CommonResult{CommonResultType: cr}
+		if acc != nil && len(cr.Error) == 0 {
+			c.ImportAccount = &housemanagement.GetStateResult_ImportResult_CommonResult_ImportAccount{UnifiedAccountNumber: acc.els, ServiceID: acc.zhku}
+		}
+		res.CommonResult = append(res.CommonResult, c)
+	}
+	return f.add(nsHM, "ImportResult", res)
+}
+
+func (st *state) exportAccounts(m *message, body []byte, f *fragment) error {
+	var req housemanagement.ExportAccountRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	var found []*account
+	add := func(a *account) {
+		if a != nil && a.org == m.org {
+			found = append(found, a)
+		}
+	}
+	for _, g := range req.AccountGUID {
+		add(st.accounts[strings.ToLower(string(g))])
+	}
+	for _, e := range req.UnifiedAccountNumber {
+		add(st.accByELS[e])
+	}
+	for _, z := range req.ServiceID {
+		add(st.accByZHKU[z])
+	}
+	if req.FIASHouseGuid != "" {
+		for _, a := range st.accounts {
+			if a.house == strings.ToLower(string(req.FIASHouseGuid)) {
+				add(a)
+			}
+		}
+	}
+	yes := true
+	for _, a := range found {
+		if err := f.add(nsHM, "exportAccountResult", housemanagement.ExportAccountResultType{
+			AccountExportType: housemanagement.AccountExportType{IsRCAccount: &yes},
+			AccountNumber:     a.number, AccountGUID: base.GUIDType(a.guid), UnifiedAccountNumber: a.els, ServiceID: a.zhku,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *state) importMeters(s *Server, m *message, body []byte, f *fragment) error {
+	var req housemanagement.ImportMeteringDeviceDataRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	res := housemanagement.GetStateResult_ImportResult{Version: m.version}
+	for _, d := range req.MeteringDevice {
+		t := string(d.TransportGUID)
+		var c housemanagement.GetStateResult_ImportResult_CommonResult
+		switch {
+		case d.DeviceDataToCreate != nil:
+			bc := d.DeviceDataToCreate.BasicChatacteristicts
+			var accGUID string
+			if bc.ResidentialPremiseDevice != nil && len(bc.ResidentialPremiseDevice.AccountGUID) > 0 {
+				accGUID = strings.ToLower(string(bc.ResidentialPremiseDevice.AccountGUID[0]))
+			}
+			acc := st.accounts[accGUID]
+			if acc == nil || acc.org != m.org {
+				c.CommonResultType = failed(t, codeNotFound, "Лицевой счет прибора учета не найден: "+accGUID)
+				break
+			}
+			mt := &meter{root: uuid.NewString(), version: uuid.NewString(), org: m.org, account: accGUID, number: bc.MeteringDeviceNumber}
+			if r := d.DeviceDataToCreate.MunicipalResourceNotEnergy; len(r) > 0 {
+				mt.resourceCode, mt.resourceGUID = string(r[0].MunicipalResource.Code), string(r[0].MunicipalResource.GUID)
+				mt.unit, mt.initial = r[0].Unit, string(r[0].MeteringValue)
+			}
+			dup := false
+			for _, other := range st.meters {
+				if other.account == mt.account && other.number == mt.number && other.resourceCode == mt.resourceCode && !other.archived {
+					dup = true
+				}
+			}
+			if dup {
+				c.CommonResultType = failed(t, codeExists, "Прибор учета с заводским номером "+mt.number+" уже размещен")
+				break
+			}
+			st.meters[mt.root], st.byVersion[mt.version] = mt, mt
+			c.CommonResultType = s.ok(t, mt.version, "ПУ-"+strconv.Itoa(len(st.meters)))
+			c.ImportMeteringDevice = &housemanagement.GetStateResult_ImportResult_CommonResult_ImportMeteringDevice{MeteringDeviceGUID: meteringdevicebase.MeteringDeviceGUIDType(mt.root)}
+		case d.DeviceDataToUpdate != nil:
+			mt := st.byVersion[strings.ToLower(string(d.DeviceDataToUpdate.MeteringDeviceVersionGUID))]
+			if mt == nil || mt.org != m.org {
+				c.CommonResultType = failed(t, codeNotFound, "Версия прибора учета не найдена")
+				break
+			}
+			if d.DeviceDataToUpdate.ArchiveDevice != nil {
+				mt.archived = true
+			}
+			c.CommonResultType = s.ok(t, mt.version, "")
+		}
+		res.CommonResult = append(res.CommonResult, c)
+	}
+	return f.add(nsHM, "ImportResult", res)
+}
+
+func (st *state) importReadings(s *Server, m *message, body []byte, f *fragment) error {
+	var req devicemetering.ImportMeteringDeviceValuesRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	for _, dv := range req.MeteringDevicesValues {
+		mt := st.meters[strings.ToLower(string(dv.MeteringDeviceRootGUID))]
+		if mt == nil {
+			mt = st.byVersion[strings.ToLower(string(dv.MeteringDeviceVersionGUID))]
+		}
+		if dv.OneRateDeviceValue == nil {
+			continue
+		}
+		for _, v := range dv.OneRateDeviceValue.CurrentValue {
+			t := string(v.TransportGUID)
+			var cr base.CommonResultType
+			switch {
+			case mt == nil || mt.org != m.org:
+				cr = failed(t, codeNotFound, "Прибор учета не найден")
+			case mt.archived:
+				cr = failed(t, codeNotFound, "Прибор учета архивирован")
+			default:
+				st.readings = append(st.readings, reading{root: mt.root, value: string(v.MeteringValue), date: v.DateValue, source: "IS"})
+				cr = s.ok(t, uuid.NewString(), "")
+			}
+			if err := f.add(nsDM, "ImportResult", cr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// residentReading is the value a resident "entered on Gosuslugi" for a meter
+// in the month of now: deterministic, above the initial value.
+func residentReading(mt *meter, now time.Time) reading {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s|%s", mt.root, now.Format("2006-01"))
+	init, _ := strconv.ParseFloat(mt.initial, 64)
+	// A few units a month on top of the initial value, so it grows.
+	months := float64((now.Year()-2000)*12 + int(now.Month()))
+	v := init + months*2 + float64(h.Sum32()%900)/1000
+	return reading{root: mt.root, value: strconv.FormatFloat(v, 'f', 3, 64),
+		date: time.Date(now.Year(), now.Month(), 20, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), source: "Гражданин"}
+}
+
+func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) error {
+	var req devicemetering.ExportMeteringDeviceHistoryRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, g := range req.MeteringDeviceRootGUID {
+		want[strings.ToLower(string(g))] = true
+	}
+	houses := map[string]bool{}
+	for _, g := range req.FIASHouseGuid {
+		houses[strings.ToLower(string(g))] = true
+	}
+	resources := map[string]bool{}
+	for _, r := range req.MunicipalResource {
+		resources[string(r.Code)] = true
+	}
+	now := s.cfg.Now()
+	var roots []string
+	for root, mt := range st.meters {
+		if mt.org != m.org || mt.archived {
+			continue
+		}
+		acc := st.accounts[mt.account]
+		match := want[root] || (len(want) == 0 && (len(houses) == 0 || (acc != nil && houses[acc.house])) && (len(resources) == 0 || resources[mt.resourceCode]))
+		if match {
+			roots = append(roots, root)
+		}
+	}
+	slices.Sort(roots)
+	for _, root := range roots {
+		mt := st.meters[root]
+		r := residentReading(mt, now)
+		have := false
+		for _, x := range st.readings {
+			if x.root == root && x.date == r.date && x.source == r.source {
+				have = true
+			}
+		}
+		if !have {
+			st.readings = append(st.readings, r)
+		}
+		var vals []devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values_CurrentValue
+		for _, x := range st.readings {
+			if x.root != root || (req.InputDateFrom != "" && x.date < req.InputDateFrom) {
+				continue
+			}
+			var cv devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values_CurrentValue
+			cv.MunicipalResource.Code, cv.MunicipalResource.GUID = nsibase.NsiCodeType(mt.resourceCode), base.GUIDType(mt.resourceGUID)
+			cv.MeteringValue = meteringdevicebase.MeteringValueType(x.value)
+			cv.ReadingsSource = x.source
+			cv.EnterIntoSystem = x.date + "T00:00:00.000+03:00"
+			cv.DateValue = x.date
+			vals = append(vals, cv)
+		}
+		if err := f.add(nsDM, "exportMeteringDeviceHistoryResult", devicemetering.ExportMeteringDeviceHistoryResultType{
+			MeteringDeviceRootGUID: meteringdevicebase.MeteringDeviceGUIDType(root),
+			OneRateDeviceValue:     &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue{Values: &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values{CurrentValue: vals}},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *state) importDocuments(s *Server, m *message, body []byte, f *fragment) error {
+	var req bills.ImportPaymentDocumentRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	for _, w := range req.WithdrawPaymentDocument {
+		t := string(w.TransportGUID)
+		d := st.docs[w.PaymentDocumentID]
+		var cr base.CommonResultType
+		switch {
+		case d == nil || d.org != m.org:
+			cr = failed(t, codeNotFound, "Платежный документ не найден")
+		case d.withdrawn:
+			cr = failed(t, codeExists, "Отзыв ПД невозможен, ПД уже отозван.")
+		default:
+			d.withdrawn = true
+			cr = s.ok(t, d.guid, d.id)
+		}
+		if err := f.add(nsBills, "ImportResult", cr); err != nil {
+			return err
+		}
+	}
+	var year, month int
+	if req.Year != nil && req.Month != nil {
+		year, month = int(*req.Year), int(*req.Month)
+	}
+	for _, pd := range req.PaymentDocument {
+		t := string(pd.TransportGUID)
+		acc := st.accounts[strings.ToLower(string(pd.AccountGuid))]
+		key := fmt.Sprintf("%s|%d|%d|%s", m.org, year, month, pd.PaymentDocumentNumber)
+		var cr base.CommonResultType
+		switch {
+		case acc == nil || acc.org != m.org:
+			cr = failed(t, codeNotFound, "Лицевой счет не найден: "+string(pd.AccountGuid))
+		case pd.PaymentDocumentNumber != "" && st.docByNum[key] != nil && !st.docByNum[key].withdrawn:
+			cr = failed(t, codeExists, "Платежный документ с таким номером уже существует.")
+		default:
+			d := &document{guid: uuid.NewString(), org: m.org, account: acc.guid, number: pd.PaymentDocumentNumber, year: year, month: month}
+			for i := 1; ; i++ {
+				d.id = fmt.Sprintf("%s-%02d-%02d%02d", acc.els, i, month, year%100)
+				if st.docs[d.id] == nil {
+					break
+				}
+			}
+			st.docs[d.id] = d
+			if d.number != "" {
+				st.docByNum[key] = d
+			}
+			cr = s.ok(t, d.guid, d.id)
+		}
+		if err := f.add(nsBills, "ImportResult", cr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *state) exportDocuments(m *message, body []byte, f *fragment) error {
+	var req bills.ExportPaymentDocumentRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	for _, id := range req.PaymentDocumentID {
+		ids[id] = true
+	}
+	accs := map[string]bool{}
+	for _, g := range req.AccountGUID {
+		accs[strings.ToLower(string(g))] = true
+	}
+	var keys []string
+	for id := range st.docs {
+		keys = append(keys, id)
+	}
+	slices.Sort(keys)
+	for _, id := range keys {
+		d := st.docs[id]
+		if d.org != m.org || d.withdrawn {
+			continue
+		}
+		match := ids[id] || (accs[d.account] && req.Year != nil && int(*req.Year) == d.year && req.Month != nil && int(*req.Month) == d.month)
+		if !match {
+			continue
+		}
+		if err := f.add(nsBills, "exportPaymentDocResult", bills.ExportPaymentDocumentResultType{PaymentDocument: &bills.ExportPaymentDocumentResultType_PaymentDocument{
+			PaymentDocumentExportType: bills.PaymentDocumentExportType{AccountGuid: base.GUIDType(d.account), PaymentDocumentNumber: d.number},
+			PaymentDocumentID:         d.id,
+		}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *state) importNotices(s *Server, m *message, body []byte, f *fragment) error {
+	var req payment.ImportSupplierNotificationsOfOrderExecutionRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	for _, n := range req.SupplierNotificationOfOrderExecution {
+		t := string(n.TransportGUID)
+		var cr base.CommonResultType
+		amount, err := giszhkh.ParseRubles(n.Amount)
+		d := st.docs[n.PaymentDocumentID]
+		acc := st.accByZHKU[n.ServiceID]
+		switch {
+		case err != nil || amount <= 0:
+			cr = failed(t, "FMT001300", "Некорректная сумма "+n.Amount)
+		case n.PaymentDocumentID != "" && (d == nil || d.org != m.org || d.withdrawn):
+			cr = failed(t, codeNotFound, "Платежный документ не найден или отозван: "+n.PaymentDocumentID)
+		case n.ServiceID != "" && (acc == nil || acc.org != m.org):
+			cr = failed(t, codeNotFound, "Идентификатор ЖКУ не найден: "+n.ServiceID)
+		default:
+			o := &order{id: strings.ReplaceAll(uuid.NewString(), "-", ""), org: m.org, documentID: n.PaymentDocumentID, amount: amount}
+			st.orders[o.id] = o
+			cr = s.ok(t, uuid.NewString(), o.id)
+		}
+		if err := f.add(nsPay, "ImportResult", cr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *state) cancelNotices(s *Server, m *message, body []byte, f *fragment) error {
+	var req payment.ImportNotificationsOfOrderExecutionCancellationRequest
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	for _, c := range req.NotificationOfOrderExecutionCancellation {
+		t := string(c.TransportGUID)
+		o := st.orders[string(c.OrderID)]
+		var cr base.CommonResultType
+		switch {
+		case o == nil || o.org != m.org:
+			cr = failed(t, codeNotFound, "Извещение не найдено: "+string(c.OrderID))
+		case o.cancelled:
+			cr = failed(t, codeExists, "Извещение уже аннулировано")
+		default:
+			o.cancelled = true
+			cr = s.ok(t, uuid.NewString(), o.id)
+		}
+		if err := f.add(nsPay, "ImportResult", cr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stateEnvelope renders a getStateResult of service svc.
+func stateEnvelope(svc giszhkh.Service, m *message, state int, content []byte) []byte {
+	ns := serviceNS[svc]
+	var b bytes.Buffer
+	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Header>`)
+	_ = canon.New(&b, prefixes).Element(base.ResultHeader{HeaderType: base.HeaderType{Date: time.Now().Format(time.RFC3339), MessageGUID: base.GUIDType(uuid.NewString())}})
+	b.WriteString(`</soapenv:Header><soapenv:Body><svc:getStateResult xmlns:svc="` + ns + `" xmlns:base="` + nsBase + `" base:version="` + m.version + `">`)
+	fmt.Fprintf(&b, `<base:RequestState>%d</base:RequestState><base:MessageGUID>%s</base:MessageGUID>`, state, m.ack)
+	b.Write(content)
+	b.WriteString(`</svc:getStateResult></soapenv:Body></soapenv:Envelope>`)
+	return b.Bytes()
+}
+
+var serviceNS = map[giszhkh.Service]string{
+	giszhkh.ServiceBills:           nsBills,
+	giszhkh.ServiceHouseManagement: nsHM,
+	giszhkh.ServiceDeviceMetering:  nsDM,
+	giszhkh.ServicePayment:         nsPay,
+	giszhkh.ServiceNsi:             "http://dom.gosuslugi.ru/schema/integration/nsi/",
+	giszhkh.ServiceNsiCommon:       "http://dom.gosuslugi.ru/schema/integration/nsi-common/",
+	giszhkh.ServiceOrgRegistry:     "http://dom.gosuslugi.ru/schema/integration/organizations-registry-common/",
+}
