@@ -1,0 +1,438 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+)
+
+// GIS message states (gis_messages.state).
+const (
+	GISPrepared = "prepared"
+	GISSending  = "sending"
+	GISSent     = "sent"
+	GISDone     = "done"
+	GISStopped  = "stopped"
+)
+
+// GISMessage is one message to GIS ZhKH and the state of its exchange.
+type GISMessage struct {
+	ID          int64
+	OrgID       int64
+	Kind        string // accounts, meters, readings, documents, withdrawals, payments, cancellations
+	Service     string
+	Operation   string
+	Period      *time.Time
+	State       string
+	MessageGUID *string
+	AckGUID     *string
+	Query       []byte // JSON, for exports
+	Attempts    int
+	Polls       int
+	Request     string
+	Response    string
+	ErrorCode   string
+	Error       string
+	Items       int
+	ItemsOK     int
+	ItemsFailed int
+	CreatedAt   time.Time
+	SentAt      *time.Time
+	DoneAt      *time.Time
+}
+
+// GISItem is one item of a message, keyed by its TransportGUID.
+type GISItem struct {
+	TransportGUID string
+	MessageID     int64
+	ObjectKind    string // account, meter, document, withdrawal, payment, cancellation
+	ObjectID      int64
+	State         string // pending, ok, failed
+	GISGUID       string
+	UniqueNumber  string
+	ErrorCode     string
+	Error         string
+}
+
+// GISOrgPPAGUID returns the orgPPAGUID of an organization; an organization
+// without one cannot exchange with GIS.
+func GISOrgPPAGUID(ctx context.Context, db DBTX, orgID int64) (string, error) {
+	var g *string
+	err := db.QueryRow(ctx, `SELECT gis_org_ppa_guid::text FROM organizations WHERE id = $1`, orgID).Scan(&g)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.E(apperr.NotFound, "gis org", fmt.Sprintf("organization %d does not exist", orgID))
+	}
+	if err != nil {
+		return "", fmt.Errorf("gis org %d: %w", orgID, err)
+	}
+	if g == nil {
+		return "", apperr.E(apperr.Invalid, "gis org", fmt.Sprintf("organization %d has no GIS orgPPAGUID (organizations.gis_org_ppa_guid)", orgID))
+	}
+	return *g, nil
+}
+
+// CreateGISMessage inserts a prepared message and its items (TransportGUIDs
+// are stored before anything is sent) and returns the message id. An object
+// that already has an item in flight makes it fail with Conflict.
+func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISItem) (int64, error) {
+	query := m.Query
+	if len(query) == 0 {
+		query = []byte("{}")
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO gis_messages (org_id, kind, service, operation, period, query, items)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		m.OrgID, m.Kind, m.Service, m.Operation, m.Period, query, len(items)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("create gis message: %w", err)
+	}
+	if len(items) == 0 {
+		return id, nil
+	}
+	guids := make([]string, len(items))
+	kinds := make([]string, len(items))
+	objs := make([]int64, len(items))
+	for i, it := range items {
+		guids[i], kinds[i], objs[i] = it.TransportGUID, it.ObjectKind, it.ObjectID
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO gis_items (transport_guid, message_id, object_kind, object_id)
+		SELECT g::uuid, $1, k, o FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t(g, k, o)`, id, guids, kinds, objs)
+	if isUniqueViolation(err) {
+		return 0, apperr.Wrap(apperr.Conflict, "create gis message", fmt.Errorf("an object already has an item in flight: %w", err))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create gis items: %w", err)
+	}
+	return id, nil
+}
+
+const gisMessageCols = `id, org_id, kind, service, operation, period, state, message_guid::text, ack_guid::text, query,
+	attempts, polls, request, response, error_code, error, items, items_ok, items_failed, created_at, sent_at, done_at`
+
+func scanGISMessage(row pgx.Row) (GISMessage, error) {
+	var m GISMessage
+	err := row.Scan(&m.ID, &m.OrgID, &m.Kind, &m.Service, &m.Operation, &m.Period, &m.State, &m.MessageGUID, &m.AckGUID,
+		&m.Query, &m.Attempts, &m.Polls, &m.Request, &m.Response, &m.ErrorCode, &m.Error, &m.Items, &m.ItemsOK,
+		&m.ItemsFailed, &m.CreatedAt, &m.SentAt, &m.DoneAt)
+	return m, err
+}
+
+// LockGISMessage reads a message for update (the caller's transaction holds
+// the row until it commits), with its items in TransportGUID order of insertion.
+func LockGISMessage(ctx context.Context, tx pgx.Tx, id int64) (GISMessage, []GISItem, error) {
+	m, err := scanGISMessage(tx.QueryRow(ctx, `SELECT `+gisMessageCols+` FROM gis_messages WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, nil, apperr.E(apperr.NotFound, "gis message", fmt.Sprintf("message %d does not exist", id))
+	}
+	if err != nil {
+		return m, nil, fmt.Errorf("lock gis message %d: %w", id, err)
+	}
+	items, err := GISItems(ctx, tx, id)
+	return m, items, err
+}
+
+// GetGISMessage reads a message and its items.
+func GetGISMessage(ctx context.Context, db DBTX, id int64) (GISMessage, []GISItem, error) {
+	m, err := scanGISMessage(db.QueryRow(ctx, `SELECT `+gisMessageCols+` FROM gis_messages WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, nil, apperr.E(apperr.NotFound, "gis message", fmt.Sprintf("message %d does not exist", id))
+	}
+	if err != nil {
+		return m, nil, fmt.Errorf("get gis message %d: %w", id, err)
+	}
+	items, err := GISItems(ctx, db, id)
+	return m, items, err
+}
+
+// GISItems lists the items of a message.
+func GISItems(ctx context.Context, db DBTX, messageID int64) ([]GISItem, error) {
+	rows, err := db.Query(ctx, `
+		SELECT transport_guid::text, message_id, object_kind, object_id, state, gis_guid, unique_number, error_code, error
+		FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
+	if err != nil {
+		return nil, fmt.Errorf("gis items of %d: %w", messageID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISItem, error) {
+		var it GISItem
+		err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &it.State, &it.GISGUID, &it.UniqueNumber, &it.ErrorCode, &it.Error)
+		return it, err
+	})
+}
+
+// MarkGISSending records the envelope and our MessageGUID of a new attempt
+// before it is sent.
+func MarkGISSending(ctx context.Context, db DBTX, id int64, messageGUID, request string) error {
+	_, err := db.Exec(ctx, `
+		UPDATE gis_messages SET state = 'sending', message_guid = $2, request = $3, attempts = attempts + 1,
+			error_code = '', error = '' WHERE id = $1`, id, messageGUID, request)
+	if err != nil {
+		return fmt.Errorf("mark gis message %d sending: %w", id, err)
+	}
+	return nil
+}
+
+// MarkGISSent records GIS's Ack.
+func MarkGISSent(ctx context.Context, db DBTX, id int64, ackGUID, response string) error {
+	_, err := db.Exec(ctx, `
+		UPDATE gis_messages SET state = 'sent', ack_guid = $2, response = $3, sent_at = now(), polls = 0 WHERE id = $1`,
+		id, ackGUID, response)
+	if err != nil {
+		return fmt.Errorf("mark gis message %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkGISRetry puts a message back to prepared after a transient failure
+// (the next attempt builds a new message), keeping the error for operators.
+func MarkGISRetry(ctx context.Context, db DBTX, id int64, code, msg string) error {
+	_, err := db.Exec(ctx, `
+		UPDATE gis_messages SET state = 'prepared', message_guid = NULL, ack_guid = NULL, error_code = $2, error = $3
+		WHERE id = $1`, id, code, msg)
+	if err != nil {
+		return fmt.Errorf("mark gis message %d for retry: %w", id, err)
+	}
+	return nil
+}
+
+// MarkGISStopped stops a message after a permanent error; its pending items
+// fail with the same error so their objects can be sent again later.
+func MarkGISStopped(ctx context.Context, db DBTX, id int64, code, msg string) error {
+	_, err := db.Exec(ctx, `
+		WITH f AS (
+			UPDATE gis_items SET state = 'failed', error_code = $2, error = $3, updated_at = now()
+			WHERE message_id = $1 AND state = 'pending' RETURNING 1)
+		UPDATE gis_messages SET state = 'stopped', error_code = $2, error = $3, done_at = now(),
+			items_failed = items_failed + (SELECT count(*) FROM f) WHERE id = $1`, id, code, msg)
+	if err != nil {
+		return fmt.Errorf("stop gis message %d: %w", id, err)
+	}
+	return nil
+}
+
+// CountGISPoll counts one getState of a message and returns the count.
+func CountGISPoll(ctx context.Context, db DBTX, id int64, response string) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `UPDATE gis_messages SET polls = polls + 1, response = $2 WHERE id = $1 RETURNING polls`, id, response).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count poll of gis message %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// GISItemResult is the outcome of one item as GIS reported it.
+type GISItemResult struct {
+	TransportGUID        string
+	OK                   bool
+	GUID                 string
+	UniqueNumber         string
+	RootGUID             string // meters
+	UnifiedAccountNumber string // accounts: ЕЛС
+	ServiceID            string // accounts: ЖКУ id
+	ErrorCode            string
+	Error                string
+}
+
+// ApplyGISResults records per-item results of a processed message and writes
+// the identifiers GIS assigned into the canonical tables, then closes the
+// message. Items GIS did not mention fail with "no result". Idempotent: items
+// already settled are left alone.
+func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, results []GISItemResult) error {
+	n := len(results)
+	guids, ok := make([]string, n), make([]bool, n)
+	gisGUID, uniq, root, els, zhku, code, msg := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, r := range results {
+		guids[i], ok[i], gisGUID[i], uniq[i], root[i], els[i], zhku[i], code[i], msg[i] =
+			r.TransportGUID, r.OK, r.GUID, r.UniqueNumber, r.RootGUID, r.UnifiedAccountNumber, r.ServiceID, r.ErrorCode, r.Error
+	}
+	_, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE IF NOT EXISTS gis_result_tmp (
+			transport_guid uuid, ok boolean, gis_guid text, unique_number text, root_guid text, els text, zhku text,
+			error_code text, error text) ON COMMIT DROP;
+		`)
+	if err != nil {
+		return fmt.Errorf("apply gis results: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `TRUNCATE gis_result_tmp`); err != nil {
+		return fmt.Errorf("apply gis results: %w", err)
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO gis_result_tmp
+		SELECT t.g::uuid, t.ok, t.gg, t.u, t.r, t.e, t.z, t.c, t.m
+		FROM unnest($1::text[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+			AS t(g, ok, gg, u, r, e, z, c, m)
+		JOIN gis_items i ON i.transport_guid = t.g::uuid AND i.message_id = $10 AND i.state = 'pending'`,
+		guids, ok, gisGUID, uniq, root, els, zhku, code, msg, id)
+	if err != nil {
+		return fmt.Errorf("apply gis results of %d: %w", id, err)
+	}
+	stmts := []string{
+		// Canonical identifiers first, while the items are still pending.
+		`UPDATE accounts a SET gis_account_guid = r.gis_guid::uuid, gis_unique_number = nullif(r.unique_number, ''),
+			els = coalesce(nullif(r.els, ''), a.els), zhku_id = coalesce(nullif(r.zhku, ''), a.zhku_id)
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'account' AND i.object_id = a.id AND r.ok AND r.gis_guid <> ''`,
+		`UPDATE meters m SET gis_meter_version_guid = r.gis_guid::uuid,
+			gis_meter_root_guid = coalesce(nullif(r.root_guid, '')::uuid, m.gis_meter_root_guid)
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'meter' AND i.object_id = m.id AND r.ok AND r.gis_guid <> ''`,
+		`UPDATE payment_documents d SET state = 'posted', gis_payment_document_id = r.unique_number,
+			gis_payment_document_guid = nullif(r.gis_guid, '')::uuid
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'document' AND i.object_id = d.id AND r.ok`,
+		`UPDATE payment_documents d SET state = 'rejected'
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'document' AND i.object_id = d.id AND NOT r.ok`,
+		`UPDATE payment_documents d SET state = 'withdrawn'
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'withdrawal' AND i.object_id = d.id AND r.ok`,
+		`UPDATE payments p SET gis_order_id = r.unique_number
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'payment' AND i.object_id = p.id AND r.ok`,
+		`UPDATE payments p SET gis_cancelled_at = now()
+		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
+		 WHERE i.object_kind = 'cancellation' AND i.object_id = p.id AND r.ok`,
+		`UPDATE gis_items i SET state = CASE WHEN r.ok THEN 'ok' ELSE 'failed' END, gis_guid = r.gis_guid,
+			unique_number = r.unique_number, error_code = r.error_code, error = r.error, updated_at = now()
+		 FROM gis_result_tmp r WHERE i.transport_guid = r.transport_guid`,
+		`UPDATE gis_items SET state = 'failed', error_code = 'NORESULT', error = 'GIS returned no result for this item',
+			updated_at = now()
+		 WHERE message_id = $1 AND state = 'pending'`,
+	}
+	for i, s := range stmts {
+		var err error
+		if i == len(stmts)-1 {
+			_, err = tx.Exec(ctx, s, id)
+		} else {
+			_, err = tx.Exec(ctx, s)
+		}
+		if err != nil {
+			return fmt.Errorf("apply gis results of %d (step %d): %w", id, i, err)
+		}
+	}
+	_, err = tx.Exec(ctx, `
+		UPDATE gis_messages m SET state = 'done', done_at = now(), response = $2,
+			items_ok = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'ok'),
+			items_failed = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'failed')
+		WHERE id = $1`, id, response)
+	if err != nil {
+		return fmt.Errorf("close gis message %d: %w", id, err)
+	}
+	return nil
+}
+
+// FinishGISExport closes an export message (no items).
+func FinishGISExport(ctx context.Context, db DBTX, id int64, response string, received int) error {
+	_, err := db.Exec(ctx, `UPDATE gis_messages SET state = 'done', done_at = now(), response = $2, items = $3, items_ok = $3
+		WHERE id = $1`, id, response, received)
+	if err != nil {
+		return fmt.Errorf("finish gis export %d: %w", id, err)
+	}
+	return nil
+}
+
+// GISReading is a meter reading GIS exported (entered by a resident on Gosuslugi).
+type GISReading struct {
+	RootGUID string
+	TakenOn  time.Time
+	Value    string // decimal
+}
+
+// SaveGISReadings stores readings from GIS for meters of orgID known by
+// their GIS root GUID (source 'gis'); a reading already stored is skipped.
+// It returns how many were new.
+func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []GISReading) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	roots, days, vals := make([]string, len(rs)), make([]time.Time, len(rs)), make([]string, len(rs))
+	for i, r := range rs {
+		roots[i], days[i], vals[i] = r.RootGUID, r.TakenOn, r.Value
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO readings (meter_id, taken_on, value, source)
+		SELECT m.id, t.d, t.v::numeric, 'gis'
+		FROM unnest($2::text[], $3::date[], $4::text[]) AS t(r, d, v)
+		JOIN meters m ON m.gis_meter_root_guid = t.r::uuid
+		JOIN accounts a ON a.id = m.account_id AND a.org_id = $1
+		ON CONFLICT (meter_id, taken_on, source) DO NOTHING`, orgID, roots, days, vals)
+	if err != nil {
+		return 0, fmt.Errorf("save gis readings: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// GISMessageFilter selects messages for the console.
+type GISMessageFilter struct {
+	OrgID  int64  // 0 = all
+	Kind   string // "" = all
+	Period *time.Time
+	State  string
+	Limit  int
+}
+
+// ListGISMessages lists messages, newest first.
+func ListGISMessages(ctx context.Context, db DBTX, f GISMessageFilter) ([]GISMessage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	rows, err := db.Query(ctx, `SELECT `+gisMessageCols+` FROM gis_messages
+		WHERE ($1 = 0 OR org_id = $1) AND ($2 = '' OR kind = $2) AND ($3::date IS NULL OR period = $3)
+			AND ($4 = '' OR state = $4)
+		ORDER BY id DESC LIMIT $5`, f.OrgID, f.Kind, f.Period, f.State, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list gis messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISMessage, error) { return scanGISMessage(r) })
+}
+
+// GISUnconfirmed is an object not yet confirmed by GIS for a period.
+type GISUnconfirmed struct {
+	ObjectKind string
+	ObjectID   int64
+	Label      string // account number, document number …
+	State      string // "not sent", "pending", "failed"
+	Error      string
+}
+
+// ListGISUnconfirmed lists, for an organization and period, every account,
+// payment document and payment that GIS has not confirmed: never sent, in
+// flight, or failed (with the error).
+func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.Time, limit int) ([]GISUnconfirmed, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := db.Query(ctx, `
+		WITH last AS (
+			SELECT DISTINCT ON (object_kind, object_id) object_kind, object_id, state, error_code || ' ' || error AS error
+			FROM gis_items ORDER BY object_kind, object_id, updated_at DESC)
+		SELECT 'account', a.id, a.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		FROM accounts a LEFT JOIN last l ON l.object_kind = 'account' AND l.object_id = a.id
+		WHERE a.org_id = $1 AND a.gis_account_guid IS NULL AND a.closed_on IS NULL
+		UNION ALL
+		SELECT 'document', d.id, d.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
+		LEFT JOIN last l ON l.object_kind = 'document' AND l.object_id = d.id
+		WHERE a.org_id = $1 AND d.period = $2 AND d.gis_payment_document_id IS NULL AND d.state <> 'draft'
+		UNION ALL
+		SELECT 'payment', p.id, p.operation_id, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		FROM payments p JOIN accounts a ON a.id = p.account_id
+		LEFT JOIN last l ON l.object_kind = 'payment' AND l.object_id = p.id
+		WHERE a.org_id = $1 AND p.operation_date >= $2 AND p.operation_date < ($2::date + interval '1 month')
+			AND p.gis_order_id IS NULL
+		ORDER BY 1, 2 LIMIT $3`, orgID, period, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unconfirmed gis items: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISUnconfirmed, error) {
+		var u GISUnconfirmed
+		err := r.Scan(&u.ObjectKind, &u.ObjectID, &u.Label, &u.State, &u.Error)
+		return u, err
+	})
+}

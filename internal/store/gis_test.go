@@ -1,0 +1,170 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+)
+
+// gisSeed creates an organization with a GIS orgPPAGUID, a house, n premises
+// and n accounts, and returns the org id and account ids.
+func gisSeed(t *testing.T, db *pgxpool.Pool, n int) (int64, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	var org, house int64
+	err := db.QueryRow(ctx, `INSERT INTO organizations (name, inn, role, gis_org_ppa_guid)
+		VALUES ('РЦ', '7701234567', 'settlement', '6d2f5e3a-1b2c-4d5e-8f90-123456789abc') RETURNING id`).Scan(&org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `INSERT INTO houses (org_id, address, fias_house_guid)
+		VALUES ($1, 'ул. Ленина, 1', 'b9a1c2d3-e4f5-4a6b-8c7d-0e1f2a3b4c5d') RETURNING id`, org).Scan(&house); err != nil {
+		t.Fatal(err)
+	}
+	var accs []int64
+	for i := range n {
+		var prem, acc int64
+		if err := db.QueryRow(ctx, `INSERT INTO premises (house_id, number) VALUES ($1, $2) RETURNING id`, house, fmt.Sprint(i+1)).Scan(&prem); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, `INSERT INTO accounts (org_id, premises_id, number, payer_name, opened_on)
+			VALUES ($1, $2, $3, 'Иванов Иван Иванович', '2020-01-01') RETURNING id`, org, prem, fmt.Sprintf("10%03d", i)).Scan(&acc); err != nil {
+			t.Fatal(err)
+		}
+		accs = append(accs, acc)
+	}
+	return org, accs
+}
+
+func inTx(t *testing.T, db *pgxpool.Pool, f func(tx pgx.Tx) error) error {
+	t.Helper()
+	return pgx.BeginFunc(context.Background(), db, f)
+}
+
+func TestGISMessageLifecycle(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 3)
+
+	if g, err := store.GISOrgPPAGUID(ctx, db, org); err != nil || g == "" {
+		t.Fatalf("GISOrgPPAGUID = %q, %v", g, err)
+	}
+	rows, err := store.GISAccountsToSend(ctx, db, org, 100)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("accounts to send: %d, %v", len(rows), err)
+	}
+	items := []store.GISItem{
+		{TransportGUID: "00000000-0000-4000-8000-000000000001", ObjectKind: "account", ObjectID: accs[0]},
+		{TransportGUID: "00000000-0000-4000-8000-000000000002", ObjectKind: "account", ObjectID: accs[1]},
+		{TransportGUID: "00000000-0000-4000-8000-000000000003", ObjectKind: "account", ObjectID: accs[2]},
+	}
+	var id int64
+	if err := inTx(t, db, func(tx pgx.Tx) error {
+		id, err = store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: org, Kind: "accounts", Service: "house-management", Operation: "importAccountData"}, items)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// In flight: nothing more to send, and a second message for the same object is refused.
+	if rows, _ := store.GISAccountsToSend(ctx, db, org, 100); len(rows) != 0 {
+		t.Errorf("accounts in flight offered again: %d", len(rows))
+	}
+	err = inTx(t, db, func(tx pgx.Tx) error {
+		_, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: org, Kind: "accounts", Service: "house-management", Operation: "importAccountData"},
+			[]store.GISItem{{TransportGUID: "00000000-0000-4000-8000-000000000009", ObjectKind: "account", ObjectID: accs[0]}})
+		return err
+	})
+	if apperr.KindOf(err) != apperr.Conflict {
+		t.Errorf("second item for an object in flight: %v, want Conflict", err)
+	}
+
+	if err := store.MarkGISSending(ctx, db, id, "00000000-0000-4000-8000-0000000000aa", "<env/>"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkGISSent(ctx, db, id, "00000000-0000-4000-8000-0000000000bb", "<ack/>"); err != nil {
+		t.Fatal(err)
+	}
+	results := []store.GISItemResult{
+		{TransportGUID: items[0].TransportGUID, OK: true, GUID: "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f5a", UniqueNumber: "0000000001", UnifiedAccountNumber: "10АБ000001", ServiceID: "10АБ000001-01"},
+		{TransportGUID: items[1].TransportGUID, OK: false, ErrorCode: "INT004132", Error: "уже размещен"},
+		// items[2]: no result at all.
+	}
+	apply := func() error {
+		return inTx(t, db, func(tx pgx.Tx) error { return store.ApplyGISResults(ctx, tx, id, "<state/>", results) })
+	}
+	if err := apply(); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(); err != nil { // a crash-resumed apply changes nothing
+		t.Fatal(err)
+	}
+	m, got, err := store.GetGISMessage(ctx, db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != store.GISDone || m.ItemsOK != 1 || m.ItemsFailed != 2 {
+		t.Errorf("message %s ok=%d failed=%d, want done 1 2", m.State, m.ItemsOK, m.ItemsFailed)
+	}
+	states := map[string]string{}
+	for _, it := range got {
+		states[it.TransportGUID] = it.State + " " + it.ErrorCode
+	}
+	if states[items[0].TransportGUID] != "ok " || states[items[1].TransportGUID] != "failed INT004132" || states[items[2].TransportGUID] != "failed NORESULT" {
+		t.Errorf("item states %v", states)
+	}
+	var els, zhku, guid string
+	if err := db.QueryRow(ctx, `SELECT els, zhku_id, gis_account_guid::text FROM accounts WHERE id = $1`, accs[0]).Scan(&els, &zhku, &guid); err != nil {
+		t.Fatal(err)
+	}
+	if els != "10АБ000001" || zhku != "10АБ000001-01" || guid != results[0].GUID {
+		t.Errorf("account 0: els %q zhku %q guid %q", els, zhku, guid)
+	}
+	// Failed accounts are offered again and listed as unconfirmed with the error.
+	if rows, _ := store.GISAccountsToSend(ctx, db, org, 100); len(rows) != 2 {
+		t.Errorf("after results: %d accounts to send, want 2", len(rows))
+	}
+	un, err := store.ListGISUnconfirmed(ctx, db, org, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(un) != 2 || un[0].State != "failed" || un[0].Error == "" {
+		t.Errorf("unconfirmed %+v", un)
+	}
+	list, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: org})
+	if err != nil || len(list) != 1 {
+		t.Errorf("list messages: %d, %v", len(list), err)
+	}
+	if _, _, err := store.GetGISMessage(ctx, db, 999999); !errors.Is(err, err) || apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("missing message: %v", err)
+	}
+}
+
+func TestGISStopFailsPendingItems(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 1)
+	var id int64
+	if err := inTx(t, db, func(tx pgx.Tx) (err error) {
+		id, err = store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: org, Kind: "accounts", Service: "house-management", Operation: "importAccountData"},
+			[]store.GISItem{{TransportGUID: "00000000-0000-4000-8000-000000000001", ObjectKind: "account", ObjectID: accs[0]}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkGISStopped(ctx, db, id, "AUT011003", "Доступ запрещен"); err != nil {
+		t.Fatal(err)
+	}
+	m, items, _ := store.GetGISMessage(ctx, db, id)
+	if m.State != store.GISStopped || items[0].State != "failed" || items[0].ErrorCode != "AUT011003" {
+		t.Errorf("stopped message %s, item %+v", m.State, items[0])
+	}
+}
