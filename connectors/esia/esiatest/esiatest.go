@@ -4,6 +4,8 @@ package esiatest
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -91,6 +93,7 @@ func Start(t testing.TB, o Options) *Env {
 		Citizens: sim.DemoCitizens,
 		GOST:     issuerSigner,
 		Crypto:   tool,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clients: []sim.Client{{ID: "TESTSYS", Certificate: clientSigner.Certificate(),
 			RedirectURIs: []string{o.RedirectURI}, TokenAlg: o.TokenAlg}},
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhkhgate/zhkhgate/connectors/esia/sim"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
 
@@ -36,11 +37,11 @@ func generate(ctx context.Context, tool *gost.OpenSSL, cn string) (keyPair, erro
 // rsaKey makes an RSA key and self-signed certificate for RS256 tokens.
 func rsaKey(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, cert, err := sim.RSAKey()
 	if err != nil {
-		t.Fatalf("esiatest: rsa key: %v", err)
+		t.Fatalf("esiatest: %v", err)
 	}
-	return key, SelfSigned(t, key)
+	return key, cert
 }
 
 // SelfSigned returns a self-signed certificate for key, valid from an hour ago for a year.

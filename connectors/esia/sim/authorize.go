@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -120,7 +119,7 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request, legacy
 	p := esia.SecretParams{ClientID: client.ID, Scope: scope, ScopeOrg: q.Get("scope_org"),
 		Timestamp: q.Get("timestamp"), State: state, RedirectURI: redirectURI}
 	if err := s.checkSecret(r, client, p, q.Get("client_certificate_hash"), q.Get("client_secret"), legacy); err != nil {
-		slog.InfoContext(r.Context(), "esia sim: client secret rejected", "client", client.ID, "reason", err)
+		s.cfg.Logger.InfoContext(r.Context(), "esia sim: client secret rejected", "client", client.ID, "reason", err)
 		redirectError(w, r, redirectURI, "access_denied", secretWrong, state)
 		return
 	}
@@ -196,7 +195,7 @@ func (s *Server) loginPage(w http.ResponseWriter, id, clientID string) {
 	sort.Slice(people, func(i, j int) bool { return people[i].OID < people[j].OID })
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := pages.ExecuteTemplate(w, "login.html", map[string]any{"ID": id, "Client": clientID, "People": people}); err != nil {
-		slog.Error("esia sim: login page", "err", err)
+		s.cfg.Logger.Error("esia sim: login page", "err", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -83,6 +84,8 @@ type Config struct {
 	CodeTTL time.Duration
 	// TokenTTL is the life of access and id tokens; 1 hour when zero.
 	TokenTTL time.Duration
+	// Logger receives why requests were refused; slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // Server is a running simulator's state. It is safe for concurrent use.
@@ -97,6 +100,15 @@ type Server struct {
 	refresh  map[string]*grant        // refresh token → grant
 	access   map[string]*accessRecord // access token → record
 	gostKeys []gost.Signer            // current first, then previous ones still published
+	faults   []int                    // HTTP statuses the next token requests answer with
+}
+
+// FailTokenRequests makes the next token requests answer with these HTTP statuses, one each,
+// the way an overloaded ESIA does.
+func (s *Server) FailTokenRequests(statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, statuses...)
 }
 
 type authRequest struct {
@@ -137,6 +149,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.TimestampWindow == 0 {
 		cfg.TimestampWindow = 5 * time.Minute

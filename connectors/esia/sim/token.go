@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +34,16 @@ func (s *Server) token(legacy bool) http.HandlerFunc {
 }
 
 func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, legacy bool) {
+	s.mu.Lock()
+	fault := 0
+	if len(s.faults) > 0 {
+		fault, s.faults = s.faults[0], s.faults[1:]
+	}
+	s.mu.Unlock()
+	if fault != 0 {
+		http.Error(w, "<html><body>Service Temporarily Unavailable</body></html>", fault)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		tokenError(w, http.StatusBadRequest, "invalid_request", "body is not a form")
 		return
@@ -80,7 +89,7 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, legacy boo
 		p.Code = f.Get("code")
 	}
 	if err := s.checkSecret(r, client, p, f.Get("client_certificate_hash"), f.Get("client_secret"), legacy); err != nil {
-		slog.InfoContext(r.Context(), "esia sim: token client secret rejected", "client", client.ID, "reason", err)
+		s.cfg.Logger.InfoContext(r.Context(), "esia sim: token client secret rejected", "client", client.ID, "reason", err)
 		tokenError(w, http.StatusBadRequest, "invalid_client", secretWrong)
 		return
 	}
@@ -120,7 +129,7 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, legacy boo
 	}
 	resp, err := s.issue(r.Context(), g, p.State)
 	if err != nil {
-		slog.ErrorContext(r.Context(), "esia sim: issue tokens", "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "esia sim: issue tokens", "err", err)
 		tokenError(w, http.StatusInternalServerError, "server_error", "token signing failed")
 		return
 	}
