@@ -1,0 +1,116 @@
+package gis_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/mappings/gis"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+const (
+	house = "b9a1c2d3-e4f5-4a6b-8c7d-0e1f2a3b4c5d"
+	acc   = "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f5a"
+	tg    = "00000000-0000-4000-8000-000000000001"
+)
+
+func TestAccount(t *testing.T) {
+	good := store.GISAccountRow{ID: 7, Number: "100200", FIASHouseGUID: house, TotalArea: ptr("54.3000"), ResidentsCount: 2,
+		PayerName: "Иванов Иван Иванович", PayerKind: "person"}
+	a, err := gis.Account(good, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Surname != "Иванов" || a.FirstName != "Иван" || a.Patronymic != "Иванович" || a.TotalArea != "54.3" || a.FIASHouseGUID != house {
+		t.Errorf("mapped %+v", a)
+	}
+	tests := []struct {
+		name  string
+		edit  func(r *store.GISAccountRow)
+		field string
+	}{
+		{"number too long", func(r *store.GISAccountRow) { r.Number = strings.Repeat("1", 31) }, "number"},
+		{"bad house", func(r *store.GISAccountRow) { r.FIASHouseGUID = "x" }, "houses.fias_house_guid"},
+		{"area", func(r *store.GISAccountRow) { r.TotalArea = ptr("12.345") }, "total_area"},
+		{"organisation payer", func(r *store.GISAccountRow) { r.PayerKind = "organization" }, "payer_kind"},
+		{"one-word name", func(r *store.GISAccountRow) { r.PayerName = "Иванов" }, "payer_name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good
+			tc.edit(&r)
+			_, err := gis.Account(r, tg)
+			var fe *gis.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || fe.ID != "7" || fe.Object != "account" {
+				t.Errorf("error %v, want FieldError on account 7 field %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestDocumentKopecks(t *testing.T) {
+	r := store.GISDocumentRow{ID: 3, Number: "10-1", AccountGUID: acc, OpeningBalance: -500, TotalDue: 123456,
+		Charges: []store.GISChargeRow{
+			{ServiceKind: "utility", ServiceName: "ХВС", NSIRegistry: ptr(51), NSICode: ptr("1"), Tariff: "45.1200", Volume: "5.500000", Total: 24816},
+			{ServiceKind: "housing", ServiceName: "Содержание", NSICode: ptr("2"), Tariff: "30.5", Volume: "54.3", Total: 98640},
+		}}
+	d, err := gis.Document(r, acc, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PayableKopecks != 123456 || d.DebtKopecks != -500 || d.Charges[0].PayableKopecks != 24816 || d.Charges[0].Rate != "45.12" ||
+		d.Charges[0].Volume != "5.5" || d.Charges[1].Kind != giszhkh.ChargeHousing || d.Charges[1].Volume != "" {
+		t.Errorf("mapped %+v", d)
+	}
+	if d.Charges[0].Service.GUID == "" || d.Charges[0].Service.GUID == d.Charges[1].Service.GUID {
+		t.Errorf("NSI stand-in GUIDs %q %q", d.Charges[0].Service.GUID, d.Charges[1].Service.GUID)
+	}
+	bad := r
+	bad.Charges = []store.GISChargeRow{{ServiceKind: "capital_repair", Tariff: "1", Total: 1}}
+	if _, err := gis.Document(bad, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[0].kind") {
+		t.Errorf("capital repair: %v", err)
+	}
+	bad.Charges = []store.GISChargeRow{{ServiceKind: "utility", ServiceName: "ХВС", Tariff: "1", Total: 1}}
+	if _, err := gis.Document(bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
+		t.Errorf("missing NSI code: %v", err)
+	}
+}
+
+func TestPaymentAndResults(t *testing.T) {
+	day := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
+	n, err := gis.Payment(store.GISPaymentRow{ID: 1, OperationDate: day, Amount: 150001, ServiceID: ptr("10АБ000001-01")}, tg)
+	if err != nil || n.ServiceID == "" || n.AmountKopecks != 150001 {
+		t.Errorf("payment %+v %v", n, err)
+	}
+	if _, err := gis.Payment(store.GISPaymentRow{ID: 2, OperationDate: day, Amount: 1}, tg); err == nil {
+		t.Error("payment without document or ЖКУ id accepted")
+	}
+	rs := gis.Results([]giszhkh.ItemResult{
+		{TransportGUID: tg, GUID: acc, UnifiedAccountNumber: "10АБ000001", ServiceID: "10АБ000001-01"},
+		{TransportGUID: tg, Errors: []giszhkh.ItemError{{Code: "INT004132", Description: "уже"}}},
+		{TransportGUID: tg, GUID: "not-a-guid"},
+	})
+	if !rs[0].OK || rs[0].ServiceID == "" || rs[1].OK || rs[1].ErrorCode != "INT004132" || rs[2].OK {
+		t.Errorf("results %+v", rs)
+	}
+	good, errs := gis.Readings([]giszhkh.ExportedReading{{RootGUID: acc, Value: "12.5", Date: "2026-10-20"}, {RootGUID: acc, Value: "x", Date: "2026-10-20"}})
+	if len(good) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "MeteringValue") {
+		t.Errorf("readings %+v %v", good, errs)
+	}
+}
+
+func TestMeter(t *testing.T) {
+	today := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	m, err := gis.Meter(store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, InitialReading: ptr("12.3400")}, tg, today)
+	if err != nil || m.Resource.Code != "2" || m.Unit != "113" || m.InitialValue != "12.34" || !m.CommissioningDate.Equal(today) {
+		t.Errorf("meter %+v %v", m, err)
+	}
+	if _, err := gis.Meter(store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc}, tg, today); err == nil || !strings.Contains(err.Error(), "resource") {
+		t.Errorf("unknown resource: %v", err)
+	}
+}
