@@ -41,6 +41,8 @@ CREATE TABLE gis_items (
     object_kind     text NOT NULL CHECK (object_kind IN ('account', 'meter', 'document', 'withdrawal', 'payment',
                                                          'cancellation')),
     object_id       bigint NOT NULL,
+    -- The item exactly as sent (mapped once, when the message is prepared), so every attempt sends the same.
+    payload         jsonb NOT NULL DEFAULT '{}',
     state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'ok', 'failed')),
     gis_guid        text NOT NULL DEFAULT '',
     unique_number   text NOT NULL DEFAULT '',

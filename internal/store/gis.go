@@ -52,6 +52,7 @@ type GISItem struct {
 	MessageID     int64
 	ObjectKind    string // account, meter, document, withdrawal, payment, cancellation
 	ObjectID      int64
+	Payload       []byte // JSON of the item as sent
 	State         string // pending, ok, failed
 	GISGUID       string
 	UniqueNumber  string
@@ -84,11 +85,21 @@ func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISI
 	if len(query) == 0 {
 		query = []byte("{}")
 	}
+	failed := 0
+	for _, it := range items {
+		if it.State == "failed" {
+			failed++
+		}
+	}
+	state := m.State
+	if state == "" {
+		state = GISPrepared
+	}
 	var id int64
 	err := tx.QueryRow(ctx, `
-		INSERT INTO gis_messages (org_id, kind, service, operation, period, query, items)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		m.OrgID, m.Kind, m.Service, m.Operation, m.Period, query, len(items)).Scan(&id)
+		INSERT INTO gis_messages (org_id, kind, service, operation, period, query, items, items_failed, state, error_code, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		m.OrgID, m.Kind, m.Service, m.Operation, m.Period, query, len(items), failed, state, m.ErrorCode, m.Error).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("create gis message: %w", err)
 	}
@@ -98,12 +109,24 @@ func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISI
 	guids := make([]string, len(items))
 	kinds := make([]string, len(items))
 	objs := make([]int64, len(items))
+	payloads := make([]string, len(items))
+	states := make([]string, len(items))
+	errs := make([]string, len(items))
 	for i, it := range items {
-		guids[i], kinds[i], objs[i] = it.TransportGUID, it.ObjectKind, it.ObjectID
+		guids[i], kinds[i], objs[i], payloads[i] = it.TransportGUID, it.ObjectKind, it.ObjectID, string(it.Payload)
+		if payloads[i] == "" {
+			payloads[i] = "{}"
+		}
+		states[i], errs[i] = it.State, it.Error
+		if states[i] == "" {
+			states[i] = "pending"
+		}
 	}
 	_, err = tx.Exec(ctx, `
-		INSERT INTO gis_items (transport_guid, message_id, object_kind, object_id)
-		SELECT g::uuid, $1, k, o FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t(g, k, o)`, id, guids, kinds, objs)
+		INSERT INTO gis_items (transport_guid, message_id, object_kind, object_id, payload, state, error_code, error)
+		SELECT g::uuid, $1, k, o, p::jsonb, s, CASE WHEN s = 'failed' THEN 'MAPPING' ELSE '' END, e
+		FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS t(g, k, o, p, s, e)`,
+		id, guids, kinds, objs, payloads, states, errs)
 	if isUniqueViolation(err) {
 		return 0, apperr.Wrap(apperr.Conflict, "create gis message", fmt.Errorf("an object already has an item in flight: %w", err))
 	}
@@ -154,14 +177,16 @@ func GetGISMessage(ctx context.Context, db DBTX, id int64) (GISMessage, []GISIte
 // GISItems lists the items of a message.
 func GISItems(ctx context.Context, db DBTX, messageID int64) ([]GISItem, error) {
 	rows, err := db.Query(ctx, `
-		SELECT transport_guid::text, message_id, object_kind, object_id, state, gis_guid, unique_number, error_code, error
+		SELECT transport_guid::text, message_id, object_kind, object_id, payload::text, state, gis_guid, unique_number, error_code, error
 		FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("gis items of %d: %w", messageID, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISItem, error) {
 		var it GISItem
-		err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &it.State, &it.GISGUID, &it.UniqueNumber, &it.ErrorCode, &it.Error)
+		var payload string
+		err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &payload, &it.State, &it.GISGUID, &it.UniqueNumber, &it.ErrorCode, &it.Error)
+		it.Payload = []byte(payload)
 		return it, err
 	})
 }
