@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia/sim"
 	"github.com/zhkhgate/zhkhgate/internal/cabinet"
@@ -581,4 +582,50 @@ func cloneWith(v url.Values, k, val string) url.Values {
 	}
 	out.Set(k, val)
 	return out
+}
+
+func TestESIAEmailTakenAndBindConflict(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	ctx := context.Background()
+	local := e.browser()
+	local.follow("/register")
+	local.post("/register", url.Values{"email": {"ivanov@example.org"}, "phone": {"+79000000002"}, "password": {"local pass 1"},
+		"password2": {"local pass 1"}, "consent": {"yes"}})
+	local.follow(e.lastLink("ivanov@example.org"))
+	// Ivanov logs in with ESIA in another browser: a separate cabinet, without the taken e-mail.
+	esiaB := e.browser()
+	if r := esiaB.esiaLogin(ivanov); !strings.Contains(r.body, "Иванов Иван Петрович") {
+		t.Fatalf("ESIA login with a taken e-mail: %d", r.status)
+	}
+	// The local cabinet now tries to bind the same ESIA account: refused, nothing changes.
+	local.follow("/login")
+	local.postFollow("/login", url.Values{"email": {"ivanov@example.org"}, "password": {"local pass 1"}})
+	local.follow("/profile")
+	rr := local.post("/profile/esia", url.Values{})
+	page := local.get(rr.location)
+	m := simRequestRe.FindStringSubmatch(page.body)
+	req, _ := http.NewRequest("POST", e.esia.Server.URL+"/idp/login", strings.NewReader(url.Values{"request": {m[1]}, "oid": {itoa(ivanov)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	back := local.do(req)
+	if r := local.follow(back.location); r.status != http.StatusConflict || !strings.Contains(r.body, "уже привязана к другому кабинету") {
+		t.Errorf("binding an ESIA account used elsewhere: HTTP %d", r.status)
+	}
+	res, _ := store.ResidentByEmail(ctx, e.pool, "ivanov@example.org")
+	if res.ESIAOID != 0 {
+		t.Errorf("local cabinet got oid %d", res.ESIAOID)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{idle: time.Second})
+	b := e.browser()
+	if r := b.esiaLogin(ivanov); !strings.Contains(r.body, "Мои лицевые счета") {
+		t.Fatal("login failed")
+	}
+	time.Sleep(1500 * time.Millisecond) // the session is idle longer than allowed
+	if r := b.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
+		t.Error("session survived the idle timeout")
+	}
 }

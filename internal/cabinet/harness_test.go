@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -34,6 +35,7 @@ type env struct {
 }
 
 type options struct {
+	idle      time.Duration
 	limits    cabinet.Limits
 	modifySim func(*sim.Config)
 }
@@ -53,7 +55,7 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits},
+	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle},
 		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
