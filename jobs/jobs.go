@@ -51,6 +51,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// RegistryProfiles are the bank registry formats; nil means the built-in ones.
 	RegistryProfiles *bank.Set
+	// GIS configures the GIS ZhKH exchange; nil leaves its workers failing with a clear error.
+	GIS *GIS
 }
 
 // Config tunes the client.
@@ -115,6 +117,9 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &SessionCleanupWorker{Pool: deps.Pool, Idle: cmp.Or(cfg.SessionIdle, 15*time.Minute)}),
 		river.AddWorkerSafely(w, NewRegistryProcessWorker(deps)),
 		river.AddWorkerSafely(w, &RegistryPostedWorker{Pool: deps.Pool}),
+		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
+		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
 	)
 }
 
