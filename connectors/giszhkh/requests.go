@@ -392,6 +392,7 @@ const (
 	ChargeMunicipal  ChargeKind = iota // коммунальная услуга (НСИ 51)
 	ChargeHousing                      // жилищная услуга (НСИ 50)
 	ChargeAdditional                   // дополнительная услуга (НСИ 1)
+	ChargeCapitalRepair                // взнос на капитальный ремонт (Rate is the contribution per m²)
 )
 
 // Charge is one service line of a payment document. Money is in kopecks.
@@ -459,6 +460,17 @@ func (b *Builder) ImportPaymentDocuments(ctx context.Context, org string, p Paym
 		}
 		var sum int64
 		for _, c := range d.Charges {
+			if c.Kind == ChargeCapitalRepair {
+				if doc.CapitalRepairCharge != nil {
+					return nil, fmt.Errorf("giszhkh: payment document %s has more than one capital repair charge", d.TransportGUID)
+				}
+				doc.CapitalRepairCharge = &bills.PaymentDocumentType_CapitalRepairCharge{CapitalRepairImportType: bills.CapitalRepairImportType{
+					Contribution: c.Rate, AccountingPeriodTotal: Rubles(c.AccruedKopecks), TotalPayable: Rubles(c.PayableKopecks),
+					OrgPPAGUID: base.GUIDType(c.ProviderPPAGUID),
+				}}
+				sum += c.PayableKopecks
+				continue
+			}
 			svc := bills.ServicePDImportType{
 				ServiceType:           c.Service.gen(),
 				Rate:                  c.Rate,

@@ -95,6 +95,7 @@ func requestCases() []struct {
 					Charges: []giszhkh.Charge{
 						{Kind: giszhkh.ChargeMunicipal, Service: coldWater, Rate: "45.120000", Volume: "5.5", AccruedKopecks: 24816, PayableKopecks: 24816, ProviderPPAGUID: org},
 						{Kind: giszhkh.ChargeHousing, Service: giszhkh.NsiRef{Code: "1", GUID: nsiGUID}, Rate: "30.5", AccruedKopecks: 320862, PayableKopecks: 320862, ProviderPPAGUID: org},
+						{Kind: giszhkh.ChargeCapitalRepair, Rate: "12.85", AccruedKopecks: 69776, PayableKopecks: 69776, ProviderPPAGUID: org},
 					},
 				}},
 			})

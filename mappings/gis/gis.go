@@ -194,6 +194,8 @@ var chargeKinds = map[string]struct {
 	"utility": {giszhkh.ChargeMunicipal, 51},
 	"housing": {giszhkh.ChargeHousing, 50},
 	"other":   {giszhkh.ChargeAdditional, 1},
+	// Capital repair has its own section and no reference-book entry.
+	"capital_repair": {giszhkh.ChargeCapitalRepair, 0},
 }
 
 // Document maps a payment document row to an importPaymentDocumentData
@@ -216,7 +218,7 @@ func Document(r store.GISDocumentRow, provider, transport string) (giszhkh.Payme
 		field := fmt.Sprintf("charges[%d]", i)
 		ck, ok := chargeKinds[c.ServiceKind]
 		if !ok {
-			return d, fieldErr(obj, r.ID, field+".kind", c.ServiceKind, "has no GIS charge section (capital repair needs CapitalRepairCharge, not supported)")
+			return d, fieldErr(obj, r.ID, field+".kind", c.ServiceKind, "has no GIS charge section")
 		}
 		if c.Total < 0 {
 			return d, fieldErr(obj, r.ID, field+".total", fmt.Sprint(c.Total), "must not be negative")
@@ -224,6 +226,10 @@ func Document(r store.GISDocumentRow, provider, transport string) (giszhkh.Payme
 		rate := trimDecimal(c.Tariff)
 		if !rateRE.MatchString(rate) {
 			return d, fieldErr(obj, r.ID, field+".tariff", c.Tariff, "must be a non-negative decimal with at most 6 decimals")
+		}
+		if ck.kind == giszhkh.ChargeCapitalRepair {
+			d.Charges = append(d.Charges, giszhkh.Charge{Kind: ck.kind, Rate: rate, AccruedKopecks: c.Total, PayableKopecks: c.Total, ProviderPPAGUID: provider})
+			continue
 		}
 		code, guid, reg := "", "", ck.registry
 		if c.NSICode != nil {

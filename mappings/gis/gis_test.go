@@ -71,11 +71,16 @@ func TestDocumentKopecks(t *testing.T) {
 		t.Errorf("NSI stand-in GUIDs %q %q", d.Charges[0].Service.GUID, d.Charges[1].Service.GUID)
 	}
 	bad := r
-	bad.Charges = []store.GISChargeRow{{ServiceKind: "capital_repair", Tariff: "1", Total: 1}}
+	bad.Charges = []store.GISChargeRow{{ServiceKind: "heating_oil", Tariff: "1", Total: 1}}
 	if _, err := gis.Document(bad, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[0].kind") {
-		t.Errorf("capital repair: %v", err)
+		t.Errorf("unknown kind: %v", err)
 	}
-	bad.Charges = []store.GISChargeRow{{ServiceKind: "utility", ServiceName: "ХВС", Tariff: "1", Total: 1}}
+	cr := r
+	cr.Charges = append(cr.Charges, store.GISChargeRow{ServiceKind: "capital_repair", Tariff: "12.8500", Total: 69776})
+	if d, err := gis.Document(cr, acc, tg); err != nil || d.Charges[2].Kind != giszhkh.ChargeCapitalRepair || d.Charges[2].Rate != "12.85" {
+		t.Errorf("capital repair: %+v %v", d.Charges, err)
+	}
+	bad.Charges = []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Домофон", Tariff: "1", Total: 1}}
 	if _, err := gis.Document(bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
 		t.Errorf("missing NSI code: %v", err)
 	}
