@@ -77,7 +77,18 @@ func (w *RegistryProcessWorker) Work(ctx context.Context, job *river.Job[Registr
 
 func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[RegistryProcessArgs]) error {
 	id := job.Args.RegistryID
-	tx, err := w.Pool.Begin(ctx)
+	// A connection of its own, so the staging table gets the session
+	// settings a million rows need.
+	cfg := w.Pool.Config().ConnConfig.Copy()
+	for k, v := range store.BulkSessionParams {
+		cfg.RuntimeParams[k] = v
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, fmt.Sprintf("process registry %d: connect", id), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}

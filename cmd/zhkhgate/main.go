@@ -34,6 +34,7 @@ func commands() []command {
 		{"admin", "manage staff users: admin create-user, admin set-password", cmdAdmin},
 		{"pg", "manage the embedded PostgreSQL cluster: pg start|stop|status|url", cmdPG},
 		{"load-demo", "load the demo settlement center into the database and exit", cmdLoadDemo},
+		{"registry", "bank payment registries: import, statement, reconcile, watch, profiles, generate", cmdRegistry},
 		{"sim", "run a simulator of an external system: " + simNames(), cmdSim},
 		{"version", "print the version", cmdVersion},
 	}
@@ -41,7 +42,9 @@ func commands() []command {
 
 // simulators is the one table of `zhkhgate sim NAME` simulators.
 func simulators() []command {
-	return []command{}
+	return []command{
+		{"esia", "ESIA (Gosuslugi) login: OAuth endpoints, demo citizens, person data", cmdSimESIA},
+	}
 }
 
 func main() {

@@ -46,20 +46,34 @@ func newSingleByte(cm *charmap.Charmap) *singleByte {
 	return &t
 }
 
+// utf8Of holds the UTF-8 bytes of each code page byte, so decoding a line
+// is appending table entries.
+func (t *singleByte) utf8Of() *[256][]byte {
+	var out [256][]byte
+	for i, r := range t {
+		out[i] = utf8.AppendRune(nil, r)
+	}
+	return &out
+}
+
 // decoder turns one raw line into UTF-8 text.
 type decoder struct {
 	enc Encoding
-	tab *singleByte
+	tab *[256][]byte
+	buf *[]byte // scratch, reused between lines
 }
 
 func newDecoder(enc Encoding) decoder {
+	d := decoder{enc: enc, buf: new([]byte)}
 	switch enc {
 	case CP1251:
-		return decoder{enc: enc, tab: newSingleByte(charmap.Windows1251)}
+		d.tab = newSingleByte(charmap.Windows1251).utf8Of()
 	case CP866:
-		return decoder{enc: enc, tab: newSingleByte(charmap.CodePage866)}
+		d.tab = newSingleByte(charmap.CodePage866).utf8Of()
+	default:
+		d.enc = UTF8
 	}
-	return decoder{enc: UTF8}
+	return d
 }
 
 // decode returns the text of b, or a reason why b is not in this encoding.
@@ -83,12 +97,16 @@ func (d decoder) decode(b []byte) (string, string) {
 	if g := guessHigh(b); g.confident && g.enc != d.enc {
 		return "", fmt.Sprintf("line looks %s-encoded, the file is %s (mixed encoding)", g.enc, d.enc)
 	}
-	var sb bytes.Buffer
-	sb.Grow(len(b) * 2)
+	out := (*d.buf)[:0]
 	for _, c := range b {
-		sb.WriteRune(d.tab[c])
+		if c < 0x80 {
+			out = append(out, c)
+		} else {
+			out = append(out, d.tab[c]...)
+		}
 	}
-	return sb.String(), ""
+	*d.buf = out
+	return string(out), ""
 }
 
 // guess is the verdict of the encoding heuristic on some bytes.

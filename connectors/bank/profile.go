@@ -33,11 +33,38 @@ const (
 	ColOrderDate   = "order_date"   // its date
 )
 
-var knownColumns = map[string]bool{
-	ColDate: true, ColTime: true, ColBranch: true, ColCashier: true, ColOperationID: true,
-	ColAccount: true, ColPayer: true, ColAddress: true, ColPeriod: true, ColAmount: true,
-	ColTransfer: true, ColCommission: true, ColChannel: true, ColOrderNumber: true, ColOrderDate: true,
-}
+// Column indexes into Profile.pos, in columnOrder.
+const (
+	iDate = iota
+	iTime
+	iBranch
+	iCashier
+	iOperationID
+	iAccount
+	iPayer
+	iAddress
+	iPeriod
+	iAmount
+	iTransfer
+	iCommission
+	iChannel
+	iOrderNumber
+	iOrderDate
+	numColumns
+)
+
+// columnOrder numbers the column names so a profile keeps their positions
+// in an array: the reader looks them up for every field of every line.
+var columnOrder = []string{ColDate, ColTime, ColBranch, ColCashier, ColOperationID, ColAccount, ColPayer,
+	ColAddress, ColPeriod, ColAmount, ColTransfer, ColCommission, ColChannel, ColOrderNumber, ColOrderDate}
+
+var knownColumns = func() map[string]int {
+	m := make(map[string]int, len(columnOrder))
+	for i, c := range columnOrder {
+		m[c] = i
+	}
+	return m
+}()
 
 // Totals column names.
 const (
@@ -100,6 +127,7 @@ type Profile struct {
 	MaxLineBytes int `json:"max_line_bytes,omitempty"`
 
 	sep, quote byte
+	pos        [numColumns]int // 1-based column positions by columnOrder index; 0 = absent
 }
 
 // ServiceColumn is a per-service amount column.
@@ -195,11 +223,13 @@ func (p *Profile) Validate() error {
 	}
 	sort.Strings(names)
 	for _, c := range names {
-		if !knownColumns[c] {
+		i, ok := knownColumns[c]
+		if !ok {
 			bad("columns: unknown column %q", c)
 			continue
 		}
 		use(c, p.Columns[c])
+		p.pos[i] = p.Columns[c]
 	}
 	for _, must := range []string{ColOperationID, ColAccount, ColAmount} {
 		if !p.Has(must) {

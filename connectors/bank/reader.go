@@ -369,8 +369,8 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 		return Row{}, le
 	}
 	row := Row{Line: r.line, Raw: text}
-	get := func(col string) (string, bool) {
-		pos := p.Columns[col]
+	get := func(i int) (string, bool) {
+		pos := p.pos[i]
 		if pos == 0 {
 			return "", false
 		}
@@ -379,39 +379,39 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 	fail := func(field, value, reason string) {
 		le.Problems = append(le.Problems, Problem{Field: field, Value: value, Reason: reason})
 	}
-	amount := func(col string, dst *int64) bool {
-		v, ok := get(col)
+	amount := func(i int, dst *int64) bool {
+		v, ok := get(i)
 		if !ok {
 			return false
 		}
 		k, err := ParseAmount(v, p.Amounts)
 		if err != nil {
-			fail(col, v, err.Error())
+			fail(columnOrder[i], v, err.Error())
 			return false
 		}
 		*dst = k
 		return true
 	}
 
-	if v, ok := get(ColOperationID); ok {
+	if v, ok := get(iOperationID); ok {
 		if v == "" {
 			fail(ColOperationID, "", "operation id is empty")
 		}
 		row.OperationID = v
 	}
-	if v, ok := get(ColAccount); ok {
+	if v, ok := get(iAccount); ok {
 		if v == "" {
 			fail(ColAccount, "", "account is empty")
 		}
 		row.Account = v
 	}
-	if v, ok := get(ColDate); ok {
+	if v, ok := get(iDate); ok {
 		if d, err := p.DateLayout.Parse(v); err != nil {
 			fail(ColDate, v, err.Error())
 		} else {
 			row.Date = d
 		}
-		if tv, ok := get(ColTime); ok {
+		if tv, ok := get(iTime); ok {
 			if t, err := p.TimeLayout.Parse(tv); err != nil {
 				fail(ColTime, tv, err.Error())
 			} else if !row.Date.IsZero() {
@@ -428,16 +428,16 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 			row.Date = d
 		}
 	}
-	if v, ok := get(ColPeriod); ok && v != "" {
+	if v, ok := get(iPeriod); ok && v != "" {
 		if d, err := p.PeriodLayout.Parse(v); err != nil {
 			fail(ColPeriod, v, err.Error())
 		} else {
 			row.Period = d
 		}
 	}
-	amountOK := amount(ColAmount, &row.Amount)
-	row.HasTransfer = amount(ColTransfer, &row.Transfer)
-	row.HasCommission = amount(ColCommission, &row.Commission)
+	amountOK := amount(iAmount, &row.Amount)
+	row.HasTransfer = amount(iTransfer, &row.Transfer)
+	row.HasCommission = amount(iCommission, &row.Commission)
 	if amountOK {
 		r.sum.Computed.Amount += row.Amount
 		r.sum.Computed.Transfer += row.Transfer
@@ -446,13 +446,13 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 	if !amountOK || (p.Has(ColTransfer) && !row.HasTransfer) || (p.Has(ColCommission) && !row.HasCommission) {
 		r.sum.Computed.Unreadable++
 	}
-	row.Branch, _ = get(ColBranch)
-	row.Cashier, _ = get(ColCashier)
-	row.Payer, _ = get(ColPayer)
-	row.Address, _ = get(ColAddress)
-	row.Channel, _ = get(ColChannel)
-	row.OrderNumber, _ = get(ColOrderNumber)
-	if v, ok := get(ColOrderDate); ok && v != "" {
+	row.Branch, _ = get(iBranch)
+	row.Cashier, _ = get(iCashier)
+	row.Payer, _ = get(iPayer)
+	row.Address, _ = get(iAddress)
+	row.Channel, _ = get(iChannel)
+	row.OrderNumber, _ = get(iOrderNumber)
+	if v, ok := get(iOrderDate); ok && v != "" {
 		if d, err := p.DateLayout.Parse(v); err != nil {
 			fail(ColOrderDate, v, err.Error())
 		} else {

@@ -302,3 +302,17 @@ func FinishRegistry(ctx context.Context, db DBTX, id int64, o RegistryOutcome) e
 	}
 	return nil
 }
+
+// AccountNumbers returns up to limit account numbers, oldest first: the
+// accounts a generated registry pays.
+func AccountNumbers(ctx context.Context, db DBTX, limit int) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT number FROM accounts WHERE closed_on IS NULL ORDER BY id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list account numbers: %w", err)
+	}
+	nums, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list account numbers: %w", err)
+	}
+	return nums, nil
+}

@@ -1,0 +1,147 @@
+package jobs
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/demo"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+)
+
+var benchLines = flag.Int("registry-lines", 1_000_000, "payment lines in BenchmarkRegistryMillion's registry")
+
+// BenchmarkRegistryMillion measures the whole registry path on a generated
+// Sberbank registry paying the demo center's accounts — store the raw
+// file, parse, validate, COPY into staging, merge into payments, enqueue
+// the follow-up job — beside a raw pgx CopyFrom of the same rows into a
+// bare table, in one run. Reported: rows per second of each, their ratio,
+// and the process's peak RSS after the whole path.
+func BenchmarkRegistryMillion(b *testing.B) {
+	ctx := context.Background()
+	pool := testdb.New(b)
+	if _, err := demo.Load(ctx, pool, demo.Options{Accounts: 10_000, Months: 1}, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	accounts, err := store.AccountNumbers(ctx, pool, 10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := NewBankClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = client.Stop(ctx) }()
+	intake := &RegistryIntake{Pool: pool, Jobs: client}
+	lines := *benchLines
+	day := time.Now().AddDate(0, 0, -1)
+	opts := func(i int) bank.GenerateOptions {
+		return bank.GenerateOptions{Lines: lines, Accounts: accounts, Date: day, Seed: uint64(i + 1), FirstOperation: int64(i*lines) + 1}
+	}
+
+	var pipeline, raw time.Duration
+	var peakRSS int64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "registry.txt")
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bank.GenerateSber(f, opts(i)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Seek(0, 0); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+
+		start := time.Now()
+		imp, err := intake.Import(ctx, f, path, store.IntakeCLI, "sber-zhku-13")
+		if err != nil {
+			b.Fatal(err)
+		}
+		reg, err := WaitRegistry(ctx, pool, client, imp.RegistryID, imp.JobID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pipeline += time.Since(start)
+		f.Close()
+		if reg.State != store.RegistryAccepted || reg.RowsPosted != lines {
+			b.Fatalf("registry: %s, posted %d of %d: %s", reg.State, reg.RowsPosted, lines, reg.RejectReason)
+		}
+		peakRSS = max(peakRSS, vmHWM(b))
+
+		start = time.Now()
+		rawCopy(b, pool.Config().ConnConfig, opts(i))
+		raw += time.Since(start)
+	}
+	b.StopTimer()
+	n := float64(lines * b.N)
+	b.ReportMetric(n/pipeline.Seconds(), "pipeline_rows/s")
+	b.ReportMetric(n/raw.Seconds(), "rawcopy_rows/s")
+	b.ReportMetric(100*raw.Seconds()/pipeline.Seconds(), "ratio_%")
+	b.ReportMetric(float64(peakRSS)/1024, "peak_rss_MB")
+}
+
+// rawCopy COPYs the same generated rows into a bare table (no keys, no
+// indexes) with pgx, on a fresh connection.
+func rawCopy(b *testing.B, cfg *pgx.ConnConfig, o bank.GenerateOptions) {
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DROP TABLE IF EXISTS bare_payments; CREATE TABLE bare_payments (
+		source text, operation_id text, operation_date date, paid_at timestamptz, account_number text,
+		period date, amount bigint, commission bigint, payer_name text)`); err != nil {
+		b.Fatal(err)
+	}
+	g, err := bank.NewGenerator(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := conn.CopyFrom(ctx, pgx.Identifier{"bare_payments"}, []string{"source", "operation_id", "operation_date",
+		"paid_at", "account_number", "period", "amount", "commission", "payer_name"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			r, ok := g.Next()
+			if !ok {
+				return nil, nil
+			}
+			return []any{"sberbank", strconv.FormatInt(r.OperationID, 10), o.Date, r.PaidAt, r.Account, r.Period,
+				r.Amount, r.Commission, r.Payer}, nil
+		}))
+	if err != nil || n != int64(o.Lines) {
+		b.Fatalf("raw copy: %d rows, %v", n, err)
+	}
+}
+
+// vmHWM is the process's peak resident set size in KiB.
+func vmHWM(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
