@@ -454,4 +454,3 @@ func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "%s: %d payments to %d accounts, %s to transfer\n", *out, tot.Count, len(nums), bank.FormatAmount(tot.Transfer))
 	return nil
 }
-
