@@ -61,6 +61,12 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 	if m.State != store.GISSent || m.AckGUID == nil {
 		return completeAlone(ctx, w.Pool, job) // settled, or sent again by a new send job
 	}
+	if m.SentAt != nil && m.Polls == 0 {
+		// GIS asks for the first getState no earlier than the schedule's first delay.
+		if wait := m.SentAt.Add(g.pollAfter(0)).Sub(g.now()); wait > 0 {
+			return &apperr.Error{Kind: apperr.NotReady, Op: "gis poll", Message: "first poll not due yet", RetryAfter: wait}
+		}
+	}
 	org, err := store.GISOrgPPAGUID(ctx, w.Pool, m.OrgID)
 	if err != nil {
 		return err

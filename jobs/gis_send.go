@@ -129,7 +129,12 @@ func (w *GISSendWorker) sent(ctx context.Context, job *river.Job[GISSendArgs], m
 			return err
 		}
 	}
-	opts := &river.InsertOpts{ScheduledAt: w.GIS.now().Add(w.GIS.pollAfter(0))}
+	// A scheduled job waits for River's scheduler (every few seconds); a
+	// short first delay is better served by the poller snoozing itself.
+	var opts *river.InsertOpts
+	if first := w.GIS.pollAfter(0); first >= 5*time.Second {
+		opts = &river.InsertOpts{ScheduledAt: w.GIS.now().Add(first)}
+	}
 	if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, GISPollArgs{MessageID: m.ID}, opts); err != nil {
 		return fmt.Errorf("gis send %d: enqueue poll: %w", m.ID, err)
 	}

@@ -1,0 +1,275 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+const (
+	gisOrgPPA = "6d2f5e3a-1b2c-4d5e-8f90-123456789abc"
+	gisHouse  = "b9a1c2d3-e4f5-4a6b-8c7d-0e1f2a3b4c5d"
+)
+
+var gisPeriod = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+func seqOf[T any](xs []T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, x := range xs {
+			if !yield(x) {
+				return
+			}
+		}
+	}
+}
+
+// seedGIS loads one settlement centre with n accounts, each with a meter,
+// three charges, a ready payment document and one payment for the period.
+func seedGIS(t *testing.T, db *pgxpool.Pool, n int) int64 {
+	t.Helper()
+	ctx := context.Background()
+	ppa := uuid.MustParse(gisOrgPPA)
+	must := func(_ int64, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(store.CopyOrganizations(ctx, db, seqOf([]store.Organization{{ID: 1, Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123", Role: "settlement", GISOrgPPAGUID: &ppa}})))
+	must(store.CopyHouses(ctx, db, seqOf([]store.House{{ID: 1, OrgID: 1, Address: "ул. Ленина, 1", FIASHouseGUID: uuid.MustParse(gisHouse), OKTMO: "57701000", Floors: 9, BuiltYear: 1985, TotalArea: store.Decimal{Units: 500000, Scale: 2}}})))
+	must(store.CopyServices(ctx, db, seqOf([]store.Service{
+		{ID: 1, OrgID: 1, Code: "maintenance", Name: "Содержание", Unit: "м²", Kind: "housing", NSIRegistry: 50, NSICode: "1"},
+		{ID: 2, OrgID: 1, Code: "cold_water", Name: "ХВС", Unit: "м³", Kind: "utility", NSIRegistry: 51, NSICode: "1"},
+		{ID: 3, OrgID: 1, Code: "capital_repair", Name: "Капремонт", Unit: "м²", Kind: "capital_repair"},
+	})))
+	var prem []store.Premises
+	var accs []store.Account
+	var meters []store.Meter
+	var readings []store.Reading
+	var charges []store.Charge
+	var docs []store.PaymentDocument
+	var pays []store.Payment
+	opened := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 1; i <= n; i++ {
+		id := int64(i)
+		prem = append(prem, store.Premises{ID: id, HouseID: 1, Number: fmt.Sprint(i), Kind: "residential", TotalArea: store.Decimal{Units: 5430, Scale: 2}})
+		accs = append(accs, store.Account{ID: id, OrgID: 1, PremisesID: id, Number: fmt.Sprintf("77%05d", i), PayerName: "Иванов Иван Иванович",
+			TotalArea: store.Decimal{Units: 5430, Scale: 2}, ResidentsCount: 2, OpenedOn: opened})
+		meters = append(meters, store.Meter{ID: id, PremisesID: id, AccountID: id, Number: fmt.Sprintf("ХВ-%05d", i), Resource: "cold_water",
+			TariffZones: 1, InstalledOn: opened, VerifiedOn: opened, NextVerifyOn: opened.AddDate(6, 0, 0)})
+		readings = append(readings, store.Reading{MeterID: id, TakenOn: opened, Value: store.Decimal{Units: 1000, Scale: 2}, Source: "initial"})
+		charges = append(charges,
+			store.Charge{AccountID: id, ServiceID: 1, Period: gisPeriod, Tariff: store.Decimal{Units: 285000, Scale: 4}, Volume: store.Decimal{Units: 5430, Scale: 2}, Amount: 154755},
+			store.Charge{AccountID: id, ServiceID: 2, Period: gisPeriod, Tariff: store.Decimal{Units: 482000, Scale: 4}, Volume: store.Decimal{Units: 55, Scale: 1}, Amount: 26510},
+			store.Charge{AccountID: id, ServiceID: 3, Period: gisPeriod, Tariff: store.Decimal{Units: 128500, Scale: 4}, Volume: store.Decimal{Units: 5430, Scale: 2}, Amount: 69776})
+		docs = append(docs, store.PaymentDocument{ID: id, AccountID: id, Period: gisPeriod, Number: fmt.Sprintf("2026-10-%05d", i),
+			Charged: 251041, TotalDue: 251041, State: "ready"})
+		p := gisPeriod
+		pays = append(pays, store.Payment{Source: "sber", OperationID: fmt.Sprintf("op-%d", i), OperationDate: gisPeriod.AddDate(0, 0, 14),
+			AccountID: id, Period: &p, Amount: 251041, PayerName: "Иванов"})
+	}
+	must(store.CopyPremises(ctx, db, seqOf(prem)))
+	must(store.CopyAccounts(ctx, db, seqOf(accs)))
+	must(store.CopyMeters(ctx, db, seqOf(meters)))
+	must(store.CopyReadings(ctx, db, seqOf(readings)))
+	must(store.CopyCharges(ctx, db, seqOf(charges)))
+	must(store.CopyPaymentDocuments(ctx, db, seqOf(docs)))
+	must(store.CopyPayments(ctx, db, seqOf(pays)))
+	return 1
+}
+
+type gisEnv struct {
+	db     *pgxpool.Pool
+	sim    *sim.Server
+	gis    *jobs.GIS
+	client *river.Client[pgx.Tx]
+}
+
+func newGISEnv(t *testing.T, n int, faults sim.Faults) *gisEnv {
+	t.Helper()
+	ctx := context.Background()
+	db := testdb.New(t)
+	seedGIS(t, db, n)
+	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := tool.LoadSigner(ctx, "../connectors/giszhkh/testdata/operator-key.pem", "../connectors/giszhkh/testdata/operator-cert.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(sim.Config{SpecDir: "../../shared/spec/gis-zhkh", Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
+		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: faults, Seed: 7,
+		Now: func() time.Time { return time.Date(2026, 10, 25, 12, 0, 0, 0, time.UTC).Add(time.Since(start)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	cl, err := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &jobs.GIS{Builder: b, Client: cl, BankBIK: "044525225", BankAccount: "40702810938000012345",
+		Poll: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ResendAfter: 20 * time.Millisecond}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.GISSyncWorker{Pool: db, GIS: g})
+	river.AddWorker(workers, &jobs.GISSendWorker{Pool: db, GIS: g})
+	river.AddWorker(workers, &jobs.GISPollWorker{Pool: db, GIS: g})
+	rc, err := river.NewClient(riverpgxv5.New(db), &river.Config{
+		Queues:            map[string]river.QueueConfig{jobs.QueueGIS: {MaxWorkers: 4}},
+		Workers:           workers,
+		FetchCooldown:     5 * time.Millisecond,
+		FetchPollInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	return &gisEnv{db: db, sim: s, gis: g, client: rc}
+}
+
+var start = time.Now()
+
+// sync runs one subject and waits until every message is settled.
+func (e *gisEnv) sync(t *testing.T, what string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.client.Insert(ctx, jobs.GISSyncArgs{OrgID: 1, What: what, Period: "2026-10"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		ms, err := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		settled := len(ms) > 0
+		for _, m := range ms {
+			if m.State != store.GISDone && m.State != store.GISStopped {
+				settled = false
+			}
+		}
+		if settled {
+			// The sync job itself must be finished too (it creates the messages).
+			return
+		}
+	}
+	t.Fatalf("%s: messages not settled in time", what)
+}
+
+func (e *gisEnv) checkAllConfirmed(t *testing.T, what string, wantItems int) {
+	t.Helper()
+	ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, m := range ms {
+		if m.State != store.GISDone || m.ItemsFailed > 0 {
+			_, items, _ := store.GetGISMessage(context.Background(), e.db, m.ID)
+			t.Fatalf("%s message %d: state %s, %d failed (%s %s); first item %+v", what, m.ID, m.State, m.ItemsFailed, m.ErrorCode, m.Error, items[0])
+		}
+		ok += m.ItemsOK
+	}
+	if ok != wantItems {
+		t.Errorf("%s: %d items confirmed, want %d", what, ok, wantItems)
+	}
+}
+
+func runMonth(t *testing.T, e *gisEnv, n int) {
+	t.Helper()
+	ctx := context.Background()
+	e.sync(t, jobs.GISWhatAccounts)
+	e.checkAllConfirmed(t, jobs.GISWhatAccounts, n)
+	e.sync(t, jobs.GISWhatMeters)
+	e.checkAllConfirmed(t, jobs.GISWhatMeters, n)
+	e.sync(t, jobs.GISWhatReadings)
+	e.sync(t, jobs.GISWhatDocuments)
+	e.checkAllConfirmed(t, jobs.GISWhatDocuments, n)
+	e.sync(t, jobs.GISWhatPayments)
+	e.checkAllConfirmed(t, jobs.GISWhatPayments, n)
+
+	c := e.sim.Counts()
+	if c.Accounts != n || c.Meters != n || c.Documents != n || c.Orders != n {
+		t.Errorf("simulator holds %+v, want %d of each: something was placed twice or lost", c, n)
+	}
+	un, err := store.ListGISUnconfirmed(ctx, e.db, 1, gisPeriod, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(un) != 0 {
+		t.Errorf("unconfirmed after the cycle: %+v", un)
+	}
+	// Readings residents entered on Gosuslugi arrived, one per meter.
+	ms, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatReadings})
+	got := 0
+	for _, m := range ms {
+		got += m.ItemsOK
+	}
+	if got != n {
+		t.Errorf("readings received %d, want %d", got, n)
+	}
+	// A second sync of everything finds nothing left to send.
+	for _, w := range []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatDocuments, jobs.GISWhatPayments} {
+		plans, err := jobs.PlanGIS(ctx, e.db, e.gis, jobs.GISSyncArgs{OrgID: 1, What: w, Period: "2026-10"})
+		if err != nil || len(plans) != 0 {
+			t.Errorf("second %s sync plans %d messages (%v), want none", w, len(plans), err)
+		}
+	}
+}
+
+// TestGISMonthCycle runs a month's exchange through River against the
+// simulator: accounts → meters → readings in → documents → payments, every
+// item confirmed, chunked to the caps (230 accounts = 3 messages, payments
+// capped at 200).
+func TestGISMonthCycle(t *testing.T) {
+	const n = 230
+	e := newGISEnv(t, n, sim.Faults{})
+	runMonth(t, e, n)
+	ms, _ := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatAccounts})
+	if len(ms) != 3 {
+		t.Errorf("accounts went in %d messages, want 3 (cap 100)", len(ms))
+	}
+	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatPayments})
+	if len(ms) != 2 {
+		t.Errorf("payments went in %d messages, want 2 (cap 200)", len(ms))
+	}
+}
+
+// TestGISMonthCycleWithFaults: 20% EXP001000 and 10% HTTP 502 still end
+// with every item confirmed exactly once.
+func TestGISMonthCycleWithFaults(t *testing.T) {
+	const n = 120
+	e := newGISEnv(t, n, sim.Faults{EXPRate: 0.2, HTTP502Rate: 0.1})
+	runMonth(t, e, n)
+	s := e.sim.Stats()
+	if s.FaultsEXP == 0 || s.Faults502 == 0 {
+		t.Errorf("no faults were injected: %+v", s)
+	}
+	t.Logf("simulator stats: %+v", s)
+}
