@@ -37,7 +37,11 @@ func BenchmarkRegistryMillion(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	client, err := NewBankClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	logger := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	client, err := NewBankClient(Deps{Pool: pool, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -26,7 +25,7 @@ import (
 type RegistryIntake struct {
 	Pool     *pgxpool.Pool
 	Jobs     *Client
-	Profiles *bank.Set // nil: built-in profiles
+	Profiles *bank.Set // the workers' profiles, to check a requested name early; nil: not checked
 }
 
 // Imported says what Import did with a file.
@@ -43,9 +42,10 @@ type Imported struct {
 // store it; a file that changes in between is refused.
 func (in *RegistryIntake) Import(ctx context.Context, f io.ReadSeeker, name, intake, profile string) (Imported, error) {
 	name = filepath.Base(name)
-	if profile != "" {
-		set := cmp.Or(in.Profiles, bank.NewSet(bank.Builtin()...))
-		p, err := set.Get(profile)
+	// Without the profiles the workers use, an unknown name is left to
+	// processing, which rejects the file with the reason.
+	if profile != "" && in.Profiles != nil {
+		p, err := in.Profiles.Get(profile)
 		if err != nil {
 			return Imported{}, apperr.Invalidf("import registry "+name, "%v", err)
 		}

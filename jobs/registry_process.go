@@ -119,6 +119,7 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
 	rules := bankpay.Rules{Today: w.now()}
+	stageStart := time.Now()
 	if _, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules)); err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
@@ -129,10 +130,12 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		}
 		return w.reject(ctx, tx, job, reg, sum, profile.ID(), problemsText(sum.Problems))
 	}
+	postStart := time.Now()
 	res, err := store.PostStagedRegistry(ctx, staging, id, profile.Bank, reg.OrgID)
 	if err != nil {
 		return err
 	}
+	postDur := time.Since(postStart)
 	if err := staging.Commit(ctx); err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
@@ -161,7 +164,8 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	}
 	w.Logger.InfoContext(ctx, "registry processed", "registry", id, "file", reg.FileName, "profile", profile.ID(),
 		"state", out.State, "posted", res.Posted, "duplicates", res.Duplicates, "quarantined", res.Quarantined,
-		"readings", res.Readings, "duration", time.Since(start).Round(time.Millisecond))
+		"readings", res.Readings, "duration", time.Since(start).Round(time.Millisecond),
+		"stage", postStart.Sub(stageStart).Round(time.Millisecond), "post", postDur.Round(time.Millisecond))
 	return nil
 }
 

@@ -70,10 +70,10 @@ type Registry struct {
 }
 
 // Reconciled reports whether a statement document matched the registry.
-func (r *Registry) Reconciled() bool { return r.DocumentID != nil }
+func (r Registry) Reconciled() bool { return r.DocumentID != nil }
 
 // Final reports whether processing has finished.
-func (r *Registry) Final() bool { return r.State != RegistryReceived }
+func (r Registry) Final() bool { return r.State != RegistryReceived }
 
 // NewRegistry is what intake knows before processing.
 type NewRegistry struct {

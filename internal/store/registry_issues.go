@@ -54,7 +54,7 @@ type RegistryIssue struct {
 
 // Fixable reports whether an operator can post the line by fixing its
 // account: only lines that were read completely qualify.
-func (i *RegistryIssue) Fixable() bool {
+func (i RegistryIssue) Fixable() bool {
 	return i.State == IssueOpen && (i.Kind == IssueUnknownAccount || i.Kind == IssueClosedAccount || i.Kind == IssueAmbiguousAccount)
 }
 

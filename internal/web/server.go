@@ -117,6 +117,8 @@ func (s *Server) routes() {
 	s.handle("POST /admin/login", "admin_login", http.HandlerFunc(s.login))
 	s.admin("POST /admin/logout", s.logout)
 	s.admin("GET /admin/{$}", s.dashboard)
+	s.admin("GET /admin/mail", s.mailPage)
+	s.registryRoutes()
 	s.handle("/admin/jobs/", "admin_jobs", s.requireStaff(s.ui))
 
 	if s.deps.Cabinet != nil {

@@ -1,0 +1,251 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+// maxUpload bounds an uploaded registry; larger files go through the
+// inbox directory or the command line.
+const maxUpload = 2 << 30
+
+// registryRoutes registers the operators' pages for bank registries.
+func (s *Server) registryRoutes() {
+	s.admin("GET /admin/registries", s.registriesPage)
+	s.admin("POST /admin/registries/upload", s.registryUpload)
+	s.admin("POST /admin/registries/statements", s.statementUpload)
+	s.admin("GET /admin/registries/reconciliation", s.reconciliationPage)
+	s.admin("GET /admin/registries/{id}", s.registryPage)
+	s.admin("GET /admin/registries/issues/{id}", s.registryIssuePage)
+	s.admin("POST /admin/registries/issues/{id}/apply", s.registryIssueApply)
+	s.admin("POST /admin/registries/issues/{id}/discard", s.registryIssueDiscard)
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, apperr.E(apperr.NotFound, "admin registries", "no such page")
+	}
+	return id, nil
+}
+
+type registriesData struct {
+	Registries []store.Registry
+	Profiles   []string
+	State      string
+	Message    string
+}
+
+// registriesPage is GET /admin/registries: files with state, counts, sums,
+// quarantine and reconciliation; upload forms.
+func (s *Server) registriesPage(w http.ResponseWriter, r *http.Request, st *Staff) {
+	state := r.URL.Query().Get("state")
+	regs, err := store.ListRegistries(r.Context(), s.deps.Pool, store.RegistryFilter{State: state, Limit: 200})
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	d := registriesData{Registries: regs, State: state, Message: r.URL.Query().Get("msg")}
+	for _, p := range bank.Builtin() {
+		d.Profiles = append(d.Profiles, p.ID())
+	}
+	s.render(w, r, http.StatusOK, "admin_registries", st, d)
+}
+
+// registryUpload is POST /admin/registries/upload: the console's door into
+// the same intake as the command line and the inbox.
+func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		s.fail(w, r, st, apperr.Invalidf("upload registry", "choose a file to upload"))
+		return
+	}
+	defer f.Close()
+	intake := &jobs.RegistryIntake{Pool: s.deps.Pool, Jobs: s.deps.Jobs}
+	profile := strings.TrimSpace(r.PostFormValue("profile"))
+	imp, err := intake.Import(r.Context(), f, hdr.Filename, store.IntakeUpload, profile)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	if err := store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
+		Action: "registry.upload", ObjectKind: "registry", ObjectID: strconv.FormatInt(imp.RegistryID, 10),
+		Details: map[string]any{"file": hdr.Filename, "size": hdr.Size, "profile": profile, "duplicate": imp.Duplicate}}); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/registries/%d", imp.RegistryID), http.StatusSeeOther)
+}
+
+// statementUpload is POST /admin/registries/statements.
+func (s *Server) statementUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		s.fail(w, r, st, apperr.Invalidf("upload statement", "choose a file to upload"))
+		return
+	}
+	defer f.Close()
+	res, err := jobs.ImportStatement(r.Context(), s.deps.Pool, f, hdr.Filename)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	if err := store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
+		Action: "registry.statement.upload", ObjectKind: "statement", ObjectID: strconv.FormatInt(res.StatementID, 10),
+		Details: map[string]any{"file": hdr.Filename, "documents": res.Documents, "matched": res.Matched, "duplicate": res.Duplicate}}); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/registries/reconciliation", http.StatusSeeOther)
+}
+
+type registryData struct {
+	Registry store.Registry
+	Issues   []store.RegistryIssue
+	Summary  *bank.Summary
+}
+
+// registryPage is GET /admin/registries/{id}: one file, its verdict and
+// its quarantine.
+func (s *Server) registryPage(w http.ResponseWriter, r *http.Request, st *Staff) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	reg, err := store.GetRegistry(r.Context(), s.deps.Pool, id)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	issues, err := store.ListRegistryIssues(r.Context(), s.deps.Pool, store.IssueFilter{RegistryID: id, Limit: 500})
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	d := registryData{Registry: reg, Issues: issues}
+	var sum bank.Summary
+	if len(reg.Summary) > 2 && json.Unmarshal(reg.Summary, &sum) == nil {
+		d.Summary = &sum
+	}
+	s.render(w, r, http.StatusOK, "admin_registry", st, d)
+}
+
+type issueData struct {
+	Issue    store.RegistryIssue
+	Registry store.Registry
+}
+
+// registryIssuePage is GET /admin/registries/issues/{id}: a quarantined
+// line with the forms to fix its account or discard it.
+func (s *Server) registryIssuePage(w http.ResponseWriter, r *http.Request, st *Staff) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	is, err := store.GetRegistryIssue(r.Context(), s.deps.Pool, id)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	reg, err := store.GetRegistry(r.Context(), s.deps.Pool, is.RegistryID)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_registry_issue", st, issueData{Issue: is, Registry: reg})
+}
+
+// registryIssueApply is POST …/apply: post the line with a (fixed)
+// account, audited in the same transaction.
+func (s *Server) registryIssueApply(w http.ResponseWriter, r *http.Request, st *Staff) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	account := strings.TrimSpace(r.PostFormValue("account"))
+	err = s.inTx(r, func(tx pgx.Tx) error {
+		pid, err := store.ApplyRegistryIssue(r.Context(), tx, id, st.User.ID, account)
+		if err != nil {
+			return err
+		}
+		return store.Audit(r.Context(), tx, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
+			Action: "registry.line.apply", ObjectKind: "registry_issue", ObjectID: strconv.FormatInt(id, 10),
+			Details: map[string]any{"account": account, "payment_id": pid}})
+	})
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/registries/issues/%d", id), http.StatusSeeOther)
+}
+
+// registryIssueDiscard is POST …/discard: close the line without posting,
+// with a reason, audited in the same transaction.
+func (s *Server) registryIssueDiscard(w http.ResponseWriter, r *http.Request, st *Staff) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	err = s.inTx(r, func(tx pgx.Tx) error {
+		if err := store.DiscardRegistryIssue(r.Context(), tx, id, st.User.ID, reason); err != nil {
+			return err
+		}
+		return store.Audit(r.Context(), tx, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
+			Action: "registry.line.discard", ObjectKind: "registry_issue", ObjectID: strconv.FormatInt(id, 10),
+			Details: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/registries/issues/%d", id), http.StatusSeeOther)
+}
+
+// reconciliationPage is GET /admin/registries/reconciliation.
+func (s *Server) reconciliationPage(w http.ResponseWriter, r *http.Request, st *Staff) {
+	if _, err := store.Reconcile(r.Context(), s.deps.Pool); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	rep, err := store.LoadReconciliation(r.Context(), s.deps.Pool, 0)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_registry_reconciliation", st, rep)
+}
+
+// inTx runs fn in a transaction that commits when fn succeeds.
+func (s *Server) inTx(r *http.Request, fn func(pgx.Tx) error) error {
+	ctx := r.Context()
+	tx, err := s.deps.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
