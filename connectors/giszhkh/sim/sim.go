@@ -189,11 +189,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, "FMT001300", "cannot read request: "+err.Error())
 		return
 	}
+	// Like the real service, a request that arrived is processed even if
+	// the caller hangs up.
+	ctx := context.WithoutCancel(r.Context())
 	if op.Name == giszhkh.OpGetState {
-		s.getState(r.Context(), w, svc, data)
+		s.getState(ctx, w, svc, data)
 		return
 	}
-	s.request(r.Context(), w, op, data)
+	s.request(ctx, w, op, data)
 }
 
 // injected decides fault injection for one call; 0 means none.
