@@ -119,6 +119,20 @@ func TestLoginGOST(t *testing.T) {
 	if p.FullName() != "Иванов Иван Петрович" {
 		t.Errorf("FullName = %q", p.FullName())
 	}
+	// Without embed, ESIA lists contacts as URLs; each one answers with the element.
+	var coll struct {
+		Size     int      `json:"size"`
+		Elements []string `json:"elements"`
+	}
+	getJSON(t, env.Server.URL+"/rs/prns/1000299654/ctts", l.Token.AccessToken, &coll)
+	if coll.Size != 2 || len(coll.Elements) != 2 {
+		t.Fatalf("contacts collection = %+v", coll)
+	}
+	var ct esia.Contact
+	getJSON(t, coll.Elements[0], l.Token.AccessToken, &ct)
+	if ct.Type != "EML" || ct.Value != "ivanov@example.org" || ct.VrfStu != "VERIFIED" {
+		t.Errorf("contact = %+v", ct)
+	}
 
 	// Refresh: a signed refresh request gives a new verified access token; the old refresh
 	// token is spent (the simulator rotates them).

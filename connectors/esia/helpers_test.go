@@ -1,6 +1,7 @@
 package esia_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -26,4 +27,19 @@ func get(t *testing.T, u string) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Location")
 }
 
-var _ = http.StatusOK
+func getJSON(t *testing.T, u, token string, into any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d", u, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}

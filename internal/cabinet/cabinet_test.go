@@ -629,3 +629,43 @@ func TestIdleTimeout(t *testing.T) {
 		t.Error("session survived the idle timeout")
 	}
 }
+
+func TestCookieFlags(t *testing.T) {
+	t.Parallel()
+	for _, secure := range []bool{false, true} {
+		e := newEnv(t, options{secure: secure})
+		b := e.browser()
+		b.follow("/")
+		req, _ := http.NewRequest("POST", e.url+"/esia/login", strings.NewReader(url.Values{"csrf_token": {b.csrf()}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var seen int
+		for _, c := range resp.Cookies() {
+			if c.Name != "zhkhgate_esia" {
+				continue
+			}
+			seen++
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/esia/" || c.Secure != secure || c.MaxAge <= 0 || c.MaxAge > 600 {
+				t.Errorf("secure=%v: ESIA login cookie %+v", secure, c)
+			}
+		}
+		if seen != 1 {
+			t.Errorf("secure=%v: %d ESIA login cookies", secure, seen)
+		}
+		// The anonymous CSRF cookie.
+		resp, err = http.Get(e.url + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == "zhkhgate_csrf" && (!c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != secure) {
+				t.Errorf("secure=%v: CSRF cookie %+v", secure, c)
+			}
+		}
+	}
+}
