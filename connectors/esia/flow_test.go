@@ -112,7 +112,7 @@ func TestLoginGOST(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := esia.Person{OID: 1000299654, FirstName: "Иван", LastName: "Иванов", MiddleName: "Петрович",
-		SNILS: "112-233-445 95", Trusted: true, Email: "ivanov@example.org", Mobile: "+7(900)1112233"}
+		SNILS: "112-233-445 95", Trusted: true, Email: "ivanov@example.org", Mobile: "+7(900)1112233", EmailVerified: true}
 	if p != want {
 		t.Errorf("person = %+v\nwant %+v", p, want)
 	}

@@ -25,6 +25,8 @@ type Person struct {
 	// unverified ones when none is verified.
 	Email  string
 	Mobile string
+	// EmailVerified tells whether ESIA verified Email.
+	EmailVerified bool
 }
 
 // FullName is "Last First Middle".
@@ -66,28 +68,27 @@ func (c *Client) Person(ctx context.Context, accessToken string, oid int64) (Per
 	}
 	p := Person{OID: oid, FirstName: pj.FirstName, LastName: pj.LastName, MiddleName: pj.MiddleName,
 		BirthDate: pj.BirthDate, SNILS: pj.SNILS, Trusted: pj.Trusted}
-	p.Email = pickContact(ctts.Elements, "EML")
-	p.Mobile = pickContact(ctts.Elements, "MBT")
+	p.Email, p.EmailVerified = pickContact(ctts.Elements, "EML")
+	p.Mobile, _ = pickContact(ctts.Elements, "MBT")
 	if p.LastName == "" && p.FirstName == "" {
 		return Person{}, fmt.Errorf("esia: person %d has no name (is fullname in scope?)", oid)
 	}
 	return p, nil
 }
 
-func pickContact(cs []Contact, typ string) string {
-	first := ""
+func pickContact(cs []Contact, typ string) (value string, verified bool) {
 	for _, c := range cs {
 		if c.Type != typ {
 			continue
 		}
 		if c.VrfStu == "VERIFIED" {
-			return c.Value
+			return c.Value, true
 		}
-		if first == "" {
-			first = c.Value
+		if value == "" {
+			value = c.Value
 		}
 	}
-	return first
+	return value, false
 }
 
 func (c *Client) getJSON(ctx context.Context, accessToken, url string, into any) error {

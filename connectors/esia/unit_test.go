@@ -1,7 +1,16 @@
 package esia_test
 
 import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
+	"math/big"
 	"net/url"
 	"testing"
 	"time"
@@ -114,5 +123,33 @@ func TestParseCallback(t *testing.T) {
 				t.Error("a code came back with an error")
 			}
 		})
+	}
+}
+
+func TestExpiredPinnedCertificateIsNotUsed(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "old ESIA"},
+		NotBefore: time.Now().AddDate(-2, 0, 0), NotAfter: time.Now().AddDate(-1, 0, 0)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	ks, err := esia.NewKeySet([]*x509.Certificate{cert}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","sbt":"id"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":1}`))
+	d := sha256.Sum256([]byte(input))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, d[:])
+	jwt := input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	if _, err := ks.VerifySignature(context.Background(), jwt); !errors.Is(err, esia.ErrUnknownKey) {
+		t.Errorf("token by an expired pinned certificate: %v", err)
+	}
+	// The same key inside its validity period verifies, and sub comes out as a string.
+	ks2, _ := esia.NewKeySet([]*x509.Certificate{cert}, nil, func() time.Time { return time.Now().AddDate(-1, -6, 0) })
+	p, err := ks2.VerifySignature(context.Background(), jwt)
+	if err != nil || string(p) != `{"sub":"1"}` {
+		t.Errorf("valid period: %s %v", p, err)
 	}
 }

@@ -669,3 +669,21 @@ func TestCookieFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestESIAResidentSetsPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	b := e.browser()
+	b.esiaLogin(1000299655)
+	b.follow("/profile")
+	// No current password is asked: the resident never had one.
+	if r := b.postFollow("/profile/password", url.Values{"password": {"first pass 1"}, "password2": {"first pass 1"}}); !strings.Contains(r.body, "Пароль изменён") {
+		t.Fatalf("first password: %d", r.status)
+	}
+	other := e.browser()
+	other.follow("/login")
+	// ESIA verified the e-mail, so it logs in at once.
+	if r := other.postFollow("/login", url.Values{"email": {"smirnova@example.org"}, "password": {"first pass 1"}}); !strings.Contains(r.body, "Смирнова Мария Сергеевна") {
+		t.Errorf("password login with the ESIA e-mail: %d %.300s", r.status, r.body)
+	}
+}

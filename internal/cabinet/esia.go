@@ -82,7 +82,8 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := store.ESIAPerson{OID: login.Identity.OID, LastName: person.LastName, FirstName: person.FirstName,
-		MiddleName: person.MiddleName, SNILS: person.SNILS, Email: person.Email, Mobile: person.Mobile}
+		MiddleName: person.MiddleName, SNILS: person.SNILS, Email: person.Email, Mobile: person.Mobile,
+		EmailVerified: person.EmailVerified}
 	oid := strconv.FormatInt(p.OID, 10)
 	if bindTo != 0 {
 		// Binding is only for the resident who started it and is still logged in.

@@ -81,6 +81,8 @@ type ESIAPerson struct {
 	OID                             int64
 	LastName, FirstName, MiddleName string
 	SNILS, Email, Mobile            string
+	// EmailVerified marks Email as confirmed by ESIA, so it can be used to log in with a password.
+	EmailVerified bool
 }
 
 // LoginESIA finds the resident with p.OID, creating it from p on first login, and refreshes the
@@ -94,16 +96,15 @@ func LoginESIA(ctx context.Context, db DBTX, p ESIAPerson) (r Resident, created 
 	// An e-mail that already belongs to another cabinet is not copied (the unique index would
 	// refuse it); the resident can bind ESIA to that cabinet instead.
 	err = db.QueryRow(ctx, `
-		INSERT INTO residents (esia_oid, last_name, first_name, middle_name, snils, email, phone, last_login_at)
-		VALUES ($1, $2, $3, $4, $5,
-		        CASE WHEN $6 = '' OR EXISTS (SELECT 1 FROM residents WHERE lower(email) = lower($6)) THEN NULL ELSE $6 END,
-		        nullif($7, ''), now())
+		INSERT INTO residents (esia_oid, last_name, first_name, middle_name, snils, email, email_confirmed_at, phone, last_login_at)
+		SELECT $1, $2, $3, $4, $5, e.email, CASE WHEN e.email IS NOT NULL AND $8 THEN now() END, nullif($7, ''), now()
+		FROM (SELECT CASE WHEN $6 = '' OR EXISTS (SELECT 1 FROM residents WHERE lower(email) = lower($6)) THEN NULL ELSE $6 END AS email) e
 		ON CONFLICT (esia_oid) DO UPDATE SET
 		    last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name, middle_name = EXCLUDED.middle_name,
 		    snils = coalesce(EXCLUDED.snils, residents.snils),
 		    phone = coalesce(residents.phone, EXCLUDED.phone), last_login_at = now()
 		RETURNING id, (xmax = 0)`,
-		p.OID, p.LastName, p.FirstName, p.MiddleName, snils, p.Email, p.Mobile).Scan(&r.ID, &created)
+		p.OID, p.LastName, p.FirstName, p.MiddleName, snils, p.Email, p.Mobile, p.EmailVerified).Scan(&r.ID, &created)
 	if err != nil {
 		return r, false, fmt.Errorf("login resident by ESIA oid %d: %w", p.OID, err)
 	}
