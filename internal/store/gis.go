@@ -402,13 +402,14 @@ type GISMessageFilter struct {
 	Limit  int
 }
 
-// ListGISMessages lists messages, newest first.
+// ListGISMessages lists messages, newest first. A period filter keeps
+// messages without a period (accounts, meters), which belong to every month.
 func ListGISMessages(ctx context.Context, db DBTX, f GISMessageFilter) ([]GISMessage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	rows, err := db.Query(ctx, `SELECT `+gisMessageCols+` FROM gis_messages
-		WHERE ($1 = 0 OR org_id = $1) AND ($2 = '' OR kind = $2) AND ($3::date IS NULL OR period = $3)
+		WHERE ($1 = 0 OR org_id = $1) AND ($2 = '' OR kind = $2) AND ($3::date IS NULL OR period = $3 OR period IS NULL)
 			AND ($4 = '' OR state = $4)
 		ORDER BY id DESC LIMIT $5`, f.OrgID, f.Kind, f.Period, f.State, f.Limit)
 	if err != nil {

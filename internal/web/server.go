@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	s.admin("GET /admin/{$}", s.dashboard)
 	s.admin("GET /admin/mail", s.mailPage)
 	s.registryRoutes()
+	s.gisRoutes()
 	s.handle("/admin/jobs/", "admin_jobs", s.requireStaff(s.ui))
 
 	if s.deps.Cabinet != nil {

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zhkhgate/zhkhgate/internal/metrics"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+func TestGISConsole(t *testing.T) {
+	ctx := context.Background()
+	pool := testdb.New(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := HashPassword("correct horse")
+	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: "operator", PasswordHash: hash, Role: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	var accountID int64
+	if err := pool.QueryRow(ctx, `
+		WITH o AS (INSERT INTO organizations (name, inn, role, gis_org_ppa_guid) VALUES ('РЦ', '7720999999', 'settlement', gen_random_uuid()) RETURNING id),
+		h AS (INSERT INTO houses (org_id, address, fias_house_guid) SELECT id, 'ул. Примерная, 1', gen_random_uuid() FROM o RETURNING id, org_id),
+		p AS (INSERT INTO premises (house_id, number) SELECT id, '12' FROM h RETURNING id)
+		INSERT INTO accounts (org_id, premises_id, number, opened_on) SELECT (SELECT org_id FROM h), p.id, '1002003004', '2020-01-01' FROM p
+		RETURNING id`).Scan(&accountID); err != nil {
+		t.Fatal(err)
+	}
+	var msgID int64
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		msgID, err = store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: 1, Kind: "accounts", Service: "house-management", Operation: "importAccountData"},
+			[]store.GISItem{{TransportGUID: "00000000-0000-4000-8000-000000000001", ObjectKind: "account", ObjectID: accountID}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkGISSending(ctx, pool, msgID, "00000000-0000-4000-8000-0000000000aa", `<soapenv:Envelope><b:x>&lt;script&gt;</b:x></soapenv:Envelope>`); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkGISStopped(ctx, pool, msgID, "AUT011003", "Доступ запрещен для поставщика данных"); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	b := &testBundle{srv: srv, client: &http.Client{Jar: jar}}
+	if _, body := b.get(t, "/admin/gis"); strings.Contains(body, "GIS ZhKH exchange") {
+		t.Fatal("/admin/gis shown without login")
+	}
+	code, body := b.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}, "next": {"/admin/gis?org=1&period=2026-10"}})
+	if code != http.StatusOK || !strings.Contains(body, "GIS ZhKH exchange") {
+		t.Fatalf("login → /admin/gis = %d: %.300s", code, body)
+	}
+	for _, want := range []string{"importAccountData", "stopped", "AUT011003", "1002003004", "failed", "Not confirmed by GIS for 2026-10"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/admin/gis lacks %q", want)
+		}
+	}
+	csrf := csrfRe.FindStringSubmatch(body)[1]
+	code, body = b.get(t, "/admin/gis/messages/1")
+	if code != http.StatusOK || !strings.Contains(body, "&lt;soapenv:Envelope&gt;") || strings.Contains(body, "<b:x>") {
+		t.Errorf("message page = %d, XML must be shown escaped: %.400s", code, body)
+	}
+	code, body = b.post(t, "/admin/gis/messages/1/retry", url.Values{"csrf_token": {csrf}})
+	if code != http.StatusOK || !strings.Contains(body, "queued as a new accounts sync") {
+		t.Errorf("retry = %d: %.300s", code, body)
+	}
+	var queued int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'gis_sync'`).Scan(&queued); err != nil || queued != 1 {
+		t.Errorf("gis_sync jobs queued: %d, %v", queued, err)
+	}
+	if code, _ := b.get(t, "/admin/gis?period=oct"); code != http.StatusBadRequest {
+		t.Errorf("bad period = %d, want 400", code)
+	}
+}
