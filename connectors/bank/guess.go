@@ -16,6 +16,9 @@ const guessLines = 20
 // ignored). It fails, naming what each profile found, when no profile or
 // more than one fits.
 func Guess(sample []byte, profiles []*Profile) (*Profile, error) {
+	if bytes.HasPrefix(bytes.TrimPrefix(sample, utf8BOM), []byte(statementMagic)) {
+		return nil, errors.New("this is a 1CClientBankExchange bank statement, not a registry: import it as a statement")
+	}
 	if i := bytes.LastIndexByte(sample, '\n'); i >= 0 && len(sample) >= sampleSize {
 		sample = sample[:i+1]
 	}

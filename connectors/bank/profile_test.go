@@ -89,10 +89,17 @@ func TestGuess(t *testing.T) {
 		{"meters 17", mustRead(t, filepath.Join(samples, "synthetic", "registry-with-meters-17f.cp1251.txt")), "meters-17@1"},
 		{"sber 12", cp1251(t, joinLines("\r\n", l1[:strings.LastIndexByte(l1, ';')], "=1;4512,37;4467,25;45,12;551234;16-03-2025")), "sber-zhku-12@1"},
 		{"nothing fits", cp1251(t, "a;b;c\r\n"), ""},
+		{"a statement", []byte("1CClientBankExchange\r\nВерсияФормата=1.03\r\n"), "statement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := Guess(tt.data, all)
+			if tt.want == "statement" {
+				if err == nil || !strings.Contains(err.Error(), "bank statement, not a registry") {
+					t.Errorf("Guess = %v, %v", p, err)
+				}
+				return
+			}
 			if tt.want == "" {
 				if err == nil || !strings.Contains(err.Error(), "sber-zhku-13@1: line 1: 3 fields") {
 					t.Errorf("Guess = %v, %v; want an error naming each profile", p, err)
