@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+)
+
+func writeCP1251(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	b, err := charmap.Windows1251.NewEncoder().Bytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const (
+	cliLine1  = "15-03-2025;09-41-17;8609;860900123;10284736251;1002003004;ИВАНОВ ИВАН ИВАНОВИЧ;г. Тестоград;0225;4512,37;4467,25;45,12;1"
+	cliLine2  = "15-03-2025;11-05-02;8609;860900456;10284736777;1002003005;ПЕТРОВА АННА СЕРГЕЕВНА;г. Тестоград;0225;1200,00;1188,00;12,00;5"
+	cliTotals = "=2;5712,37;5655,25;57,12;551234;16-03-2025"
+)
+
+func TestRegistryCommands(t *testing.T) {
+	url := testdb.NewURL(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `
+		WITH o AS (INSERT INTO organizations (name, inn, role) VALUES ('РЦ', '7720999999', 'settlement') RETURNING id),
+		h AS (INSERT INTO houses (org_id, address, fias_house_guid) SELECT id, 'ул. Примерная, 1', gen_random_uuid() FROM o RETURNING id, org_id),
+		p AS (INSERT INTO premises (house_id, number) SELECT id, n FROM h, unnest(ARRAY['12', '13']) n RETURNING id, number)
+		INSERT INTO accounts (org_id, premises_id, number, opened_on)
+		SELECT (SELECT org_id FROM h), p.id, CASE p.number WHEN '12' THEN '1002003004' ELSE '1002003005' END, '2020-01-01' FROM p`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env, out := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error"})
+	cli := func(args ...string) (string, error) {
+		out.Reset()
+		err := run(ctx, env, append([]string{"registry"}, args...))
+		return out.String(), err
+	}
+	exit := func(err error) int {
+		var e exitCode
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &e):
+			return int(e)
+		}
+		return 1
+	}
+
+	good := writeCP1251(t, dir, "good.txt", strings.Join([]string{cliLine1, cliLine2, cliTotals}, "\r\n")+"\r\n")
+	text, err := cli("import", good)
+	if exit(err) != 0 || !strings.Contains(text, "good.txt: accepted (registry 1, profile sber-zhku-13@1, cp1251") ||
+		!strings.Contains(text, "posted 2, duplicates 0, quarantined 0") || !strings.Contains(text, "payment order 551234 of 16.03.2025") {
+		t.Fatalf("import: %v\n%s", err, text)
+	}
+	text, err = cli("import", good)
+	if exit(err) != 0 || !strings.Contains(text, "already imported as registry 1 (accepted); nothing changed") {
+		t.Fatalf("re-import: %v\n%s", err, text)
+	}
+
+	quarantine := writeCP1251(t, dir, "quarantine.txt", strings.Join([]string{
+		strings.Replace(cliLine1, "10284736251", "30000000001", 1),
+		strings.Replace(strings.Replace(cliLine2, "10284736777", "30000000002", 1), "1002003005", "1009999999", 1),
+		cliTotals}, "\r\n")+"\r\n")
+	truncated := writeCP1251(t, dir, "truncated.txt", strings.Join([]string{strings.Replace(cliLine1, "10284736251", "40000000001", 1), cliTotals}, "\r\n")+"\r\n")
+	text, err = cli("import", "--json", quarantine, truncated, filepath.Join(dir, "missing.txt"))
+	if exit(err) != 3 {
+		t.Errorf("exit = %d (%v), want 3 (a file was rejected)", exit(err), err)
+	}
+	var reports []registryReport
+	if err := json.Unmarshal([]byte(text), &reports); err != nil || len(reports) != 3 {
+		t.Fatalf("json: %v\n%s", err, text)
+	}
+	if r := reports[0]; r.State != "accepted_with_quarantine" || r.Posted != 1 || r.Quarantined != 1 || len(r.Issues) != 1 ||
+		r.Issues[0].Line != 2 || !strings.Contains(r.Issues[0].Reason, "'1009999999': no such account") || !strings.Contains(r.Issues[0].Raw, "ПЕТРОВА") {
+		t.Errorf("quarantine report: %+v", r)
+	}
+	if r := reports[1]; r.State != "rejected" || !strings.Contains(r.RejectReason, "declares 2 payment lines, the file has 1") {
+		t.Errorf("truncated report: %+v", r)
+	}
+	if r := reports[2]; !strings.Contains(r.Error, "no such file") {
+		t.Errorf("missing file report: %+v", r)
+	}
+	if _, err := cli("import", quarantine); exit(err) != 2 {
+		t.Errorf("quarantine alone: exit %d, want 2", exit(err))
+	}
+
+	stmt := writeCP1251(t, dir, "statement.txt", "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nРасчСчет=40702810600000012345\r\n"+
+		"СекцияДокумент=Платежное поручение\r\nНомер=551234\r\nДата=16.03.2025\r\nСумма=5655.25\r\nПолучательСчет=40702810600000012345\r\nКонецДокумента\r\nКонецФайла\r\n")
+	if text, err := cli("statement", stmt); err != nil || !strings.Contains(text, "1 documents, 1 incoming; 1 registries reconciled") {
+		t.Errorf("statement: %v\n%s", err, text)
+	}
+	text, err = cli("reconcile")
+	if err != nil || !strings.Contains(text, "reconciled       registry 1 good.txt") || !strings.Contains(text, "no money         registry 2 quarantine.txt") {
+		t.Errorf("reconcile: %v\n%s", err, text)
+	}
+	if text, err := cli("profiles"); err != nil || strings.Count(text, "@1") != 3 {
+		t.Errorf("profiles: %v\n%s", err, text)
+	}
+	gen := filepath.Join(dir, "gen.txt")
+	if text, err := cli("generate", "--out", gen, "--lines", "50", "--date", "2025-03-15"); err != nil || !strings.Contains(text, "50 payments to 2 accounts") {
+		t.Fatalf("generate: %v\n%s", err, text)
+	}
+	if text, err := cli("import", gen); exit(err) != 0 || !strings.Contains(text, "posted 50") {
+		t.Errorf("import generated: %v\n%s", err, text)
+	}
+}
