@@ -293,7 +293,7 @@ func planReadings(ctx context.Context, db store.DBTX, g *GIS, orgID int64, perio
 func BuildGISRequest(ctx context.Context, g *GIS, org string, m store.GISMessage, items []store.GISItem) (*giszhkh.Request, error) {
 	var pending []store.GISItem
 	for _, it := range items {
-		if it.State == "pending" {
+		if it.State == "pending" || it.State == "" { // "" = planned, not stored yet (dry run)
 			pending = append(pending, it)
 		}
 	}

@@ -81,7 +81,7 @@ func (a *app) close() {
 
 // jobDeps are the dependencies handed to every worker.
 func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis()}
 }
 
 func (a *app) jobConfig() jobs.Config {

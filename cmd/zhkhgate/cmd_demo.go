@@ -30,7 +30,9 @@ type demoService struct {
 
 // demoServices is the one table of what `zhkhgate demo` starts before the gateway.
 func demoServices() []demoService {
-	return []demoService{}
+	return []demoService{
+		gisDemoService(),
+	}
 }
 
 type demoFlags struct {

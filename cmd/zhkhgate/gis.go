@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+// GIS ZhKH settings (README «GIS ZhKH»).
+const (
+	envGISURL      = "ZHKHGATE_GIS_URL"      // base URL: the GOST TLS sidecar, or the simulator
+	envGISKey      = "ZHKHGATE_GIS_KEY"      // signing key, PEM (PKCS#8, GOST R 34.10-2012 256)
+	envGISCert     = "ZHKHGATE_GIS_CERT"     // its certificate, PEM
+	envGISUser     = "ZHKHGATE_GIS_USER"     // HTTP Basic auth (test stands)
+	envGISPassword = "ZHKHGATE_GIS_PASSWORD" //
+	envGISBankBIK  = "ZHKHGATE_GIS_BANK_BIK"
+	envGISBankAcc  = "ZHKHGATE_GIS_BANK_ACCOUNT"
+	envGISPoll     = "ZHKHGATE_GIS_POLL"         // getState schedule, e.g. "10s,60s,300s,900s,1800s"
+	envGISResend   = "ZHKHGATE_GIS_RESEND_AFTER" // backoff before a transiently failed message is sent again
+	envGISTimeout  = "ZHKHGATE_GIS_TIMEOUT"      // HTTP timeout of one call, default 180s
+)
+
+// gisFromEnv builds the GIS dependencies from the environment; nil when
+// GIS is not configured at all.
+func gisFromEnv(ctx context.Context, getenv func(string) string) (*jobs.GIS, error) {
+	url, key, cert := getenv(envGISURL), getenv(envGISKey), getenv(envGISCert)
+	if url == "" && key == "" && cert == "" {
+		return nil, nil
+	}
+	if url == "" || key == "" || cert == "" {
+		return nil, apperr.Invalidf("gis config", "%s, %s and %s must all be set", envGISURL, envGISKey, envGISCert)
+	}
+	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	if err != nil {
+		return nil, err
+	}
+	signer, err := tool.LoadSigner(ctx, key, cert)
+	if err != nil {
+		return nil, apperr.Invalidf("gis config", "%s/%s: %v", envGISKey, envGISCert, err)
+	}
+	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	cc := giszhkh.ClientConfig{BaseURL: url, User: getenv(envGISUser), Password: getenv(envGISPassword)}
+	if v := getenv(envGISTimeout); v != "" {
+		if cc.Timeout, err = time.ParseDuration(v); err != nil {
+			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISTimeout, v, err)
+		}
+	}
+	client, err := giszhkh.NewClient(cc)
+	if err != nil {
+		return nil, apperr.Invalidf("gis config", "%s: %v", envGISURL, err)
+	}
+	g := &jobs.GIS{Builder: b, Client: client, BankBIK: getenv(envGISBankBIK), BankAccount: getenv(envGISBankAcc)}
+	if v := getenv(envGISPoll); v != "" {
+		for _, p := range splitList(v) {
+			d, err := time.ParseDuration(p)
+			if err != nil || d <= 0 {
+				return nil, apperr.Invalidf("gis config", "%s=%q: want durations like 10s,60s,300s", envGISPoll, v)
+			}
+			g.Poll = append(g.Poll, d)
+		}
+	}
+	if v := getenv(envGISResend); v != "" {
+		if g.ResendAfter, err = time.ParseDuration(v); err != nil {
+			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISResend, v, err)
+		}
+	}
+	return g, nil
+}
+
+// gis returns the app's GIS dependencies, or nil (workers then say GIS is
+// not configured) after logging why.
+func (a *app) gis() *jobs.GIS {
+	g, err := gisFromEnv(context.Background(), a.env.Getenv)
+	if err != nil {
+		a.logger.Warn("GIS ZhKH exchange disabled", "error", apperr.UserMessage(err))
+		return nil
+	}
+	return g
+}
+
+func cmdGIS(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.Stdout, "Usage: zhkhgate gis sync [flags]\n\nGIS ZhKH exchange:")
+		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch readings, as durable jobs")
+		fmt.Fprintf(env.Stdout, "\nSettings: %s, %s, %s (see README).\n", envGISURL, envGISKey, envGISCert)
+		return nil
+	}
+	if args[0] != "sync" {
+		return apperr.Invalidf("gis", "unknown subcommand %q; run 'zhkhgate gis help'", args[0])
+	}
+	return cmdGISSync(ctx, env, args[1:])
+}
+
+// gisCycle is the order of `--what all`: a month's cycle.
+var gisCycle = []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatReadings, jobs.GISWhatDocuments, jobs.GISWhatPayments}
+
+func cmdGISSync(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "gis sync", "gis sync --org ID --what SUBJECT [--period 2026-10] [--dry-run --out DIR] [--work] [--wait 10m]\n\n"+
+		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+", or all (accounts → meters → readings → documents → payments).\n"+
+		"Without --dry-run the sync is queued as jobs; --work runs the workers in this process, --wait waits until\n"+
+		"every message is confirmed or stopped and prints the counts.")
+	var (
+		org          int64
+		what, period string
+		dryRun, work bool
+		out          string
+		wait         time.Duration
+	)
+	fs.Int64Var(&org, "org", 0, "organization id")
+	fs.StringVar(&what, "what", "", "subject to exchange")
+	fs.StringVar(&period, "period", "", "month, YYYY-MM (documents, payments, readings)")
+	fs.BoolVar(&dryRun, "dry-run", false, "write the signed envelopes that would be sent to --out, send nothing")
+	fs.StringVar(&out, "out", "", "directory for --dry-run envelopes, one file each")
+	fs.BoolVar(&work, "work", false, "run the job workers in this process until the sync is settled (implies --wait)")
+	fs.DurationVar(&wait, "wait", 0, "wait up to this long for the sync to settle")
+	if err := parse(fs, args); err != nil || helpRequested(args) {
+		return err
+	}
+	if org < 1 || what == "" {
+		return apperr.Invalidf("gis sync", "--org and --what are required")
+	}
+	whats := []string{what}
+	if what == "all" {
+		whats = gisCycle
+	}
+	if dryRun && out == "" {
+		return apperr.Invalidf("gis sync", "--dry-run needs --out DIR")
+	}
+	a, err := openApp(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	g, err := gisFromEnv(ctx, a.env.Getenv)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return apperr.Invalidf("gis sync", "GIS ZhKH is not configured: set %s, %s and %s", envGISURL, envGISKey, envGISCert)
+	}
+	if dryRun {
+		return gisDryRun(ctx, env, a, g, org, whats, period, out)
+	}
+	if work && wait == 0 {
+		wait = time.Hour
+	}
+	if work {
+		client, err := a.startWorkers(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.stopWorkers(client)
+	}
+	ins, err := jobs.NewInsertClient(a.jobDeps())
+	if err != nil {
+		return err
+	}
+	for _, w := range whats {
+		started := time.Now()
+		if _, err := ins.Insert(ctx, jobs.GISSyncArgs{OrgID: org, What: w, Period: period}, nil); err != nil {
+			return fmt.Errorf("gis sync: queue %s: %w", w, err)
+		}
+		if wait == 0 {
+			fmt.Fprintf(env.Stdout, "queued: %s sync of organization %d (workers of 'zhkhgate run'/'worker' will send it)\n", w, org)
+			continue
+		}
+		if err := gisWait(ctx, env, a, org, w, started, wait); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gisWait waits until the sync job of subject w has run and every message
+// it created is done or stopped, then prints the counts.
+func gisWait(ctx context.Context, env *Env, a *app, org int64, w string, since time.Time, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		ms, err := store.ListGISMessages(ctx, a.pool, store.GISMessageFilter{OrgID: org, Kind: w, Limit: 100000})
+		if err != nil {
+			return err
+		}
+		var mine []store.GISMessage
+		for _, m := range ms {
+			if !m.CreatedAt.Before(since.Add(-time.Second)) {
+				mine = append(mine, m)
+			}
+		}
+		pendingSync, err := store.GISJobsPending(ctx, a.pool, jobs.KindGISSync)
+		if err != nil {
+			return err
+		}
+		settled := pendingSync == 0
+		var items, ok, failed, stopped int
+		for _, m := range mine {
+			items, ok, failed = items+m.Items, ok+m.ItemsOK, failed+m.ItemsFailed
+			switch m.State {
+			case store.GISStopped:
+				stopped++
+			case store.GISDone:
+			default:
+				settled = false
+			}
+		}
+		if settled {
+			fmt.Fprintf(env.Stdout, "%-13s %4d messages, %6d items: %6d confirmed, %4d failed, %d messages stopped (%s)\n",
+				w, len(mine), items, ok, failed, stopped, time.Since(since).Round(time.Millisecond))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return apperr.E(apperr.Unavailable, "gis sync", fmt.Sprintf("%s not settled after %s; is a worker running ('zhkhgate run' or --work)?", w, limit))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// gisDryRun writes the signed envelopes a sync would send.
+func gisDryRun(ctx context.Context, env *Env, a *app, g *jobs.GIS, org int64, whats []string, period, out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("gis sync: %w", err)
+	}
+	ppa, err := store.GISOrgPPAGUID(ctx, a.pool, org)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, w := range whats {
+		plans, err := jobs.PlanGIS(ctx, a.pool, g, jobs.GISSyncArgs{OrgID: org, What: w, Period: period})
+		if err != nil {
+			return err
+		}
+		for _, p := range plans {
+			if p.Message.State == store.GISStopped {
+				for _, it := range p.Items {
+					fmt.Fprintf(env.Stdout, "cannot send %s %d: %s\n", it.ObjectKind, it.ObjectID, it.Error)
+				}
+				continue
+			}
+			req, err := jobs.BuildGISRequest(ctx, g, ppa, p.Message, p.Items)
+			if err != nil {
+				return err
+			}
+			n++
+			name := filepath.Join(out, fmt.Sprintf("%03d-%s-%s.xml", n, w, req.Operation.Name))
+			if err := os.WriteFile(name, req.Envelope, 0o644); err != nil {
+				return fmt.Errorf("gis sync: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "%s  %d items, MessageGUID %s\n", name, len(req.TransportGUIDs), req.MessageGUID)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%s envelopes written to %s; nothing was sent\n", strconv.Itoa(n), out)
+	return nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
+)
+
+// gisSimOptions say how to run the GIS ZhKH simulator.
+type gisSimOptions struct {
+	Addr    string // loopback host:port
+	Dir     string // the demo operator key pair lives in Dir/operator
+	SpecDir string // official schemas
+	Trust   []string
+	Orgs    []string
+	Delay   time.Duration
+	Faults  sim.Faults
+}
+
+// gisSim is a running simulator and what the gateway needs to use it.
+type gisSim struct {
+	URL               string
+	KeyFile, CertFile string // the demo operator credentials (empty when --trust was given)
+	Server            *sim.Server
+}
+
+// startGISSim starts the simulator in the background until ctx ends.
+func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
+	host, _, err := net.SplitHostPort(o.Addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return nil, apperr.Invalidf("sim gis", "address %q must be a loopback IP and port, e.g. 127.0.0.1:8092", o.Addr)
+	}
+	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := &gisSim{}
+	trust := o.Trust
+	if len(trust) == 0 {
+		dir := filepath.Join(o.Dir, "operator")
+		out.KeyFile, out.CertFile = filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
+		if _, err := os.Stat(out.CertFile); errors.Is(err, os.ErrNotExist) {
+			if _, err := tool.GenerateTestCredentials(ctx, dir, "GIS demo operator"); err != nil {
+				return nil, fmt.Errorf("sim gis: demo operator key: %w", err)
+			}
+		}
+		trust = []string{out.CertFile}
+	}
+	var certs []*gost.Certificate
+	for _, f := range trust {
+		c, err := gost.LoadCertificate(f)
+		if err != nil {
+			return nil, apperr.Invalidf("sim gis", "trusted certificate: %v", err)
+		}
+		certs = append(certs, c)
+	}
+	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, Delay: o.Delay, Faults: o.Faults, Seed: 1})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim gis: listen on %s: %w", o.Addr, err)
+	}
+	out.URL, out.Server = "http://"+ln.Addr().String(), s
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	return out, nil
+}
+
+// env lists the gateway variables that point it at this simulator.
+func (s *gisSim) env() []string {
+	vars := []string{"ZHKHGATE_GIS_URL=" + s.URL}
+	if s.KeyFile != "" {
+		vars = append(vars, "ZHKHGATE_GIS_KEY="+s.KeyFile, "ZHKHGATE_GIS_CERT="+s.CertFile)
+	}
+	return vars
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "sim gis", "sim gis [flags]\n\nRuns the GIS ZhKH simulator on loopback at the real service paths. It validates every request\n"+
+		"against the official XSD, checks the XAdES signature against trusted certificates, answers Ack,\n"+
+		"then RequestState 1 → 2 → 3, keeps accounts, meters, readings, documents and payments, and injects\n"+
+		"faults on demand. Without -trust it creates a demo operator key pair in DIR/operator and trusts it.")
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	o := gisSimOptions{}
+	var trust, orgs string
+	var outageFor time.Duration
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8092", "loopback address to listen on")
+	fs.StringVar(&o.Dir, "dir", filepath.Join(cfg.DataDir, "gis"), "directory of the demo operator key pair")
+	fs.StringVar(&o.SpecDir, "spec", or(env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"), "directory of the official WSDL/XSD")
+	fs.StringVar(&trust, "trust", "", "comma-separated PEM certificates whose signatures are accepted")
+	fs.StringVar(&orgs, "orgs", "", "comma-separated orgPPAGUIDs the simulator knows (empty: any)")
+	fs.DurationVar(&o.Delay, "delay", 2*time.Second, "processing time: state 1, then 2 after half, 3 after all of it")
+	fs.Float64Var(&o.Faults.EXPRate, "exp-rate", 0, "share of requests answered with fault EXP001000 (0..1)")
+	fs.Float64Var(&o.Faults.HTTP502Rate, "http502-rate", 0, "share of calls answered with HTTP 502 (0..1)")
+	fs.DurationVar(&o.Faults.Latency, "latency", 0, "added before every answer")
+	fs.DurationVar(&outageFor, "outage", 0, "answer HTTP 503 for this long from the start")
+	if err := parse(fs, args); err != nil || helpRequested(args) {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return apperr.Invalidf("sim gis", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	for _, r := range []float64{o.Faults.EXPRate, o.Faults.HTTP502Rate} {
+		if r < 0 || r > 1 {
+			return apperr.Invalidf("sim gis", "fault rates must be between 0 and 1, got %v", r)
+		}
+	}
+	if outageFor > 0 {
+		o.Faults.OutageFrom, o.Faults.OutageTo = time.Now(), time.Now().Add(outageFor)
+	}
+	o.Trust, o.Orgs = splitList(trust), splitList(orgs)
+	s, err := startGISSim(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "GIS ZhKH simulator listening on %s (delay %s, EXP001000 %.0f%%, HTTP 502 %.0f%%)\n",
+		s.URL, o.Delay, o.Faults.EXPRate*100, o.Faults.HTTP502Rate*100)
+	fmt.Fprintln(env.Stdout, "\nPoint the gateway at it with:")
+	for _, kv := range s.env() {
+		fmt.Fprintf(env.Stdout, "  export %s\n", kv)
+	}
+	<-ctx.Done()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// gisDemoService runs the simulator for `zhkhgate demo` with fast polling
+// and points the gateway at it through the same variables an operator sets.
+func gisDemoService() demoService {
+	return demoService{name: "GIS ZhKH simulator", start: func(ctx context.Context, a *app) (string, error) {
+		s, err := startGISSim(ctx, gisSimOptions{Addr: or(a.env.Getenv("ZHKHGATE_GIS_SIM_ADDR"), "127.0.0.1:8092"),
+			Dir: filepath.Join(a.cfg.DataDir, "gis"), SpecDir: or(a.env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"),
+			Delay: 500 * time.Millisecond})
+		if err != nil {
+			return "", err
+		}
+		set := map[string]string{"ZHKHGATE_GIS_POLL": "1s,2s,5s", "ZHKHGATE_GIS_RESEND_AFTER": "2s",
+			"ZHKHGATE_GIS_BANK_BIK": "045773603", "ZHKHGATE_GIS_BANK_ACCOUNT": "40702810049770012345"}
+		for _, kv := range s.env() {
+			k, v, _ := strings.Cut(kv, "=")
+			set[k] = v
+		}
+		prev := a.env.Getenv
+		a.env.Getenv = func(k string) string {
+			if v, ok := set[k]; ok && prev(k) == "" {
+				return v
+			}
+			return prev(k)
+		}
+		return s.URL + "/", nil
+	}}
+}
