@@ -167,13 +167,30 @@ func (c *Cabinet) accountPage(w http.ResponseWriter, r *http.Request, v *visitor
 		c.fail(w, r, v, err)
 		return
 	}
-	meters, err := store.AccountMeters(ctx, c.deps.Pool, acc.AccountID)
+	data, err := c.accountData(r, v, acc)
 	if err != nil {
 		c.fail(w, r, v, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "account", v, page{Title: "Лицевой счёт " + acc.Number,
-		Data: map[string]any{"Account": acc, "Meters": meters}})
+	c.render(w, r, http.StatusOK, "account", v, page{Title: "Лицевой счёт " + acc.Number, Data: data})
+}
+
+// accountData gathers what the account page shows; every query is scoped to the resident.
+func (c *Cabinet) accountData(r *http.Request, v *visitor, acc store.LinkedAccount) (map[string]any, error) {
+	ctx := r.Context()
+	meters, err := store.AccountMeters(ctx, c.deps.Pool, acc.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	bills, err := store.ResidentBills(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID, 12)
+	if err != nil {
+		return nil, err
+	}
+	payments, err := store.ResidentPayments(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID, 12)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments}, nil
 }
 
 func (c *Cabinet) setMain(w http.ResponseWriter, r *http.Request, v *visitor) {
@@ -217,8 +234,12 @@ func (c *Cabinet) accountReading(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	meterID, _ := strconv.ParseInt(r.PostFormValue("meter"), 10, 64)
 	if err := c.saveReading(r, acc.AccountID, meterID, r.PostFormValue("value"), "", false); err != nil {
-		meters, _ := store.AccountMeters(ctx, c.deps.Pool, acc.AccountID)
-		c.failForm(w, r, v, "account", "Лицевой счёт "+acc.Number, err, map[string]any{"Account": acc, "Meters": meters})
+		data, derr := c.accountData(r, v, acc)
+		if derr != nil {
+			c.fail(w, r, v, derr)
+			return
+		}
+		c.failForm(w, r, v, "account", "Лицевой счёт "+acc.Number, err, data)
 		return
 	}
 	c.audit(ctx, v.Resident.ID, "resident.reading", "meter", strconv.FormatInt(meterID, 10), map[string]any{"account_id": acc.AccountID})

@@ -283,8 +283,11 @@ func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"rub":      formatRubles,
 		"period":   func(t *time.Time) string { return formatPeriod(t) },
+		"month":    func(t time.Time) string { return formatPeriod(&t) },
 		"date":     func(t *time.Time) string { return formatDate(t) },
+		"day":      func(t time.Time) string { return formatDate(&t) },
 		"resource": resourceName,
+		"reading":  func(d *store.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
 	if err != nil {

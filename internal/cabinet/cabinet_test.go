@@ -60,7 +60,7 @@ func TestESIALoginAndLinking(t *testing.T) {
 		t.Error("main account not switched")
 	}
 	page := b.follow("/accounts/" + itoa(second))
-	if page.status != 200 || !strings.Contains(page.body, "Счётчики") {
+	if page.status != 200 || !strings.Contains(page.body, "Счётчики") || !strings.Contains(page.body, `id="bills"`) {
 		t.Fatalf("account page: %d", page.status)
 	}
 	b.postFollow("/accounts/"+itoa(second)+"/paperless", url.Values{"paperless": {"on"}})

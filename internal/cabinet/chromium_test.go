@@ -96,6 +96,12 @@ func TestChromiumESIALogin(t *testing.T) {
 	name := text(`#resident-name`)
 	accounts := text(`#accounts`)
 	shot("4-linked")
+	do("open the account", chromedp.Click(chromedp.CSS(`#accounts a`)), chromedp.WaitVisible(chromedp.ID("bills")))
+	bills := text(`#bills`)
+	shot("5-account")
+	if !strings.Contains(bills, "К оплате") {
+		t.Errorf("bills table = %q", bills)
+	}
 	if hintNumber != h.Number {
 		t.Errorf("landing page demo hint = %q, want %q", hintNumber, h.Number)
 	}

@@ -88,7 +88,7 @@ func (c *Cabinet) saveReading(r *http.Request, accountID, meterID int64, value, 
 		}
 	}
 	if m.LastValue != nil && cmpDecimal(v, *m.LastValue) < 0 {
-		return apperr.Invalidf("reading", "Новое показание меньше предыдущего (%s). Проверьте цифры.", m.LastValue.String())
+		return apperr.Invalidf("reading", "Новое показание меньше предыдущего (%s). Проверьте цифры.", strings.Replace(m.LastValue.String(), ".", ",", 1))
 	}
 	return store.SaveResidentReading(ctx, c.deps.Pool, accountID, meterID, v)
 }

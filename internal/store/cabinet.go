@@ -424,3 +424,46 @@ func SampleAccounts(ctx context.Context, db DBTX, limit int) ([]AccountHint, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[AccountHint])
 }
+
+// BillLine is a payment document as a resident sees it.
+type BillLine struct {
+	Period   time.Time
+	Number   string
+	Charged  int64 // kopecks
+	Paid     int64
+	TotalDue int64
+}
+
+// PaymentLine is a payment as a resident sees it.
+type PaymentLine struct {
+	Date   time.Time
+	Amount int64 // kopecks
+	Source string
+}
+
+// ResidentBills returns the newest payment documents of an account the resident proved; for
+// any other account the list is empty, whatever the caller passes.
+func ResidentBills(ctx context.Context, db DBTX, residentID, accountID int64, limit int) ([]BillLine, error) {
+	rows, err := db.Query(ctx, `
+		SELECT d.period, d.number, d.charged, d.paid, d.total_due
+		FROM payment_documents d
+		JOIN resident_accounts ra ON ra.account_id = d.account_id AND ra.resident_id = $1 AND ra.verified_at IS NOT NULL
+		WHERE d.account_id = $2 ORDER BY d.period DESC LIMIT $3`, residentID, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("bills of account %d: %w", accountID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[BillLine])
+}
+
+// ResidentPayments returns the newest payments to an account the resident proved.
+func ResidentPayments(ctx context.Context, db DBTX, residentID, accountID int64, limit int) ([]PaymentLine, error) {
+	rows, err := db.Query(ctx, `
+		SELECT p.operation_date, p.amount, p.source
+		FROM payments p
+		JOIN resident_accounts ra ON ra.account_id = p.account_id AND ra.resident_id = $1 AND ra.verified_at IS NOT NULL
+		WHERE p.account_id = $2 ORDER BY p.operation_date DESC, p.id DESC LIMIT $3`, residentID, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("payments of account %d: %w", accountID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[PaymentLine])
+}

@@ -128,6 +128,15 @@ func TestLinkedAccountsOnlyForTheirResident(t *testing.T) {
 	if got, _ := store.ResidentAccounts(ctx, db, b.ID); len(got) != 0 {
 		t.Errorf("b sees %+v", got)
 	}
+	if bills, err := store.ResidentBills(ctx, db, a.ID, ids[0], 12); err != nil || len(bills) != 1 {
+		t.Errorf("a's bills: %+v %v", bills, err)
+	}
+	if bills, _ := store.ResidentBills(ctx, db, b.ID, ids[0], 12); len(bills) != 0 {
+		t.Errorf("b sees a's bills: %+v", bills)
+	}
+	if pays, _ := store.ResidentPayments(ctx, db, b.ID, ids[0], 12); len(pays) != 0 {
+		t.Errorf("b sees a's payments: %+v", pays)
+	}
 	for _, f := range []func() error{
 		func() error { _, err := store.ResidentAccount(ctx, db, b.ID, ids[1]); return err },
 		func() error { return store.SetMainAccount(ctx, db, b.ID, ids[1]) },
