@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/zhkhgate/zhkhgate/connectors/esia"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+)
+
+// TestESIASimAndClientFromEnvironment starts the simulator the way `zhkhgate sim esia` and the
+// demo do, builds the client from the variables it prints, and logs in.
+func TestESIASimAndClientFromEnvironment(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const public = "http://127.0.0.1:1"
+	s, err := startESIASim(ctx, esiaSimOptions{Addr: "127.0.0.1:0", Dir: t.TempDir(), ClientID: "ZHKHGATE", RedirectURI: public + "/esia/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, kv := range s.env("ZHKHGATE") {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	env, _ := testEnv(vars)
+	a := &app{cfg: Config{PublicURL: public}, env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	client, err := a.esiaClient(ctx)
+	if err != nil || client == nil {
+		t.Fatalf("client from %v: %v", vars, err)
+	}
+	state := esia.NewState()
+	u, err := client.AuthCodeURL(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no login page: HTTP %d %.300s", resp.StatusCode, body)
+	}
+	resp, err = noRedirect.PostForm(s.URL+"/idp/login", url.Values{"request": {string(m[1])}, "oid": {"1000299654"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	cb, err := esia.ParseCallback(loc.Query(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := client.Exchange(ctx, cb.Code)
+	if err != nil || login.Identity.OID != 1000299654 {
+		t.Fatalf("exchange: %v", err)
+	}
+
+	// A second start reuses the keys made by the first.
+	s2, err := startESIASim(ctx, esiaSimOptions{Addr: "127.0.0.1:0", Dir: strings.TrimSuffix(s.CertsFile, "/esia.pem"), ClientID: "ZHKHGATE", RedirectURI: public + "/esia/callback"})
+	if err != nil || s2.Hash != s.Hash {
+		t.Errorf("restart: hash %s vs %s, %v", s2.Hash, s.Hash, err)
+	}
+}
+
+func TestESIAConfigErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if _, err := startESIASim(ctx, esiaSimOptions{Addr: "0.0.0.0:8091"}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("non-loopback simulator address: %v", err)
+	}
+	env, _ := testEnv(map[string]string{"ZHKHGATE_ESIA_URL": "http://127.0.0.1:8091", "ZHKHGATE_ESIA_ISSUER": "http://127.0.0.1:8091/"})
+	a := &app{env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := a.esiaClient(ctx); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "ZHKHGATE_ESIA_CLIENT_ID") {
+		t.Errorf("missing client id: %v", err)
+	}
+	env, _ = testEnv(nil)
+	a.env = env
+	if c, err := a.esiaClient(ctx); c != nil || err != nil {
+		t.Errorf("ESIA unset: %v %v", c, err)
+	}
+}
