@@ -63,6 +63,20 @@ func TestESIALoginAndLinking(t *testing.T) {
 	if page.status != 200 || !strings.Contains(page.body, "Счётчики") || !strings.Contains(page.body, `id="bills"`) {
 		t.Fatalf("account page: %d", page.status)
 	}
+	meters, err := store.AccountMeters(ctx, e.pool, second)
+	if err != nil || len(meters) == 0 || meters[0].LastValue == nil {
+		t.Fatalf("meters: %v %v", meters, err)
+	}
+	whole, _, _ := strings.Cut(meters[0].LastValue.String(), ".")
+	next := strconv.FormatInt(mustInt(t, whole)+3, 10)
+	if r := b.postFollow("/accounts/"+itoa(second)+"/readings", url.Values{"meter": {itoa(meters[0].MeterID)}, "value": {next}}); !strings.Contains(r.body, "Показания приняты") {
+		t.Errorf("reading from the cabinet: %d", r.status)
+	}
+	b.follow("/accounts/" + itoa(second))
+	if r := b.post("/accounts/"+itoa(second)+"/readings", url.Values{"meter": {itoa(meters[0].MeterID)}, "value": {"1"}}); r.status != http.StatusBadRequest {
+		t.Errorf("reading lower than the last one: HTTP %d", r.status)
+	}
+	b.follow("/accounts/" + itoa(second))
 	b.postFollow("/accounts/"+itoa(second)+"/paperless", url.Values{"paperless": {"on"}})
 	if acc, _ := store.ResidentAccount(ctx, e.pool, res.ID, second); !acc.Paperless {
 		t.Error("paperless not saved")
@@ -337,6 +351,25 @@ func TestInjection(t *testing.T) {
 	}
 	if accs, _ := store.ResidentAccounts(context.Background(), e.pool, residentID(t, e, "evil@example.org")); len(accs) != 0 {
 		t.Errorf("injection linked accounts: %+v", accs)
+	}
+	// Every other field that is echoed back.
+	for path, form := range map[string]url.Values{
+		"/profile/phone": {"phone": {evil}},
+		"/profile/email": {"email": {evil + "@example.org"}},
+	} {
+		b.follow("/profile")
+		if r := b.post(path, form); r.status != http.StatusBadRequest || strings.Contains(r.body, "<script>alert") {
+			t.Errorf("%s with markup: HTTP %d", path, r.status)
+		}
+	}
+	login := e.browser()
+	login.follow("/login")
+	if r := login.post("/login", url.Values{"email": {`"><script>alert(1)</script>`}, "password": {"x"}}); strings.Contains(r.body, "<script>alert") {
+		t.Error("login e-mail echoed unescaped")
+	}
+	login.follow("/readings")
+	if r := login.post("/readings", url.Values{"number": {evil}, "house": {"1"}, "flat": {evil}, "step": {"find"}}); strings.Contains(r.body, "<script>alert") || r.status != http.StatusBadRequest {
+		t.Errorf("readings form with markup: HTTP %d", r.status)
 	}
 	// Registration fields.
 	anon := e.browser()
