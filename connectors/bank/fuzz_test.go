@@ -131,3 +131,35 @@ func FuzzParseStatement(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProfiles feeds arbitrary JSON to the operator profile loader:
+// it must refuse or accept without panicking, and what it accepts must be
+// usable by the reader.
+func FuzzParseProfiles(f *testing.F) {
+	for _, p := range []string{"sber-zhku-13.json", "meters-17.json"} {
+		b, err := builtinFS.ReadFile("profiles/" + p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"profiles": [{"name": "x", "version": 1, "bank": "b", "separator": "|", "encodings": ["utf-8"], "fields": 2,
+		"columns": {"operation_id": 1, "account": 2, "amount": 2}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ps, err := ParseProfiles(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			r, err := NewReader(strings.NewReader("1;2;3\n"), "fuzz", p)
+			if err != nil {
+				continue
+			}
+			for range 3 {
+				if _, err := r.Next(); errors.Is(err, io.EOF) {
+					break
+				}
+			}
+		}
+	})
+}

@@ -161,7 +161,13 @@ func (p *Profile) ID() string { return fmt.Sprintf("%s@%d", p.Name, p.Version) }
 // Has reports whether the profile maps a column.
 func (p *Profile) Has(col string) bool { return p.Columns[col] > 0 }
 
-const defaultMaxLine = 64 << 10
+// Limits on what a profile may ask for: a config file must not make the
+// reader allocate without bound.
+const (
+	defaultMaxLine = 64 << 10
+	maxLineLimit   = 16 << 20
+	maxFields      = 1000
+)
 
 // Validate checks a profile and prepares it for reading. It is called by
 // the loaders; a hand-built profile must be validated before use.
@@ -199,8 +205,8 @@ func (p *Profile) Validate() error {
 		}
 		p.Encodings[i] = n
 	}
-	if p.Fields < 1 {
-		bad("fields must be ≥ 1")
+	if p.Fields < 1 || p.Fields > maxFields {
+		bad("fields must be between 1 and %d", maxFields)
 	}
 	if p.HeaderLines < 0 {
 		bad("header_lines must be ≥ 0")
@@ -255,8 +261,9 @@ func (p *Profile) Validate() error {
 		use("services["+s.Code+"]", s.Column)
 	}
 	if m := p.Meters; m != nil {
-		if m.Pairs < 1 {
-			bad("meters: pairs must be ≥ 1")
+		if m.Pairs < 1 || 2*m.Pairs > maxFields {
+			bad("meters: pairs must be between 1 and %d", maxFields/2)
+			m.Pairs = 0
 		}
 		for i := range m.Pairs {
 			use(fmt.Sprintf("meters[%d].code", i+1), m.FirstColumn+2*i)
@@ -288,8 +295,8 @@ func (p *Profile) Validate() error {
 	if p.MaxLineBytes == 0 {
 		p.MaxLineBytes = defaultMaxLine
 	}
-	if p.MaxLineBytes < 256 {
-		bad("max_line_bytes must be ≥ 256")
+	if p.MaxLineBytes < 256 || p.MaxLineBytes > maxLineLimit {
+		bad("max_line_bytes must be between 256 and %d", maxLineLimit)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("profile %q: %w", p.Name, errors.Join(errs...))
