@@ -129,6 +129,14 @@ func TestStateAttacks(t *testing.T) {
 			t.Errorf("HTTP %d", r.status)
 		}
 	})
+	t.Run("callback with another login's state in a browser that has its own login running", func(t *testing.T) {
+		victim, attacker := e.browser(), e.browser()
+		victim.esiaStart(ivanov) // the victim's browser holds a login cookie of its own
+		cb := attacker.esiaStart(1000299656)
+		if r := victim.get(cb); r.status != http.StatusForbidden || loggedIn(victim) {
+			t.Errorf("HTTP %d", r.status)
+		}
+	})
 	cases := []struct{ name, mod string }{
 		{"wrong state", "state"},
 		{"missing state", "nostate"},
