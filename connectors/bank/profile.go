@@ -120,6 +120,11 @@ type Profile struct {
 	// operation id in this layout, for formats without a date column.
 	OperationDateFromID Layout       `json:"operation_date_from_id,omitzero"`
 	Amounts             AmountSyntax `json:"amounts,omitzero"`
+	// CommissionWithheld says whether the bank keeps its commission out of
+	// the money it moves (amount = to transfer + commission, the default)
+	// or bills it separately (to transfer = amount). Rows that break the
+	// contract's rule are posted with a warning.
+	CommissionWithheld *bool `json:"commission_withheld,omitempty"`
 
 	Totals *TotalsSpec `json:"totals,omitempty"`
 
@@ -157,6 +162,9 @@ type TotalsSpec struct {
 
 // ID is "name@version", the form stored with every registry.
 func (p *Profile) ID() string { return fmt.Sprintf("%s@%d", p.Name, p.Version) }
+
+// WithholdsCommission reports the contract's commission rule (default: withheld).
+func (p *Profile) WithholdsCommission() bool { return p.CommissionWithheld == nil || *p.CommissionWithheld }
 
 // Has reports whether the profile maps a column.
 func (p *Profile) Has(col string) bool { return p.Columns[col] > 0 }

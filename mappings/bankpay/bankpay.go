@@ -147,10 +147,16 @@ func Map(row bank.Row, p *bank.Profile, totals *bank.Totals, rules Rules) (Payme
 	if row.HasCommission {
 		pay.Commission = row.Commission
 	}
-	if row.HasTransfer && row.HasCommission && row.Transfer+row.Commission != row.Amount {
-		// Contracts differ on whether the commission is withheld; warn only.
+	// Contracts differ on whether the commission is withheld; a row that
+	// breaks its contract's rule is posted with a warning, not refused.
+	switch {
+	case !row.HasTransfer:
+	case p.WithholdsCommission() && row.HasCommission && row.Transfer+row.Commission != row.Amount:
 		pay.Warnings = append(pay.Warnings, fmt.Sprintf("amount %s ≠ to transfer %s + commission %s",
 			bank.FormatAmount(row.Amount), bank.FormatAmount(row.Transfer), bank.FormatAmount(row.Commission)))
+	case !p.WithholdsCommission() && row.Transfer != row.Amount:
+		pay.Warnings = append(pay.Warnings, fmt.Sprintf("to transfer %s ≠ amount %s (the contract bills the commission separately)",
+			bank.FormatAmount(row.Transfer), bank.FormatAmount(row.Amount)))
 	}
 	if row.HasTransfer && row.Transfer > row.Amount {
 		fail(bank.ColTransfer, bank.FormatAmount(row.Transfer), "to transfer exceeds the amount paid %s", bank.FormatAmount(row.Amount))

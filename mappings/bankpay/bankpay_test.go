@@ -81,6 +81,21 @@ func TestMap(t *testing.T) {
 	}
 }
 
+func TestCommissionBilledSeparately(t *testing.T) {
+	p := *sber13(t)
+	no := false
+	p.CommissionWithheld = &no
+	rules := Rules{Today: day(2025, 3, 20)}
+	row := goodRow() // to transfer 4467,25 of 4512,37: wrong for this contract
+	if pay, _ := Map(row, &p, nil, rules); len(pay.Warnings) != 1 || !strings.Contains(pay.Warnings[0], "bills the commission separately") {
+		t.Errorf("warnings = %v", pay.Warnings)
+	}
+	row.Transfer = row.Amount
+	if pay, _ := Map(row, &p, nil, rules); len(pay.Warnings) != 0 {
+		t.Errorf("warnings = %v", pay.Warnings)
+	}
+}
+
 func TestMapFields(t *testing.T) {
 	pay, probs := Map(goodRow(), sber13(t), &bank.Totals{OrderNumber: "551234", OrderDate: day(2025, 3, 16)}, Rules{Today: day(2025, 3, 20)})
 	if len(probs) > 0 {
