@@ -164,7 +164,9 @@ type TotalsSpec struct {
 func (p *Profile) ID() string { return fmt.Sprintf("%s@%d", p.Name, p.Version) }
 
 // WithholdsCommission reports the contract's commission rule (default: withheld).
-func (p *Profile) WithholdsCommission() bool { return p.CommissionWithheld == nil || *p.CommissionWithheld }
+func (p *Profile) WithholdsCommission() bool {
+	return p.CommissionWithheld == nil || *p.CommissionWithheld
+}
 
 // Has reports whether the profile maps a column.
 func (p *Profile) Has(col string) bool { return p.Columns[col] > 0 }
