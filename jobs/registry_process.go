@@ -48,6 +48,9 @@ type RegistryProcessWorker struct {
 	Pool     *pgxpool.Pool
 	Profiles *bank.Set
 	Logger   *slog.Logger
+	// NotifyGIS enqueues the GIS ZhKH payment notices of posted payments
+	// (set when the GIS exchange is configured).
+	NotifyGIS bool
 	// Now is the clock payments are judged by (future dates); time.Now when nil.
 	Now func() time.Time
 }
@@ -55,7 +58,7 @@ type RegistryProcessWorker struct {
 // NewRegistryProcessWorker builds the worker from the shared dependencies;
 // without configured profiles it uses the built-in ones.
 func NewRegistryProcessWorker(deps Deps) *RegistryProcessWorker {
-	w := &RegistryProcessWorker{Pool: deps.Pool, Profiles: deps.RegistryProfiles, Logger: deps.Logger}
+	w := &RegistryProcessWorker{Pool: deps.Pool, Profiles: deps.RegistryProfiles, Logger: deps.Logger, NotifyGIS: deps.GIS != nil}
 	if w.Profiles == nil {
 		w.Profiles = bank.NewSet(bank.Builtin()...)
 	}
@@ -155,8 +158,8 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		return err
 	}
 	if res.Posted > 0 {
-		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, RegistryPostedArgs{RegistryID: id}, nil); err != nil {
-			return fmt.Errorf("process registry %d: enqueue follow-up: %w", id, err)
+		if err := w.enqueueFollowUps(ctx, tx, id); err != nil {
+			return err
 		}
 	}
 	if err := w.complete(ctx, tx, job); err != nil {
@@ -166,6 +169,30 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		"state", out.State, "posted", res.Posted, "duplicates", res.Duplicates, "quarantined", res.Quarantined,
 		"readings", res.Readings, "duration", time.Since(start).Round(time.Millisecond),
 		"stage", postStart.Sub(stageStart).Round(time.Millisecond), "post", postDur.Round(time.Millisecond))
+	return nil
+}
+
+// enqueueFollowUps inserts, in the posting transaction, the jobs that
+// follow posted payments: residents' notifications and, when GIS ZhKH is
+// configured, the payment notices for each organization and month.
+func (w *RegistryProcessWorker) enqueueFollowUps(ctx context.Context, tx pgx.Tx, id int64) error {
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	if _, err := client.InsertTx(ctx, tx, RegistryPostedArgs{RegistryID: id}, nil); err != nil {
+		return fmt.Errorf("process registry %d: enqueue notifications: %w", id, err)
+	}
+	if !w.NotifyGIS {
+		return nil
+	}
+	months, err := store.RegistryPaymentMonths(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	for _, m := range months {
+		args := GISSyncArgs{OrgID: m.OrgID, What: GISWhatPayments, Period: m.Month.Format("2006-01")}
+		if _, err := client.InsertTx(ctx, tx, args, nil); err != nil {
+			return fmt.Errorf("process registry %d: enqueue GIS payment notices: %w", id, err)
+		}
+	}
 	return nil
 }
 

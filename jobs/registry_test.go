@@ -245,3 +245,41 @@ func TestRegistryPostedNotifies(t *testing.T) {
 		t.Errorf("body = %q, %v", body, err)
 	}
 }
+
+// TestRegistryEnqueuesGISPaymentNotices: with GIS ZhKH configured, the
+// posting transaction also enqueues the payment notices per organization
+// and month.
+func TestRegistryEnqueuesGISPaymentNotices(t *testing.T) {
+	pool := testdb.New(t)
+	registryAccounts(t, pool)
+	client, err := NewBankClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), GIS: &GIS{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Stop(context.Background()) }()
+	e := &registryEnv{t: t, pool: pool, client: client, intake: &RegistryIntake{Pool: pool, Jobs: client}}
+	_, reg := e.importWait("sber.txt", sample(t, "synthetic", "sber-zhku-registry.cp1251.txt"), "")
+	if reg.RowsPosted != 3 {
+		t.Fatalf("registry: %+v", reg)
+	}
+	var args []string
+	rows, err := pool.Query(ctx, `SELECT args::text FROM river_job WHERE kind = 'gis_sync' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, a)
+	}
+	if len(args) != 1 || !strings.Contains(args[0], `"what": "payments"`) || !strings.Contains(args[0], `"period": "2025-03"`) {
+		t.Errorf("gis_sync jobs = %v", args)
+	}
+}

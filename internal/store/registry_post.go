@@ -233,3 +233,26 @@ func postReadings(ctx context.Context, tx pgx.Tx, id int64) (int, error) {
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// OrgMonth is an organization and a month (first day) with payments.
+type OrgMonth struct {
+	OrgID int64
+	Month time.Time
+}
+
+// RegistryPaymentMonths lists the organizations and operation months of
+// the payments posted from registry id: what follow-up exchanges cover.
+func RegistryPaymentMonths(ctx context.Context, db DBTX, id int64) ([]OrgMonth, error) {
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT a.org_id, date_trunc('month', p.operation_date)::date
+		FROM payments p JOIN accounts a ON a.id = p.account_id
+		WHERE p.registry_id = $1 ORDER BY 1, 2`, id)
+	if err != nil {
+		return nil, fmt.Errorf("registry %d payment months: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[OrgMonth])
+	if err != nil {
+		return nil, fmt.Errorf("registry %d payment months: %w", id, err)
+	}
+	return out, nil
+}
