@@ -6,6 +6,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"net/url"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
@@ -49,6 +51,44 @@ func FuzzParseCallback(f *testing.F) {
 		cb, err := esia.ParseCallback(q, want)
 		if err == nil && (cb.Code == "" || q.Get("state") != want || q.Get("error") != "") {
 			t.Fatalf("accepted %q", raw)
+		}
+	})
+}
+
+// FuzzParseCertificates: a pinned-certificate bundle from configuration either parses into
+// certificates or is refused with an error; it never panics.
+func FuzzParseCertificates(f *testing.F) {
+	for _, p := range []string{"testdata/openssl/esia-cert.pem", "testdata/openssl/client-cert.pem"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cs, err := esia.ParseCertificates(b)
+		if err == nil && len(cs) == 0 {
+			t.Fatal("no error and no certificates")
+		}
+	})
+}
+
+// FuzzSecretAndTimestamp: the simulator decodes client_secret and timestamp from the query.
+func FuzzSecretAndTimestamp(f *testing.F) {
+	f.Add("AAAA", "2026.11.23 20:15:00 +0300")
+	f.Add("a+b/==", "2026-11-23")
+	f.Fuzz(func(t *testing.T, secret, ts string) {
+		if b, err := esia.DecodeSecret(secret); err == nil && esia.EncodeSecret(b) != strings.TrimRight(secret, "=") {
+			t.Fatalf("secret %q decodes to %x which encodes differently", secret, b)
+		}
+		// Whatever parses (Go also takes a one-digit hour) formats to the canonical form and
+		// parses back to the same instant; the signature is checked over the string as sent.
+		if tm, err := esia.ParseTimestamp(ts); err == nil {
+			back, err := esia.ParseTimestamp(esia.FormatTimestamp(tm))
+			if err != nil || !back.Equal(tm) {
+				t.Fatalf("timestamp %q: canonical form %q does not parse back: %v", ts, esia.FormatTimestamp(tm), err)
+			}
 		}
 	})
 }

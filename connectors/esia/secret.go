@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,9 +51,14 @@ func (p SecretParams) LegacyMessage() string {
 // EncodeSecret encodes a signature the way ESIA wants it in client_secret: base64url, no padding.
 func EncodeSecret(sig []byte) string { return base64.RawURLEncoding.EncodeToString(sig) }
 
-// DecodeSecret accepts base64url with or without padding (both appear in the wild).
+// DecodeSecret accepts base64url with or without padding (both appear in the wild), in the
+// canonical form only (unused trailing bits zero).
 func DecodeSecret(s string) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(trimPadding(s))
+	// encoding/base64 skips CR and LF; a secret is one token, so refuse them.
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("client_secret contains a line break")
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(trimPadding(s))
 	if err != nil {
 		return nil, fmt.Errorf("client_secret is not base64url: %w", err)
 	}
