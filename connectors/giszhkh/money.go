@@ -2,6 +2,7 @@ package giszhkh
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -40,6 +41,9 @@ func ParseRubles(s string) (int64, error) {
 	f, err := strconv.ParseInt(frac, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("giszhkh: amount %q: %w", s, err)
+	}
+	if w > math.MaxInt64/100-1 {
+		return 0, fmt.Errorf("giszhkh: amount %q is too large", s)
 	}
 	k := w*100 + f
 	if neg {
