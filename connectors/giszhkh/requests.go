@@ -389,10 +389,10 @@ type ChargeKind int
 
 // Charge kinds.
 const (
-	ChargeMunicipal  ChargeKind = iota // коммунальная услуга (НСИ 51)
-	ChargeHousing                      // жилищная услуга (НСИ 50)
-	ChargeAdditional                   // дополнительная услуга (НСИ 1)
-	ChargeCapitalRepair                // взнос на капитальный ремонт (Rate is the contribution per m²)
+	ChargeMunicipal     ChargeKind = iota // коммунальная услуга (НСИ 51)
+	ChargeHousing                         // жилищная услуга (НСИ 50)
+	ChargeAdditional                      // дополнительная услуга (НСИ 1)
+	ChargeCapitalRepair                   // взнос на капитальный ремонт (Rate is the contribution per m²)
 )
 
 // Charge is one service line of a payment document. Money is in kopecks.
