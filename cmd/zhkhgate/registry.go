@@ -454,3 +454,39 @@ func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "%s: %d payments to %d accounts, %s to transfer\n", *out, tot.Count, len(nums), bank.FormatAmount(tot.Transfer))
 	return nil
 }
+
+// registryInboxEnv names the inbox directory `run` and `worker` watch.
+const registryInboxEnv = "ZHKHGATE_REGISTRY_INBOX"
+
+// withRegistryProfiles adds the operator's registry profiles to the
+// workers' dependencies (for app.jobDeps).
+func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
+	set, err := registryProfiles(env)
+	if err != nil {
+		return deps, err
+	}
+	deps.RegistryProfiles = set
+	return deps, nil
+}
+
+// startRegistryInbox watches ZHKHGATE_REGISTRY_INBOX in the background
+// until ctx ends, when it is set; files go through client's intake and are
+// processed by whichever worker takes the bank queue.
+func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error {
+	dir := a.env.Getenv(registryInboxEnv)
+	if dir == "" {
+		return nil
+	}
+	profiles, err := registryProfiles(a.env)
+	if err != nil {
+		return err
+	}
+	in := &jobs.Inbox{Dir: dir, Intake: &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: profiles}, Logger: a.logger}
+	go func() {
+		if err := in.Run(ctx); err != nil {
+			a.logger.Error("registry inbox stopped", "dir", dir, "error", err)
+		}
+	}()
+	a.logger.Info("watching the registry inbox", "dir", dir)
+	return nil
+}

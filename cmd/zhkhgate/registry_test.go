@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
 func writeCP1251(t *testing.T, dir, name, text string) string {
@@ -125,5 +127,29 @@ func TestRegistryCommands(t *testing.T) {
 	}
 	if text, err := cli("import", gen); exit(err) != 0 || !strings.Contains(text, "posted 50") {
 		t.Errorf("import generated: %v\n%s", err, text)
+	}
+}
+
+func TestRegistryProfilesFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "vtb.json")
+	if err := os.WriteFile(good, []byte(`{"name": "vtb-6", "version": 1, "bank": "vtb", "separator": "|", "encodings": ["cp1251"],
+		"fields": 6, "columns": {"operation_id": 1, "date": 2, "account": 3, "amount": 4}, "date_layout": "DD.MM.YYYY"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, out := testEnv(map[string]string{registryProfileEnv: good})
+	deps, err := withRegistryProfiles(env, jobs.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.RegistryProfiles.Get("vtb-6"); err != nil {
+		t.Errorf("operator profile not loaded: %v", err)
+	}
+	if err := run(context.Background(), env, []string{"registry", "profiles"}); err != nil || !strings.Contains(out.String(), "vtb-6@1") {
+		t.Errorf("profiles: %v\n%s", err, out.String())
+	}
+	bad, _ := testEnv(map[string]string{registryProfileEnv: filepath.Join(dir, "missing.json")})
+	if _, err := withRegistryProfiles(bad, jobs.Deps{}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) {
+		t.Errorf("missing profile file: %v", err)
 	}
 }
