@@ -71,7 +71,10 @@ type state struct {
 	accByZHKU map[string]*account
 	meters    map[string]*meter // by root GUID
 	byVersion map[string]*meter
+	meterKey  map[string]*meter // account|number|resource of active meters
 	readings  []reading
+	readingAt map[string]bool // root|date|source of stored readings
+	byRoot    map[string][]int // indexes into readings
 	docs      map[string]*document // by PaymentDocumentID
 	docByNum  map[string]*document // org|year|month|number
 	orders    map[string]*order
@@ -81,7 +84,8 @@ type state struct {
 func newState() *state {
 	return &state{accounts: map[string]*account{}, accByNum: map[string]*account{}, accByELS: map[string]*account{},
 		accByZHKU: map[string]*account{}, meters: map[string]*meter{}, byVersion: map[string]*meter{},
-		docs: map[string]*document{}, docByNum: map[string]*document{}, orders: map[string]*order{}}
+		docs: map[string]*document{}, docByNum: map[string]*document{}, orders: map[string]*order{},
+		readingAt: map[string]bool{}, byRoot: map[string][]int{}, meterKey: map[string]*meter{}}
 }
 
 // Counts reports how many objects the simulator holds (tests check that
@@ -286,17 +290,12 @@ func (st *state) importMeters(s *Server, m *message, body []byte, f *fragment) e
 				mt.resourceCode, mt.resourceGUID = string(r[0].MunicipalResource.Code), string(r[0].MunicipalResource.GUID)
 				mt.unit, mt.initial = r[0].Unit, string(r[0].MeteringValue)
 			}
-			dup := false
-			for _, other := range st.meters {
-				if other.account == mt.account && other.number == mt.number && other.resourceCode == mt.resourceCode && !other.archived {
-					dup = true
-				}
-			}
-			if dup {
+			key := mt.account + "|" + mt.number + "|" + mt.resourceCode
+			if other := st.meterKey[key]; other != nil && !other.archived {
 				c.CommonResultType = failed(t, codeExists, "Прибор учета с заводским номером "+mt.number+" уже размещен")
 				break
 			}
-			st.meters[mt.root], st.byVersion[mt.version] = mt, mt
+			st.meters[mt.root], st.byVersion[mt.version], st.meterKey[key] = mt, mt, mt
 			c.CommonResultType = s.ok(t, mt.version, "ПУ-"+strconv.Itoa(len(st.meters)))
 			c.ImportMeteringDevice = &housemanagement.GetStateResult_ImportResult_CommonResult_ImportMeteringDevice{MeteringDeviceGUID: meteringdevicebase.MeteringDeviceGUIDType(mt.root)}
 		case d.DeviceDataToUpdate != nil:
@@ -337,7 +336,7 @@ func (st *state) importReadings(s *Server, m *message, body []byte, f *fragment)
 			case mt.archived:
 				cr = failed(t, codeNotFound, "Прибор учета архивирован")
 			default:
-				st.readings = append(st.readings, reading{root: mt.root, value: string(v.MeteringValue), date: v.DateValue, source: "IS"})
+				st.addReading(reading{root: mt.root, value: string(v.MeteringValue), date: v.DateValue, source: "IS"})
 				cr = s.ok(t, uuid.NewString(), "")
 			}
 			if err := f.add(nsDM, "ImportResult", cr); err != nil {
@@ -346,6 +345,17 @@ func (st *state) importReadings(s *Server, m *message, body []byte, f *fragment)
 		}
 	}
 	return nil
+}
+
+// addReading stores r unless the same reading (device, date, source) is there.
+func (st *state) addReading(r reading) {
+	key := r.root + "|" + r.date + "|" + r.source
+	if st.readingAt[key] {
+		return
+	}
+	st.readingAt[key] = true
+	st.byRoot[r.root] = append(st.byRoot[r.root], len(st.readings))
+	st.readings = append(st.readings, r)
 }
 
 // residentReading is the value a resident "entered on Gosuslugi" for a meter
@@ -393,19 +403,11 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 	slices.Sort(roots)
 	for _, root := range roots {
 		mt := st.meters[root]
-		r := residentReading(mt, now)
-		have := false
-		for _, x := range st.readings {
-			if x.root == root && x.date == r.date && x.source == r.source {
-				have = true
-			}
-		}
-		if !have {
-			st.readings = append(st.readings, r)
-		}
+		st.addReading(residentReading(mt, now))
 		var vals []devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values_CurrentValue
-		for _, x := range st.readings {
-			if x.root != root || (req.InputDateFrom != "" && x.date < req.InputDateFrom) {
+		for _, i := range st.byRoot[root] {
+			x := st.readings[i]
+			if req.InputDateFrom != "" && x.date < req.InputDateFrom {
 				continue
 			}
 			var cv devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values_CurrentValue
