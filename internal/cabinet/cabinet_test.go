@@ -33,7 +33,7 @@ func TestESIALoginAndLinking(t *testing.T) {
 	}
 	ctx := context.Background()
 	res, err := store.ResidentByEmail(ctx, e.pool, "ivanov@example.org")
-	if err != nil || res.ESIAOID != ivanov || res.SNILS != "112-233-445 95" || res.Phone != "+7(900)1112233" {
+	if err != nil || res.ESIAOID != ivanov || res.SNILS != "112-233-445 95" || res.Phone != "+79001112233" {
 		t.Fatalf("resident created from person data: %+v, %v", res, err)
 	}
 

@@ -81,6 +81,9 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, v, esiaUserError(err))
 		return
 	}
+	if phone, err := normalizePhone(person.Mobile); err == nil {
+		person.Mobile = phone
+	}
 	p := store.ESIAPerson{OID: login.Identity.OID, LastName: person.LastName, FirstName: person.FirstName,
 		MiddleName: person.MiddleName, SNILS: person.SNILS, Email: person.Email, Mobile: person.Mobile,
 		EmailVerified: person.EmailVerified}

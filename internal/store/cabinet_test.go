@@ -106,7 +106,10 @@ func TestLinkedAccountsOnlyForTheirResident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _ := store.LoginESIA(ctx, db, store.ESIAPerson{OID: 2, LastName: "Б"})
+	b, _, err := store.LoginESIA(ctx, db, store.ESIAPerson{OID: 2, LastName: "Б", SNILS: "not a snils"})
+	if err != nil || b.SNILS != "" {
+		t.Fatalf("malformed SNILS: %+v %v", b, err)
+	}
 	var ids []int64
 	for _, h := range hints {
 		p, err := store.FindAccountForProof(ctx, db, h.Number, h.HouseID, h.Flat)

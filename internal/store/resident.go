@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,10 +90,7 @@ type ESIAPerson struct {
 // name and SNILS from ESIA (the authoritative source). E-mail and phone are filled only when
 // empty: the resident may have changed them in the cabinet. created tells a first login.
 func LoginESIA(ctx context.Context, db DBTX, p ESIAPerson) (r Resident, created bool, err error) {
-	var snils *string
-	if p.SNILS != "" {
-		snils = &p.SNILS
-	}
+	snils := validSNILS(p.SNILS)
 	// An e-mail that already belongs to another cabinet is not copied (the unique index would
 	// refuse it); the resident can bind ESIA to that cabinet instead.
 	err = db.QueryRow(ctx, `
@@ -112,13 +110,22 @@ func LoginESIA(ctx context.Context, db DBTX, p ESIAPerson) (r Resident, created 
 	return r, created, err
 }
 
+// snilsPattern is the residents.snils check: "000-000-000 00".
+var snilsPattern = regexp.MustCompile(`^[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}$`)
+
+// validSNILS keeps a SNILS only in the stored form; ESIA sends it so, and anything else is
+// dropped rather than failing the login.
+func validSNILS(s string) *string {
+	if !snilsPattern.MatchString(s) {
+		return nil
+	}
+	return &s
+}
+
 // BindESIA attaches ESIA identity p to the local resident id and takes its name and SNILS. It
 // is a Conflict when the oid already belongs to another cabinet.
 func BindESIA(ctx context.Context, db DBTX, id int64, p ESIAPerson) error {
-	var snils *string
-	if p.SNILS != "" {
-		snils = &p.SNILS
-	}
+	snils := validSNILS(p.SNILS)
 	tag, err := db.Exec(ctx, `
 		UPDATE residents SET esia_oid = $2, last_name = $3, first_name = $4, middle_name = $5, snils = coalesce($6, snils)
 		WHERE id = $1 AND (esia_oid IS NULL OR esia_oid = $2)`, id, p.OID, p.LastName, p.FirstName, p.MiddleName, snils)
