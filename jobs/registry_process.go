@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,6 +155,9 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	if err := store.FinishRegistry(ctx, tx, id, out); err != nil {
 		return err
 	}
+	if err := auditRegistry(ctx, tx, id, out); err != nil {
+		return err
+	}
 	if _, err := store.Reconcile(ctx, tx); err != nil {
 		return err
 	}
@@ -223,6 +227,9 @@ func (w *RegistryProcessWorker) reject(ctx context.Context, tx pgx.Tx, job *rive
 	}
 	out.State, out.RejectReason = store.RegistryRejected, reason
 	if err := store.FinishRegistry(ctx, tx, reg.ID, out); err != nil {
+		return err
+	}
+	if err := auditRegistry(ctx, tx, reg.ID, out); err != nil {
 		return err
 	}
 	if err := w.complete(ctx, tx, job); err != nil {
@@ -346,6 +353,18 @@ func outcome(sum *bank.Summary, p *bank.Profile) store.RegistryOutcome {
 		}
 	}
 	return o
+}
+
+// auditRegistry records the verdict in the audit log, in the same
+// transaction, as an action of the system.
+func auditRegistry(ctx context.Context, tx pgx.Tx, id int64, o store.RegistryOutcome) error {
+	details := map[string]any{"state": o.State, "profile": o.Profile, "lines": o.RowsTotal, "posted": o.Posted.Posted,
+		"duplicates": o.Posted.Duplicates, "quarantined": o.Posted.Quarantined}
+	if o.RejectReason != "" {
+		details["reason"] = o.RejectReason
+	}
+	return store.Audit(ctx, tx, store.AuditEntry{ActorKind: "system", Action: "registry.processed",
+		ObjectKind: "registry", ObjectID: strconv.FormatInt(id, 10), Details: details})
 }
 
 func problemsText(ps []bank.FileProblem) string {
