@@ -27,7 +27,7 @@ var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 // knownScopes are the person scopes the simulator can grant.
 var knownScopes = map[string]bool{
 	"openid": true, "fullname": true, "birthdate": true, "gender": true, "snils": true,
-	"email": true, "mobile": true, "contacts": true,
+	"email": true, "mobile": true, "contacts": true, "addresses": true,
 }
 
 // authorizeParams are the mandatory parameters of /aas/oauth2/v2/ac, in ESIA's order.

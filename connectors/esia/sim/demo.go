@@ -17,7 +17,9 @@ const DemoClientID = "ZHKHGATE"
 // 1000299xxx style; SNILS values pass the checksum.
 var DemoCitizens = []Citizen{
 	{OID: 1000299654, Login: "EsiaTest001@yandex.ru", LastName: "Иванов", FirstName: "Иван", MiddleName: "Петрович",
-		BirthDate: "14.03.1978", Gender: "M", SNILS: "112-233-445 95", Email: "ivanov@example.org", Mobile: "+7(900)1112233", Trusted: true},
+		BirthDate: "14.03.1978", Gender: "M", SNILS: "112-233-445 95", Email: "ivanov@example.org", Mobile: "+7(900)1112233", Trusted: true,
+		Address: Address{Text: "614000, Пермский край, г. Пермь, ул. Ленина, д. 1, кв. 1", ZipCode: "614000", Region: "Пермский край",
+			City: "г. Пермь", Street: "ул. Ленина", House: "1", Flat: "1"}},
 	{OID: 1000299655, Login: "EsiaTest002@yandex.ru", LastName: "Смирнова", FirstName: "Мария", MiddleName: "Сергеевна",
 		BirthDate: "02.09.1985", Gender: "F", SNILS: "123-456-789 64", Email: "smirnova@example.org", Mobile: "+7(900)2223344", Trusted: true},
 	{OID: 1000299656, Login: "EsiaTest003@yandex.ru", LastName: "Кузнецов", FirstName: "Алексей", MiddleName: "Викторович",

@@ -56,7 +56,61 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 	if has("snils") {
 		out["snils"] = p.SNILS
 	}
+	// ?embed=(contacts.elements,addresses.elements) inlines the collections in one call.
+	embed := r.URL.Query().Get("embed")
+	if strings.Contains(embed, "contacts.elements") {
+		cs := s.visibleContacts(a)
+		out["contacts"] = map[string]any{"stateFacts": []string{"hasSize"}, "size": len(cs), "elements": cs}
+	}
+	if strings.Contains(embed, "addresses.elements") {
+		as := s.visibleAddresses(a)
+		out["addresses"] = map[string]any{"stateFacts": []string{"hasSize"}, "size": len(as), "elements": as}
+	}
 	writeJSON(w, out)
+}
+
+type addressJSON struct {
+	StateFacts []string `json:"stateFacts"`
+	ID         int64    `json:"id"`
+	Type       string   `json:"type"`
+	AddressStr string   `json:"addressStr"`
+	ZipCode    string   `json:"zipCode"`
+	CountryID  string   `json:"countryId"`
+	Region     string   `json:"region"`
+	City       string   `json:"city"`
+	Street     string   `json:"street"`
+	House      string   `json:"house"`
+	Flat       string   `json:"flat"`
+	ETag       string   `json:"eTag"`
+}
+
+func (s *Server) visibleAddresses(a *accessRecord) []addressJSON {
+	p := s.people[a.oid]
+	if p.Address.Text == "" || !slices.Contains(a.scopes, "addresses") {
+		return nil
+	}
+	ad := p.Address
+	return []addressJSON{{[]string{"Identifiable"}, p.OID*10 + 5, "PRG", ad.Text, ad.ZipCode, "RUS", ad.Region, ad.City, ad.Street, ad.House, ad.Flat, "A1"}}
+}
+
+// addresses is GET /rs/prns/{oid}/addrs (with ?embed=(elements) as for contacts).
+func (s *Server) addresses(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.bearer(w, r)
+	if !ok {
+		return
+	}
+	as := s.visibleAddresses(a)
+	res := map[string]any{"stateFacts": []string{"hasSize"}, "size": len(as)}
+	if r.URL.Query().Get("embed") == "(elements)" {
+		res["elements"] = as
+	} else {
+		urls := make([]string, 0, len(as))
+		for _, x := range as {
+			urls = append(urls, strings.TrimRight(s.cfg.Issuer, "/")+r.URL.Path+"/"+strconv.FormatInt(x.ID, 10))
+		}
+		res["elements"] = urls
+	}
+	writeJSON(w, res)
 }
 
 type contactJSON struct {

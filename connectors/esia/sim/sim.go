@@ -53,6 +53,13 @@ type Citizen struct {
 	Email      string
 	Mobile     string // +7(900)1234567
 	Trusted    bool
+	// Address is the registration address (PRG), served with the addresses scope.
+	Address Address
+}
+
+// Address is an ESIA address element.
+type Address struct {
+	Text, ZipCode, Region, City, Street, House, Flat string
 }
 
 // Crypto is what the simulator needs from the GOST implementation.
@@ -245,6 +252,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}", s.person)
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}/ctts", s.contacts)
 	mux.HandleFunc("GET "+esia.PathPersons+"{oid}/ctts/{id}", s.contact)
+	mux.HandleFunc("GET "+esia.PathPersons+"{oid}/addrs", s.addresses)
 	mux.HandleFunc("GET "+esia.PathLogout, s.logout)
 	mux.HandleFunc("GET /public/esia.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")

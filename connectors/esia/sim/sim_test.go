@@ -160,3 +160,57 @@ func TestContactsCollection(t *testing.T) {
 		t.Errorf("logout to a foreign site: HTTP %d", resp.StatusCode)
 	}
 }
+
+func TestPersonEmbedAndAddresses(t *testing.T) {
+	env := esiatest.Start(t, esiatest.Options{RedirectURI: callback})
+	cfg := env.Config
+	cfg.Scopes = []string{"openid", "fullname", "email", "addresses"}
+	c, err := esia.New(cfg, env.ClientSigner, env.Tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	state := esia.NewState()
+	u, _ := c.AuthCodeURL(ctx, state)
+	resp, _ := noRedirect.Get(u)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := requestRe.FindSubmatch(b)
+	resp, _ = noRedirect.PostForm(env.Server.URL+"/idp/login", url.Values{"request": {string(m[1])}, "oid": {"1000299654"}})
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	login, err := c.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", env.Server.URL+"/rs/prns/1000299654?embed=(contacts.elements,addresses.elements)", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token.AccessToken)
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Body.Close()
+	var p struct {
+		LastName string `json:"lastName"`
+		SNILS    string `json:"snils"`
+		Contacts struct {
+			Size     int `json:"size"`
+			Elements []struct{ Type, Value string }
+		} `json:"contacts"`
+		Addresses struct {
+			Elements []struct {
+				Type, AddressStr, Flat string
+			}
+		} `json:"addresses"`
+	}
+	if err := json.NewDecoder(r2.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	// Only what the scopes cover: no snils, no mobile.
+	if p.LastName != "Иванов" || p.SNILS != "" || p.Contacts.Size != 1 || p.Contacts.Elements[0].Type != "EML" {
+		t.Errorf("person = %+v", p)
+	}
+	if len(p.Addresses.Elements) != 1 || p.Addresses.Elements[0].Type != "PRG" || p.Addresses.Elements[0].Flat != "1" {
+		t.Errorf("addresses = %+v", p.Addresses)
+	}
+}
