@@ -334,6 +334,7 @@ type refresher struct {
 	refresh string
 }
 
+// Token makes a signed refresh request.
 func (r refresher) Token() (*oauth2.Token, error) { return r.c.Refresh(r.ctx, r.refresh) }
 
 // LogoutURL returns the address that ends the ESIA session and comes back to redirectURL.

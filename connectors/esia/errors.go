@@ -31,6 +31,7 @@ type Error struct {
 	Description string
 }
 
+// Error renders "esia: <oauth error>: <description>".
 func (e *Error) Error() string {
 	return fmt.Sprintf("esia: %s: %s", e.Err, e.Description)
 }
