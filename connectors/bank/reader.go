@@ -151,6 +151,10 @@ func NewReader(src io.Reader, name string, p *Profile) (*Reader, error) {
 		r.reject(0, "", "the file is empty")
 		return r, r.sum.Err()
 	}
+	if bytes.HasPrefix(sample, []byte{0xFF, 0xFE}) || bytes.HasPrefix(sample, []byte{0xFE, 0xFF}) {
+		r.reject(0, "", "encoding mismatch: the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as cp1251 or UTF-8")
+		return r, r.sum.Err()
+	}
 	if i := bytes.IndexByte(sample, 0); i >= 0 {
 		r.reject(0, "", fmt.Sprintf("binary content: NUL byte at offset %d; this is not a text registry", i))
 		return r, r.sum.Err()

@@ -257,6 +257,7 @@ func TestBadInputs(t *testing.T) {
 			lineErr: &lineWant{1, "account", "account is empty"}},
 		{name: "control bytes in a line", data: crlf(sub(l1, "ИВАНОВ", "ИВ\x01\x02НОВ"), l2, l3, tl), rows: 2,
 			lineErr: &lineWant{1, "", "binary data: control byte 0x01 at column"}},
+		{name: "UTF-16", data: []byte("\xff\xfe1\x005\x00-\x00"), reject: "the file is UTF-16"},
 		{name: "binary garbage", data: []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"),
 			reject: "binary content: NUL byte at offset 8"},
 		{name: "empty file", data: nil, reject: "the file is empty"},
