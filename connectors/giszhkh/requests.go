@@ -435,13 +435,22 @@ type PaymentDocuments struct {
 // ImportPaymentDocuments builds importPaymentDocumentData (posting) for up
 // to 500 documents. Amounts are written in rubles.
 func (b *Builder) ImportPaymentDocuments(ctx context.Context, org string, p PaymentDocuments) (*Request, error) {
+	req, ids, err := paymentDocumentsBody(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.build(ctx, ServiceBills, OpImportPaymentDocumentData, org, req, ids)
+}
+
+// paymentDocumentsBody maps a posting to the generated request type.
+func paymentDocumentsBody(p PaymentDocuments) (*bills.ImportPaymentDocumentRequest, []string, error) {
 	if n := len(p.Documents); n == 0 || n > MaxDocumentsPerImport {
-		return nil, fmt.Errorf("giszhkh: importPaymentDocumentData takes 1..%d documents, got %d", MaxDocumentsPerImport, n)
+		return nil, nil, fmt.Errorf("giszhkh: importPaymentDocumentData takes 1..%d documents, got %d", MaxDocumentsPerImport, n)
 	}
 	month := base.MonthType(p.Month)
 	year := int64(p.Year)
 	yes := true
-	req := bills.ImportPaymentDocumentRequest{BaseType: bodyBase(), Version: bills.ImportPaymentDocumentRequest_VersionFixed,
+	req := &bills.ImportPaymentDocumentRequest{BaseType: bodyBase(), Version: bills.ImportPaymentDocumentRequest_VersionFixed,
 		ConfirmAmountsCorrect: &yes, Month: &month, Year: &year}
 	req.PaymentInformation = []bills.ImportPaymentDocumentRequest_PaymentInformation{{
 		PaymentInformationKeyType: paymentsbase.PaymentInformationKeyType{BankBIK: organizationsbase.BIKType(p.Bank.BIK), OperatingAccountNumber: p.Bank.Account},
@@ -462,7 +471,7 @@ func (b *Builder) ImportPaymentDocuments(ctx context.Context, org string, p Paym
 		for _, c := range d.Charges {
 			if c.Kind == ChargeCapitalRepair {
 				if doc.CapitalRepairCharge != nil {
-					return nil, fmt.Errorf("giszhkh: payment document %s has more than one capital repair charge", d.TransportGUID)
+					return nil, nil, fmt.Errorf("giszhkh: payment document %s has more than one capital repair charge", d.TransportGUID)
 				}
 				doc.CapitalRepairCharge = &bills.PaymentDocumentType_CapitalRepairCharge{CapitalRepairImportType: bills.CapitalRepairImportType{
 					Contribution: c.Rate, AccountingPeriodTotal: Rubles(c.AccruedKopecks), TotalPayable: Rubles(c.PayableKopecks),
@@ -493,7 +502,7 @@ func (b *Builder) ImportPaymentDocuments(ctx context.Context, org string, p Paym
 			case ChargeAdditional:
 				ci.AdditionalService = &bills.PDServiceChargeType_AdditionalService{ServicePDImportType: svc}
 			default:
-				return nil, fmt.Errorf("giszhkh: payment document %s: unknown charge kind %d", d.TransportGUID, c.Kind)
+				return nil, nil, fmt.Errorf("giszhkh: payment document %s: unknown charge kind %d", d.TransportGUID, c.Kind)
 			}
 			doc.ChargeInfo = append(doc.ChargeInfo, ci)
 			sum += c.PayableKopecks
@@ -510,7 +519,7 @@ func (b *Builder) ImportPaymentDocuments(ctx context.Context, org string, p Paym
 	if p.ProviderPPAGUID != "" {
 		req.PaymentProviderInformation = &bills.ImportPaymentDocumentRequest_PaymentProviderInformation{OrgPPAGUID: base.GUIDType(p.ProviderPPAGUID)}
 	}
-	return b.build(ctx, ServiceBills, OpImportPaymentDocumentData, org, req, ids)
+	return req, ids, nil
 }
 
 // Withdrawal withdraws (отзыв) one posted document.
