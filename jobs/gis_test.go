@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"iter"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func seqOf[T any](xs []T) iter.Seq[T] {
 
 // seedGIS loads one settlement centre with n accounts, each with a meter,
 // three charges, a ready payment document and one payment for the period.
-func seedGIS(t *testing.T, db *pgxpool.Pool, n int) int64 {
+func seedGIS(t testing.TB, db *pgxpool.Pool, n int) int64 {
 	t.Helper()
 	ctx := context.Background()
 	ppa := uuid.MustParse(gisOrgPPA)
@@ -101,7 +103,7 @@ type gisEnv struct {
 	client *river.Client[pgx.Tx]
 }
 
-func newGISEnv(t *testing.T, n int, faults sim.Faults) *gisEnv {
+func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.New(t)
@@ -137,7 +139,7 @@ func newGISEnv(t *testing.T, n int, faults sim.Faults) *gisEnv {
 	river.AddWorker(workers, &jobs.GISSendWorker{Pool: db, GIS: g})
 	river.AddWorker(workers, &jobs.GISPollWorker{Pool: db, GIS: g})
 	rc, err := river.NewClient(riverpgxv5.New(db), &river.Config{
-		Queues:            map[string]river.QueueConfig{jobs.QueueGIS: {MaxWorkers: 4}},
+		Queues:            map[string]river.QueueConfig{jobs.QueueGIS: {MaxWorkers: 8}},
 		Workers:           workers,
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 20 * time.Millisecond,
@@ -155,13 +157,15 @@ func newGISEnv(t *testing.T, n int, faults sim.Faults) *gisEnv {
 var start = time.Now()
 
 // sync runs one subject and waits until every message is settled.
-func (e *gisEnv) sync(t *testing.T, what string) {
+func (e *gisEnv) sync(t testing.TB, what string) {
 	t.Helper()
 	ctx := context.Background()
+	began := time.Now()
+	defer func() { t.Logf("%s settled in %s", what, time.Since(began).Round(time.Millisecond)) }()
 	if _, err := e.client.Insert(ctx, jobs.GISSyncArgs{OrgID: 1, What: what, Period: "2026-10"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(30 * time.Minute)
 	for time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		ms, err := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
@@ -182,7 +186,7 @@ func (e *gisEnv) sync(t *testing.T, what string) {
 	t.Fatalf("%s: messages not settled in time", what)
 }
 
-func (e *gisEnv) checkAllConfirmed(t *testing.T, what string, wantItems int) {
+func (e *gisEnv) checkAllConfirmed(t testing.TB, what string, wantItems int) {
 	t.Helper()
 	ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
 	if err != nil {
@@ -201,7 +205,7 @@ func (e *gisEnv) checkAllConfirmed(t *testing.T, what string, wantItems int) {
 	}
 }
 
-func runMonth(t *testing.T, e *gisEnv, n int) {
+func runMonth(t testing.TB, e *gisEnv, n int) {
 	t.Helper()
 	ctx := context.Background()
 	e.sync(t, jobs.GISWhatAccounts)
@@ -272,4 +276,32 @@ func TestGISMonthCycleWithFaults(t *testing.T) {
 		t.Errorf("no faults were injected: %+v", s)
 	}
 	t.Logf("simulator stats: %+v", s)
+}
+
+// BenchmarkGISMonth runs a month's exchange (accounts → meters → readings →
+// documents → payments) for ZHKHGATE_GIS_BENCH_ACCOUNTS accounts (default
+// 10 000) through River against the simulator with fast polling, and reports
+// the wall time and messages per second. Run with -benchtime 1x.
+func BenchmarkGISMonth(b *testing.B) {
+	n := 10_000
+	if v := os.Getenv("ZHKHGATE_GIS_BENCH_ACCOUNTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("ZHKHGATE_GIS_BENCH_ACCOUNTS=%q", v)
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		e := newGISEnv(b, n, sim.Faults{})
+		b.StartTimer()
+		began := time.Now()
+		runMonth(b, e, n)
+		wall := time.Since(began)
+		b.StopTimer()
+		st := e.sim.Stats()
+		b.ReportMetric(wall.Seconds(), "s/month")
+		b.ReportMetric(float64(st.Accepted)/wall.Seconds(), "messages/s")
+		b.ReportMetric(float64(st.Accepted), "messages")
+		b.StartTimer()
+	}
 }
