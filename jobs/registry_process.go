@@ -290,42 +290,56 @@ func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules) func() (*s
 
 // fillIssueText re-reads the stored file for the lines judged in SQL
 // (unknown accounts, duplicates), which were staged without their text to
-// keep the million-line path lean.
+// keep the million-line path lean. Both the lines and the file are in
+// ascending order, so they are walked together and written in batches.
 func (w *RegistryProcessWorker) fillIssueText(ctx context.Context, tx pgx.Tx, reg store.Registry, p *bank.Profile) error {
 	lines, err := store.IssuesWithoutRaw(ctx, tx, reg.ID)
 	if err != nil || len(lines) == 0 {
 		return err
 	}
-	need := make(map[int]bool, len(lines))
-	for _, l := range lines {
-		need[l] = true
-	}
 	r, err := bank.NewReader(store.RegistryContent(ctx, w.Pool, reg.ID), reg.FileName, p)
 	if err != nil {
 		return fmt.Errorf("process registry %d: re-read for quarantine text: %w", reg.ID, err)
 	}
-	for len(need) > 0 {
+	const batch = 5000
+	var bl []int
+	var braw []string
+	flush := func() error {
+		if len(bl) == 0 {
+			return nil
+		}
+		err := store.SetIssueRaws(ctx, tx, reg.ID, bl, braw)
+		bl, braw = bl[:0], braw[:0]
+		return err
+	}
+	next := 0
+	for next < len(lines) {
 		row, err := r.Next()
 		line, raw := row.Line, row.Raw
 		var le *bank.LineError
+		var re *bank.RejectedError
 		switch {
 		case errors.As(err, &le):
 			line, raw = le.Line, le.Raw
+		case errors.Is(err, io.EOF), errors.As(err, &re):
+			return flush()
 		case err != nil:
-			var re *bank.RejectedError
-			if errors.Is(err, io.EOF) || errors.As(err, &re) {
-				return nil
-			}
 			return fmt.Errorf("process registry %d: re-read for quarantine text: %w", reg.ID, err)
 		}
-		if need[line] {
-			if err := store.SetIssueRaw(ctx, tx, reg.ID, line, raw); err != nil {
-				return err
+		for next < len(lines) && lines[next] < line {
+			next++
+		}
+		if next < len(lines) && lines[next] == line {
+			bl, braw = append(bl, line), append(braw, raw)
+			next++
+			if len(bl) == batch {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			delete(need, line)
 		}
 	}
-	return nil
+	return flush()
 }
 
 // outcome copies the reader's summary into the registry's record.

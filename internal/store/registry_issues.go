@@ -127,10 +127,14 @@ func IssuesWithoutRaw(ctx context.Context, db DBTX, id int64) ([]int, error) {
 	return lines, nil
 }
 
-// SetIssueRaw fills in the raw text of registry id's issues at line.
-func SetIssueRaw(ctx context.Context, db DBTX, id int64, line int, raw string) error {
-	if _, err := db.Exec(ctx, `UPDATE registry_issues SET raw = $3 WHERE registry_id = $1 AND line = $2 AND raw = ''`, id, line, raw); err != nil {
-		return fmt.Errorf("registry %d line %d text: %w", id, line, err)
+// SetIssueRaws fills in the raw text of registry id's issues at the given
+// lines, in one statement.
+func SetIssueRaws(ctx context.Context, db DBTX, id int64, lines []int, raws []string) error {
+	if _, err := db.Exec(ctx, `
+		UPDATE registry_issues i SET raw = v.raw
+		FROM unnest($2::int[], $3::text[]) AS v(line, raw)
+		WHERE i.registry_id = $1 AND i.line = v.line AND i.raw = ''`, id, lines, raws); err != nil {
+		return fmt.Errorf("registry %d issue texts: %w", id, err)
 	}
 	return nil
 }
