@@ -124,7 +124,8 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	}
 	rules := bankpay.Rules{Today: w.now()}
 	stageStart := time.Now()
-	if _, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules)); err != nil {
+	var order rowOrder
+	if _, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules, &order)); err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
 	sum := r.Summary()
@@ -147,6 +148,10 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		return err
 	}
 	out := outcome(sum, profile)
+	if out.OrderNumber == "" && order.number != "" && !order.mixed {
+		// No totals line, but every line names the same payment order.
+		out.OrderNumber, out.OrderDate = order.number, &order.date
+	}
 	out.Posted = res
 	out.State = store.RegistryAccepted
 	if res.Quarantined > 0 {
@@ -253,8 +258,26 @@ func (w *RegistryProcessWorker) profileFor(ctx context.Context, reg store.Regist
 	return bank.Guess(sample[:n], w.Profiles.All())
 }
 
+// rowOrder collects the payment order named on the lines themselves, for
+// formats without a totals line.
+type rowOrder struct {
+	number string
+	date   time.Time
+	mixed  bool
+}
+
+func (o *rowOrder) see(number string, date time.Time) {
+	switch {
+	case number == "" || o.mixed:
+	case o.number == "":
+		o.number, o.date = number, date
+	case o.number != number || !o.date.Equal(date):
+		o.mixed = true
+	}
+}
+
 // stagedRows adapts the reader and the mapping to the store's row source.
-func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules) func() (*store.StagedRow, error) {
+func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules, order *rowOrder) func() (*store.StagedRow, error) {
 	return func() (*store.StagedRow, error) {
 		row, err := r.Next()
 		var le *bank.LineError
@@ -268,6 +291,7 @@ func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules) func() (*s
 			return nil, err
 		}
 		pay, probs := bankpay.Map(row, p, nil, rules)
+		order.see(pay.OrderNumber, pay.OrderDate)
 		st := &store.StagedRow{
 			Line: row.Line, Raw: row.Raw, OperationID: pay.OperationID, OperationDate: pay.OperationDate,
 			PaidAt: pay.PaidAt, AccountNumber: pay.AccountNumber, Period: pay.Period, Amount: pay.Amount,

@@ -218,7 +218,8 @@ func TestRegistryPipeline(t *testing.T) {
 func TestRegistryReadings(t *testing.T) {
 	e := newRegistryEnv(t)
 	_, reg := e.importWait("meters.txt", sample(t, "synthetic", "registry-with-meters-17f.cp1251.txt"), "")
-	if reg.State != store.RegistryAccepted || reg.Profile != "meters-17@1" || reg.RowsPosted != 2 || reg.ReadingsPosted != 1 {
+	if reg.State != store.RegistryAccepted || reg.Profile != "meters-17@1" || reg.RowsPosted != 2 || reg.ReadingsPosted != 1 ||
+		reg.OrderNumber != "551234" || reg.OrderDate == nil || reg.OrderDate.Format("02.01.2006") != "16.03.2025" || reg.Transfer != 571237 {
 		t.Fatalf("meters registry: %+v", reg)
 	}
 	var value, source string
