@@ -299,14 +299,16 @@ type MeterReading struct {
 	LastTakenOn *time.Time
 }
 
-// AccountMeters lists the meters of an account (or of its premises) with their latest readings.
+// AccountMeters lists the meters in an account's premises that belong to the account or to no
+// account, with their latest readings. (Matching on premises first lets the meters' unique
+// index on premises_id serve the query.)
 // Callers reach it only with an account id they have proven (ResidentAccount) or checked by
 // address and previous reading.
 func AccountMeters(ctx context.Context, db DBTX, accountID int64) ([]MeterReading, error) {
 	rows, err := db.Query(ctx, `
 		SELECT m.id, m.number, m.resource, m.place, r.value::text, r.taken_on
 		FROM meters m
-		JOIN accounts a ON a.id = $1 AND (m.account_id = a.id OR (m.account_id IS NULL AND m.premises_id = a.premises_id))
+		JOIN accounts a ON a.id = $1 AND m.premises_id = a.premises_id AND (m.account_id = a.id OR m.account_id IS NULL)
 		LEFT JOIN LATERAL (SELECT value, taken_on FROM readings WHERE meter_id = m.id ORDER BY taken_on DESC, id DESC LIMIT 1) r ON true
 		ORDER BY m.resource, m.number`, accountID)
 	if err != nil {
@@ -339,7 +341,7 @@ func SaveResidentReading(ctx context.Context, db DBTX, accountID, meterID int64,
 		INSERT INTO readings (meter_id, taken_on, value, source)
 		SELECT m.id, current_date, $3, 'resident'
 		FROM meters m JOIN accounts a ON a.id = $1
-		WHERE m.id = $2 AND (m.account_id = a.id OR (m.account_id IS NULL AND m.premises_id = a.premises_id))
+		WHERE m.id = $2 AND m.premises_id = a.premises_id AND (m.account_id = a.id OR m.account_id IS NULL)
 		ON CONFLICT (meter_id, taken_on, source) DO UPDATE SET value = EXCLUDED.value, created_at = now()`,
 		accountID, meterID, value.Numeric())
 	if err != nil {
