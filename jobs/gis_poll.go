@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -127,6 +128,11 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 			if _, err := store.SaveGISReadings(ctx, tx, m.OrgID, readings); err != nil {
 				return err
 			}
+			if st.NextBlock != "" {
+				if err := w.nextBlock(ctx, tx, m, st.NextBlock); err != nil {
+					return err
+				}
+			}
 			return store.FinishGISExport(ctx, tx, id, response, len(readings))
 		default:
 			return store.ApplyGISResults(ctx, tx, id, response, gis.Results(st.Results))
@@ -145,6 +151,26 @@ func (w *GISPollWorker) settle(ctx context.Context, job *river.Job[GISPollArgs],
 		return err
 	}
 	return completeTx(ctx, tx, job)
+}
+
+// nextBlock queues the export of the next block of devices as a new message.
+func (w *GISPollWorker) nextBlock(ctx context.Context, tx pgx.Tx, m store.GISMessage, from string) error {
+	var q giszhkh.HistoryQuery
+	if err := json.Unmarshal(m.Query, &q); err != nil {
+		return fmt.Errorf("gis poll %d: query: %w", m.ID, err)
+	}
+	q.NextBlock = from
+	b, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: m.OrgID, Kind: m.Kind, Service: m.Service, Operation: m.Operation,
+		Period: m.Period, Query: b}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, GISSendArgs{MessageID: id}, nil)
+	return err
 }
 
 // resend puts the message back to prepared and enqueues a new send.

@@ -121,7 +121,7 @@ func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
 		t.Fatal(err)
 	}
 	s, err := sim.New(sim.Config{SpecDir: "../../shared/spec/gis-zhkh", Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: faults, Seed: 7,
+		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: faults, Seed: 7, HistoryBlock: 100,
 		Now: func() time.Time { return time.Date(2026, 10, 25, 12, 0, 0, 0, time.UTC).Add(time.Since(start)) }})
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +262,10 @@ func TestGISMonthCycle(t *testing.T) {
 	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatPayments})
 	if len(ms) != 2 {
 		t.Errorf("payments went in %d messages, want 2 (cap 200)", len(ms))
+	}
+	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatReadings})
+	if len(ms) != 3 {
+		t.Errorf("readings came in %d blocks, want 3 (blocks of 100 devices)", len(ms))
 	}
 }
 

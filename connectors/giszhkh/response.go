@@ -99,6 +99,9 @@ type State struct {
 	Accounts  []ExportedAccount
 	Readings  []ExportedReading
 	Documents []ExportedDocument
+	// NextBlock is set when an exportMeteringDeviceHistory answer is one
+	// block of several: ask again with HistoryQuery.NextBlock = NextBlock.
+	NextBlock string
 }
 
 // Empty reports whether the whole-message error only says there was nothing
@@ -248,6 +251,9 @@ func DecodeState(s Service, data []byte) (*State, error) {
 		fill(r.BaseAsyncResponseType, r.ErrorMessage)
 		for _, c := range r.ImportResult {
 			st.Results = append(st.Results, commonResult(c))
+		}
+		if p := r.PagedOutput; p != nil && (p.LastPage == nil || !*p.LastPage) && p.ExportMeteringDeviceRootGUID != "" {
+			st.NextBlock = string(p.ExportMeteringDeviceRootGUID)
 		}
 		for _, h := range r.ExportMeteringDeviceHistoryResult {
 			if h.OneRateDeviceValue == nil || h.OneRateDeviceValue.Values == nil {

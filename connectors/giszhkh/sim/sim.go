@@ -65,6 +65,9 @@ type Config struct {
 	// Delay is the processing time: state 1 until Delay/2, 2 until Delay,
 	// then 3.
 	Delay time.Duration
+	// HistoryBlock is the most devices one exportMeteringDeviceHistory
+	// answer carries (GIS: 1000, the default); the rest follows in blocks.
+	HistoryBlock int
 	// User and Password, when set, require HTTP Basic auth.
 	User, Password string
 	Faults         Faults
@@ -132,6 +135,13 @@ func New(cfg Config) (*Server, error) {
 		s.orgs[strings.ToLower(o)] = true
 	}
 	return s, nil
+}
+
+func (s *Server) historyBlock() int {
+	if s.cfg.HistoryBlock > 0 {
+		return s.cfg.HistoryBlock
+	}
+	return 1000
 }
 
 // SetFaults changes fault injection at run time.

@@ -401,6 +401,23 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 		}
 	}
 	slices.Sort(roots)
+	// Blocks of at most 1000 devices; the next block starts at the device
+	// named in PagedOutput/ExportMeteringDeviceRootGUID.
+	if from := strings.ToLower(string(req.ExportMeteringDeviceRootGUID)); from != "" {
+		i, _ := slices.BinarySearch(roots, from)
+		roots = roots[i:]
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	var next string
+	if block := s.historyBlock(); len(roots) > block {
+		next, roots = roots[block], roots[:block]
+	}
+	defer func() {
+		last := next == ""
+		_ = f.add(nsDM, "PagedOutput", devicemetering.GetStateResult_PagedOutput{ExportMeteringDeviceRootGUID: base.GUIDType(next), LastPage: &last})
+	}()
 	for _, root := range roots {
 		mt := st.meters[root]
 		st.addReading(residentReading(mt, now))
