@@ -144,10 +144,7 @@ func (c *Cabinet) homeWithError(w http.ResponseWriter, r *http.Request, v *visit
 		c.fail(w, r, v, errOr(errOr(aerr, herr), err))
 		return
 	}
-	status := apperr.HTTPStatus(err)
-	if ra := apperr.RetryAfterOf(err); ra > 0 && apperr.Is(err, apperr.Permission) {
-		status = http.StatusTooManyRequests
-	}
+	status := limitStatus(w, err, apperr.HTTPStatus(err))
 	house, _ := strconv.ParseInt(r.PostFormValue("house"), 10, 64)
 	c.render(w, r, status, "home", v, page{Title: "Мои лицевые счета", Error: apperr.UserMessage(err),
 		Data: map[string]any{"Accounts": accounts, "Houses": houses, "Form": map[string]any{

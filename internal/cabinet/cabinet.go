@@ -374,11 +374,17 @@ func (c *Cabinet) fail(w http.ResponseWriter, r *http.Request, v *visitor, err e
 	if apperr.KindOf(err) == apperr.Internal {
 		msg = "Что-то пошло не так. Попробуйте позже."
 	}
+	c.render(w, r, limitStatus(w, err, status), "error", v, page{Title: "Ошибка", Error: msg})
+}
+
+// limitStatus turns a Permission error with a retry time (a lockout or rate limit) into 429 with
+// Retry-After; other statuses pass through.
+func limitStatus(w http.ResponseWriter, err error, status int) int {
 	if ra := apperr.RetryAfterOf(err); ra > 0 && apperr.Is(err, apperr.Permission) {
-		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", fmt.Sprint(int(ra.Seconds())))
+		w.Header().Set("Retry-After", fmt.Sprint(int(ra.Seconds()+0.999)))
+		return http.StatusTooManyRequests
 	}
-	c.render(w, r, status, "error", v, page{Title: "Ошибка", Error: msg})
+	return status
 }
 
 // errTooMany is a rate-limit answer.

@@ -2,6 +2,7 @@ package cabinet_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -515,8 +516,16 @@ func TestLoginLockout(t *testing.T) {
 		}
 	}
 	b.follow("/login")
-	if r := b.post("/login", url.Values{"email": {email}, "password": {pw}}); r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "заблокирован") {
-		t.Errorf("right password while locked: HTTP %d", r.status)
+	req, _ := http.NewRequest("POST", e.url+"/login", strings.NewReader(url.Values{"email": {email}, "password": {pw}, "csrf_token": {b.csrf()}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "заблокирован") || ra < 800 || ra > 900 {
+		t.Errorf("right password while locked: HTTP %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	res, _ := store.ResidentByEmail(ctx, e.pool, email)
 	if res.LockedUntil == nil {

@@ -145,14 +145,11 @@ func errOr(err, otherwise error) error {
 // failForm re-renders a form page with an error and the resident's input (escaped by the template).
 func (c *Cabinet) failForm(w http.ResponseWriter, r *http.Request, v *visitor, name, title string, err error, data map[string]any) {
 	status := apperr.HTTPStatus(err)
-	if ra := apperr.RetryAfterOf(err); ra > 0 && apperr.Is(err, apperr.Permission) {
-		status = http.StatusTooManyRequests
-	}
 	if status >= 500 {
 		c.fail(w, r, v, err)
 		return
 	}
-	c.render(w, r, status, name, v, page{Title: title, Error: apperr.UserMessage(err), Data: data})
+	c.render(w, r, limitStatus(w, err, status), name, v, page{Title: title, Error: apperr.UserMessage(err), Data: data})
 }
 
 func (c *Cabinet) registerForm(w http.ResponseWriter, r *http.Request, v *visitor) {
