@@ -25,17 +25,33 @@ func TestESIASimAndClientFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{}
-	for _, kv := range s.env("ZHKHGATE") {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
+	for _, legacy := range []string{"false", "true"} {
+		vars := map[string]string{"ZHKHGATE_ESIA_LEGACY": legacy}
+		for _, kv := range s.env("ZHKHGATE") {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		env, _ := testEnv(vars)
+		a := &app{cfg: Config{PublicURL: public}, env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		client, err := a.esiaClient(ctx)
+		if err != nil || client == nil {
+			t.Fatalf("legacy=%s: client from %v: %v", legacy, vars, err)
+		}
+		if oid := loginAt(t, ctx, client, s.URL); oid != 1000299654 {
+			t.Errorf("legacy=%s: oid %d", legacy, oid)
+		}
 	}
-	env, _ := testEnv(vars)
-	a := &app{cfg: Config{PublicURL: public}, env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	client, err := a.esiaClient(ctx)
-	if err != nil || client == nil {
-		t.Fatalf("client from %v: %v", vars, err)
+
+	// A second start reuses the keys made by the first.
+	s2, err := startESIASim(ctx, esiaSimOptions{Addr: "127.0.0.1:0", Dir: strings.TrimSuffix(s.CertsFile, "/esia.pem"), ClientID: "ZHKHGATE", RedirectURI: public + "/esia/callback"})
+	if err != nil || s2.Hash != s.Hash {
+		t.Errorf("restart: hash %s vs %s, %v", s2.Hash, s.Hash, err)
 	}
+}
+
+// loginAt logs in through the simulator at simURL as the first demo citizen.
+func loginAt(t *testing.T, ctx context.Context, client *esia.Client, simURL string) int64 {
+	t.Helper()
 	state := esia.NewState()
 	u, err := client.AuthCodeURL(ctx, state)
 	if err != nil {
@@ -52,7 +68,7 @@ func TestESIASimAndClientFromEnvironment(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no login page: HTTP %d %.300s", resp.StatusCode, body)
 	}
-	resp, err = noRedirect.PostForm(s.URL+"/idp/login", url.Values{"request": {string(m[1])}, "oid": {"1000299654"}})
+	resp, err = noRedirect.PostForm(simURL+"/idp/login", url.Values{"request": {string(m[1])}, "oid": {"1000299654"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,15 +79,10 @@ func TestESIASimAndClientFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	login, err := client.Exchange(ctx, cb.Code)
-	if err != nil || login.Identity.OID != 1000299654 {
+	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
-
-	// A second start reuses the keys made by the first.
-	s2, err := startESIASim(ctx, esiaSimOptions{Addr: "127.0.0.1:0", Dir: strings.TrimSuffix(s.CertsFile, "/esia.pem"), ClientID: "ZHKHGATE", RedirectURI: public + "/esia/callback"})
-	if err != nil || s2.Hash != s.Hash {
-		t.Errorf("restart: hash %s vs %s, %v", s2.Hash, s.Hash, err)
-	}
+	return login.Identity.OID
 }
 
 func TestESIAConfigErrors(t *testing.T) {

@@ -53,7 +53,8 @@ type Config struct {
 	ESIACertificates []*x509.Certificate
 	// Legacy selects the old /ac + /te endpoints with a detached CMS client secret.
 	Legacy bool
-	// HTTPClient talks to ESIA; it must trust ESIA's TLS chain. http.DefaultClient when nil.
+	// HTTPClient talks to ESIA; it must trust ESIA's TLS chain. A client with a 30-second
+	// timeout when nil.
 	HTTPClient *http.Client
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -91,7 +92,7 @@ func New(cfg Config, signer Signer, verifier gost.Verifier) (*Client, error) {
 		cfg.Scopes = DefaultScopes
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
