@@ -667,16 +667,30 @@ func TestESIAEmailTakenAndBindConflict(t *testing.T) {
 	}
 }
 
-func TestIdleTimeout(t *testing.T) {
+func TestSessionTimeouts(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, options{idle: time.Second})
-	b := e.browser()
-	if r := b.esiaLogin(ivanov); !strings.Contains(r.body, "Мои лицевые счета") {
-		t.Fatal("login failed")
+	idle := newEnv(t, options{idle: time.Second})
+	absolute := newEnv(t, options{absolute: 3 * time.Second})
+	bi, ba := idle.browser(), absolute.browser()
+	for _, b := range []*browser{bi, ba} {
+		if r := b.esiaLogin(ivanov); !strings.Contains(r.body, "Мои лицевые счета") {
+			t.Fatal("login failed")
+		}
 	}
-	time.Sleep(1500 * time.Millisecond) // the session is idle longer than allowed
-	if r := b.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
+	// Used every 0.5 s, the absolute session lives on until its 3 s are over; the idle one, not
+	// used, ends after 1 s.
+	for i := 0; i < 3; i++ {
+		time.Sleep(500 * time.Millisecond)
+		if r := ba.follow("/"); !strings.Contains(r.body, "Мои лицевые счета") {
+			t.Fatalf("active session ended early (step %d)", i)
+		}
+	}
+	if r := bi.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
 		t.Error("session survived the idle timeout")
+	}
+	time.Sleep(1800 * time.Millisecond)
+	if r := ba.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
+		t.Error("session survived the absolute timeout while in use")
 	}
 }
 
