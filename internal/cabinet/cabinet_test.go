@@ -551,6 +551,16 @@ func TestIPRateLimit(t *testing.T) {
 	if r := b.post("/login", url.Values{"email": {"nobody@example.org"}, "password": {"x"}}); r.status != http.StatusTooManyRequests {
 		t.Errorf("4th login from one IP: HTTP %d, want 429", r.status)
 	}
+	for i := 0; i < 3; i++ {
+		b.follow("/")
+		if r := b.post("/esia/login", url.Values{}); r.status != http.StatusSeeOther {
+			t.Fatalf("ESIA login start %d: HTTP %d", i, r.status)
+		}
+	}
+	b.follow("/")
+	if r := b.post("/esia/login", url.Values{}); r.status != http.StatusTooManyRequests {
+		t.Errorf("4th ESIA login start from one IP: HTTP %d, want 429", r.status)
+	}
 }
 
 func TestReadingsWithoutLogin(t *testing.T) {

@@ -32,6 +32,16 @@ func (c *Cabinet) startESIA(w http.ResponseWriter, r *http.Request, v *visitor, 
 		return
 	}
 	ctx := r.Context()
+	// Each start costs a GOST signature and a stored state: limit them per IP.
+	keyIP := "esia:ip:" + clientIP(r)
+	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
+		c.fail(w, r, v, errOr(err, errTooMany("esia login")))
+		return
+	}
+	if err := store.RecordAttempt(ctx, c.deps.Pool, true, keyIP); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
 	state := uuid.New()
 	browser := randomToken()
 	if err := store.CreateLoginState(ctx, c.deps.Pool, state, hashToken(browser), bindTo, esiaLoginTTL); err != nil {
