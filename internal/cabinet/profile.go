@@ -2,6 +2,7 @@ package cabinet
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -20,6 +21,13 @@ func (c *Cabinet) profileError(w http.ResponseWriter, r *http.Request, v *visito
 
 // changeEmail sends a confirmation link to the new address; the change happens when it is opened.
 func (c *Cabinet) changeEmail(w http.ResponseWriter, r *http.Request, v *visitor) {
+	// Each request mails a stranger's address, so a resident gets a few per hour.
+	key := "email:resident:" + strconv.FormatInt(v.Resident.ID, 10)
+	if n, err := store.CountAttempts(r.Context(), c.deps.Pool, key, limitWindow, false); err != nil || n >= c.cfg.Limits.ProofFailures {
+		c.profileError(w, r, v, errOr(err, errTooMany("change e-mail")))
+		return
+	}
+	store.RecordAttempt(r.Context(), c.deps.Pool, true, key)
 	email, err := normalizeEmail(r.PostFormValue("email"))
 	if err != nil {
 		c.profileError(w, r, v, err)
