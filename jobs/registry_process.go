@@ -125,7 +125,8 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	rules := bankpay.Rules{Today: w.now()}
 	stageStart := time.Now()
 	var order rowOrder
-	if _, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules, &order)); err != nil {
+	stats, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules, &order))
+	if err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
 	sum := r.Summary()
@@ -136,7 +137,7 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		return w.reject(ctx, tx, job, reg, sum, profile.ID(), problemsText(sum.Problems))
 	}
 	postStart := time.Now()
-	res, err := store.PostStagedRegistry(ctx, staging, id, profile.Bank, reg.OrgID)
+	res, err := store.PostStagedRegistry(ctx, staging, id, profile.Bank, reg.OrgID, stats)
 	if err != nil {
 		return err
 	}

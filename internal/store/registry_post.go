@@ -37,29 +37,49 @@ type StagedRow struct {
 var stageColumns = []string{"line", "raw", "problem", "warning", "operation_id", "operation_date", "paid_at",
 	"account_number", "period", "amount", "commission", "payer_name", "meter_codes", "meter_values"}
 
+// StageStats counts what was staged, so posting can skip the work a clean
+// file does not need.
+type StageStats struct {
+	Rows       int
+	Invalid    int // rows with a Problem
+	Warned     int // valid rows with a Warning
+	WithMeters int // valid rows carrying meter readings
+}
+
 // StageRegistryRows creates the transaction's staging table and COPYs the
 // rows next yields into it, pulling them one at a time (next returns nil
-// at the end). It returns the number of rows staged.
-func StageRegistryRows(ctx context.Context, tx pgx.Tx, next func() (*StagedRow, error)) (int64, error) {
+// at the end).
+func StageRegistryRows(ctx context.Context, tx pgx.Tx, next func() (*StagedRow, error)) (StageStats, error) {
+	var st StageStats
 	if _, err := tx.Exec(ctx, `
 		CREATE TEMP TABLE registry_stage (
 			line integer NOT NULL, raw text, problem text NOT NULL, warning text NOT NULL,
 			operation_id text, operation_date date, paid_at timestamptz, account_number text, period date,
 			amount bigint, commission bigint, payer_name text, meter_codes text[], meter_values text[]
 		) ON COMMIT DROP`); err != nil {
-		return 0, fmt.Errorf("create registry staging table: %w", err)
+		return st, fmt.Errorf("create registry staging table: %w", err)
 	}
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		r, err := next()
 		if r == nil || err != nil {
 			return nil, err
 		}
+		st.Rows++
+		switch {
+		case r.Problem != "":
+			st.Invalid++
+		case r.Warning != "":
+			st.Warned++
+		}
+		if r.Problem == "" && len(r.MeterCodes) > 0 {
+			st.WithMeters++
+		}
 		var raw, opID, acct, payer *string
 		var opDate, paidAt, period *time.Time
 		var amount, commission *int64
 		var codes, values []string
 		if r.Raw != "" && (r.Problem != "" || r.Warning != "") {
-			raw = &r.Raw // posted lines are found again in the stored file by line number
+			raw = &r.Raw // other lines are found again in the stored file by line number
 		}
 		if r.Problem == "" || r.OperationID != "" {
 			opID, acct, payer = &r.OperationID, &r.AccountNumber, &r.PayerName
@@ -77,11 +97,10 @@ func StageRegistryRows(ctx context.Context, tx pgx.Tx, next func() (*StagedRow, 
 		}
 		return []any{r.Line, raw, r.Problem, r.Warning, opID, opDate, paidAt, acct, period, amount, commission, payer, codes, values}, nil
 	})
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"registry_stage"}, stageColumns, src)
-	if err != nil {
-		return 0, fmt.Errorf("stage registry rows: %w", err)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"registry_stage"}, stageColumns, src); err != nil {
+		return st, fmt.Errorf("stage registry rows: %w", err)
 	}
-	return n, nil
+	return st, nil
 }
 
 // PostResult counts what posting did.
@@ -96,57 +115,89 @@ type PostResult struct {
 // maxWarningIssues caps the warning rows kept per registry; the count is kept in full.
 const maxWarningIssues = 1000
 
+// accountsByNumber is the account match: a number must name exactly one
+// account (of the registry's organization when it has one), open on the
+// payment date.
+const accountsByNumber = `(SELECT number, min(id) AS id, count(*) AS n, max(closed_on) AS closed_on
+	FROM accounts WHERE $2::bigint IS NULL OR org_id = $2 GROUP BY number)`
+
 // PostStagedRegistry merges the staged rows of registry id into payments,
 // set-based, inside the caller's transaction: accounts are matched by
 // number (within orgID when set), unknown, ambiguous or closed accounts and
 // invalid lines go to quarantine, operations already posted under source
 // (bank) are flagged as duplicates, the rest become payments, and their
-// meter readings become readings with source 'bank'.
-func PostStagedRegistry(ctx context.Context, tx pgx.Tx, id int64, source string, orgID *int64) (PostResult, error) {
+// meter readings become readings with source 'bank'. A clean file (every
+// valid line posted) skips the classification pass.
+func PostStagedRegistry(ctx context.Context, tx pgx.Tx, id int64, source string, orgID *int64, st StageStats) (PostResult, error) {
 	var res PostResult
-	if _, err := tx.Exec(ctx, `
-		CREATE TEMP TABLE registry_classified ON COMMIT DROP AS
-		SELECT s.*, a.id AS account_id, p.id AS duplicate_of,
-			CASE WHEN s.problem <> '' THEN 'invalid'
-			     WHEN a.n IS NULL THEN 'unknown_account'
-			     WHEN a.n > 1 THEN 'ambiguous_account'
-			     WHEN a.closed_on < s.operation_date THEN 'closed_account'
-			     WHEN p.id IS NOT NULL THEN 'duplicate'
-			     ELSE 'ok' END AS verdict
-		FROM registry_stage s
-		LEFT JOIN (SELECT number, min(id) AS id, count(*) AS n, max(closed_on) AS closed_on
-		           FROM accounts WHERE $2::bigint IS NULL OR org_id = $2
-		           GROUP BY number) a ON a.number = s.account_number
-		LEFT JOIN payments p ON p.source = $1 AND p.operation_id = s.operation_id AND p.operation_date = s.operation_date`,
-		source, orgID); err != nil {
-		return res, fmt.Errorf("post registry %d: classify rows: %w", id, err)
-	}
-	var okRows int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE verdict = 'ok') FROM registry_classified`).Scan(&okRows); err != nil {
-		return res, fmt.Errorf("post registry %d: count rows: %w", id, err)
-	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO payments (source, operation_id, operation_date, paid_at, account_id, period, amount, commission,
 			payer_name, registry_id, registry_line)
-		SELECT $1, operation_id, operation_date, paid_at, account_id, period, amount, commission,
-			coalesce(payer_name, ''), $2, line
-		FROM registry_classified WHERE verdict = 'ok'
-		ON CONFLICT (source, operation_id, operation_date) DO NOTHING`, source, id)
+		SELECT $1, s.operation_id, s.operation_date, s.paid_at, a.id, s.period, s.amount, s.commission,
+			coalesce(s.payer_name, ''), $3, s.line
+		FROM registry_stage s JOIN `+accountsByNumber+` a ON a.number = s.account_number
+		WHERE s.problem = '' AND a.n = 1 AND (a.closed_on IS NULL OR a.closed_on >= s.operation_date)
+		ON CONFLICT (source, operation_id, operation_date) DO NOTHING`, source, orgID, id)
 	if err != nil {
 		return res, fmt.Errorf("post registry %d: insert payments: %w", id, err)
 	}
 	res.Posted = int(tag.RowsAffected())
-	if res.Posted < okRows {
-		// The same operation twice in this file (or posted by a concurrent
-		// registry): every line but the one that won is a duplicate.
-		if _, err := tx.Exec(ctx, `
-			UPDATE registry_classified c SET verdict = 'duplicate', duplicate_of = p.id
-			FROM payments p
-			WHERE c.verdict = 'ok' AND p.source = $1 AND p.operation_id = c.operation_id
-			  AND p.operation_date = c.operation_date
-			  AND (p.registry_id IS DISTINCT FROM $2 OR p.registry_line <> c.line)`, source, id); err != nil {
-			return res, fmt.Errorf("post registry %d: flag duplicates: %w", id, err)
+	valid := st.Rows - st.Invalid
+	if res.Posted == valid {
+		res.Quarantined, res.Warned = st.Invalid, st.Warned
+		if st.Invalid > 0 {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO registry_issues (registry_id, line, raw, kind, reason, operation_id, operation_date, paid_at,
+					account_number, period, amount, commission, payer_name)
+				SELECT $1, line, coalesce(raw, ''), 'invalid', problem, operation_id, operation_date, paid_at,
+					account_number, period, amount, commission, payer_name
+				FROM registry_stage WHERE problem <> ''`, id); err != nil {
+				return res, fmt.Errorf("post registry %d: quarantine rows: %w", id, err)
+			}
 		}
+		if st.Warned > 0 {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO registry_issues (registry_id, line, raw, kind, reason, state, operation_id, operation_date,
+					account_number, amount, commission, payer_name)
+				SELECT $1, line, coalesce(raw, ''), 'warning', warning, 'info', operation_id, operation_date,
+					account_number, amount, commission, payer_name
+				FROM registry_stage WHERE problem = '' AND warning <> ''
+				ORDER BY line LIMIT $2`, id, maxWarningIssues); err != nil {
+				return res, fmt.Errorf("post registry %d: record warnings: %w", id, err)
+			}
+		}
+	} else if err := classifyUnposted(ctx, tx, id, source, orgID, &res); err != nil {
+		return res, err
+	}
+	if st.WithMeters > 0 {
+		n, err := postReadings(ctx, tx, id, source)
+		if err != nil {
+			return res, err
+		}
+		res.Readings = n
+	}
+	return res, nil
+}
+
+// classifyUnposted explains, set-based, every staged line that did not
+// become a payment: invalid, unknown/ambiguous/closed account, or a
+// duplicate of a payment posted earlier (from this file or another).
+func classifyUnposted(ctx context.Context, tx pgx.Tx, id int64, source string, orgID *int64, res *PostResult) error {
+	if _, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE registry_classified ON COMMIT DROP AS
+		SELECT s.*, p.id AS duplicate_of,
+			CASE WHEN s.problem <> '' THEN 'invalid'
+			     WHEN p.registry_id = $3 AND p.registry_line = s.line THEN 'ok'
+			     WHEN a.n IS NULL THEN 'unknown_account'
+			     WHEN a.n > 1 THEN 'ambiguous_account'
+			     WHEN a.closed_on < s.operation_date THEN 'closed_account'
+			     WHEN p.id IS NOT NULL THEN 'duplicate'
+			     ELSE 'unposted' END AS verdict
+		FROM registry_stage s
+		LEFT JOIN `+accountsByNumber+` a ON a.number = s.account_number
+		LEFT JOIN payments p ON p.source = $1 AND p.operation_id = s.operation_id AND p.operation_date = s.operation_date`,
+		source, orgID, id); err != nil {
+		return fmt.Errorf("post registry %d: classify rows: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO registry_issues (registry_id, line, raw, kind, reason, operation_id, operation_date, paid_at,
@@ -161,16 +212,22 @@ func PostStagedRegistry(ctx context.Context, tx pgx.Tx, id int64, source string,
 			      to_char(operation_date, 'DD.MM.YYYY'), duplicate_of)
 			END,
 			operation_id, operation_date, paid_at, account_number, period, amount, commission, payer_name,
-			meter_codes, meter_values::numeric[], duplicate_of
-		FROM registry_classified WHERE verdict <> 'ok'`, id); err != nil {
-		return res, fmt.Errorf("post registry %d: quarantine rows: %w", id, err)
+			meter_codes, meter_values::numeric[], CASE WHEN verdict = 'duplicate' THEN duplicate_of END
+		FROM registry_classified WHERE verdict NOT IN ('ok', 'unposted')`, id); err != nil {
+		return fmt.Errorf("post registry %d: quarantine rows: %w", id, err)
 	}
+	var unposted int
 	if err := tx.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE verdict = 'duplicate'),
-		       count(*) FILTER (WHERE verdict NOT IN ('ok', 'duplicate')),
-		       count(*) FILTER (WHERE verdict = 'ok' AND warning <> '')
-		FROM registry_classified`).Scan(&res.Duplicates, &res.Quarantined, &res.Warned); err != nil {
-		return res, fmt.Errorf("post registry %d: count issues: %w", id, err)
+		       count(*) FILTER (WHERE verdict NOT IN ('ok', 'duplicate', 'unposted')),
+		       count(*) FILTER (WHERE verdict = 'ok' AND warning <> ''),
+		       count(*) FILTER (WHERE verdict = 'unposted')
+		FROM registry_classified`).Scan(&res.Duplicates, &res.Quarantined, &res.Warned, &unposted); err != nil {
+		return fmt.Errorf("post registry %d: count issues: %w", id, err)
+	}
+	if unposted > 0 {
+		// A line neither posted nor explained: a concurrent change; retry.
+		return fmt.Errorf("post registry %d: %d lines were neither posted nor quarantined", id, unposted)
 	}
 	if res.Warned > 0 {
 		if _, err := tx.Exec(ctx, `
@@ -180,39 +237,29 @@ func PostStagedRegistry(ctx context.Context, tx pgx.Tx, id int64, source string,
 				account_number, amount, commission, payer_name
 			FROM registry_classified WHERE verdict = 'ok' AND warning <> ''
 			ORDER BY line LIMIT $2`, id, maxWarningIssues); err != nil {
-			return res, fmt.Errorf("post registry %d: record warnings: %w", id, err)
+			return fmt.Errorf("post registry %d: record warnings: %w", id, err)
 		}
 	}
-	n, err := postReadings(ctx, tx, id)
-	if err != nil {
-		return res, err
-	}
-	res.Readings = n
-	return res, nil
+	return nil
 }
 
 // postReadings turns the meter readings of posted lines into readings. A
 // meter is found by its number among the account's meters (or, for meters
 // not tied to an account, the premises'). Readings naming no known meter
 // are kept as warnings.
-func postReadings(ctx context.Context, tx pgx.Tx, id int64) (int, error) {
-	var any bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM registry_classified WHERE verdict = 'ok' AND cardinality(meter_codes) > 0)`).Scan(&any); err != nil {
-		return 0, fmt.Errorf("post registry %d: look for readings: %w", id, err)
-	}
-	if !any {
-		return 0, nil
-	}
+func postReadings(ctx context.Context, tx pgx.Tx, id int64, source string) (int, error) {
 	if _, err := tx.Exec(ctx, `
 		CREATE TEMP TABLE registry_readings ON COMMIT DROP AS
-		SELECT c.line, c.operation_date, c.account_number, r.code, r.value,
+		SELECT s.line, s.operation_date, s.account_number, r.code, r.value,
 			(SELECT m.id FROM meters m
 			 WHERE m.number = r.code AND (m.account_id = a.id OR (m.account_id IS NULL AND m.premises_id = a.premises_id))
 			 ORDER BY m.account_id NULLS LAST, m.id LIMIT 1) AS meter_id
-		FROM registry_classified c
-		JOIN accounts a ON a.id = c.account_id
-		CROSS JOIN LATERAL unnest(c.meter_codes, c.meter_values) AS r(code, value)
-		WHERE c.verdict = 'ok'`); err != nil {
+		FROM registry_stage s
+		JOIN payments p ON p.source = $1 AND p.operation_id = s.operation_id AND p.operation_date = s.operation_date
+		     AND p.registry_id = $2 AND p.registry_line = s.line
+		JOIN accounts a ON a.id = p.account_id
+		CROSS JOIN LATERAL unnest(s.meter_codes, s.meter_values) AS r(code, value)
+		WHERE s.problem = '' AND cardinality(s.meter_codes) > 0`, source, id); err != nil {
 		return 0, fmt.Errorf("post registry %d: match meters: %w", id, err)
 	}
 	tag, err := tx.Exec(ctx, `

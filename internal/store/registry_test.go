@@ -112,17 +112,17 @@ func post(t *testing.T, db *pgxpool.Pool, id int64, rows ...*store.StagedRow) st
 	}
 	defer tx.Rollback(ctx)
 	i := 0
-	n, err := store.StageRegistryRows(ctx, tx, func() (*store.StagedRow, error) {
+	st, err := store.StageRegistryRows(ctx, tx, func() (*store.StagedRow, error) {
 		if i == len(rows) {
 			return nil, nil
 		}
 		i++
 		return rows[i-1], nil
 	})
-	if err != nil || n != int64(len(rows)) {
-		t.Fatalf("stage: %d, %v", n, err)
+	if err != nil || st.Rows != len(rows) {
+		t.Fatalf("stage: %+v, %v", st, err)
 	}
-	res, err := store.PostStagedRegistry(ctx, tx, id, "sberbank", nil)
+	res, err := store.PostStagedRegistry(ctx, tx, id, "sberbank", nil, st)
 	if err != nil {
 		t.Fatalf("post: %v", err)
 	}
@@ -194,6 +194,21 @@ func TestPostStagedRegistry(t *testing.T) {
 	var payments int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM payments`).Scan(&payments); err != nil || payments != 3 {
 		t.Fatalf("payments = %d, %v", payments, err)
+	}
+
+	// A file whose valid lines all post takes the short path: only its
+	// invalid lines and warnings become issues.
+	id3 := storeFile(t, db, "c.txt", []byte("c"))
+	w3 := row(1, "op8", "1002003004", 300)
+	w3.Warning = "a warning"
+	w3.MeterCodes, w3.MeterValues = []string{"101"}, []string{"346"}
+	res = post(t, db, id3, w3, &store.StagedRow{Line: 2, Raw: "x", Problem: "field amount: negative amount"})
+	if res != (store.PostResult{Posted: 1, Quarantined: 1, Warned: 1, Readings: 0}) {
+		t.Fatalf("third post = %+v", res)
+	}
+	short, err := store.ListRegistryIssues(ctx, db, store.IssueFilter{RegistryID: id3})
+	if err != nil || len(short) != 2 || short[0].Kind != store.IssueWarning || short[1].Kind != store.IssueInvalid || short[1].Raw != "x" {
+		t.Fatalf("third file issues = %+v, %v", short, err)
 	}
 
 	// Quarantine: fix the unknown account, re-apply; discard the invalid line.
