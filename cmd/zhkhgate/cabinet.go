@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -52,6 +53,14 @@ func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 			return nil, apperr.Invalidf("config", "ZHKHGATE_CABINET_DEMO_HINTS=%q: want true or false", v)
 		}
 	}
+	var proxies []netip.Prefix
+	for _, s := range strings.FieldsFunc(get("ZHKHGATE_CABINET_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, apperr.Invalidf("config", "ZHKHGATE_CABINET_TRUSTED_PROXIES: %q is not a CIDR prefix like 10.0.0.0/8", s)
+		}
+		proxies = append(proxies, p)
+	}
 	deps := cabinet.Deps{Pool: a.pool, Mailer: mailer, Logger: a.logger}
 	client, err := a.esiaClient(ctx)
 	if err != nil {
@@ -60,7 +69,8 @@ func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 	if client != nil {
 		deps.ESIA = client
 	}
-	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.publicURL(), SecureCookies: a.cfg.SecureCookies, DemoHints: hints}, deps)
+	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.publicURL(), SecureCookies: a.cfg.SecureCookies, DemoHints: hints,
+		TrustedProxies: proxies}, deps)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 	res := v.Resident
 	fail := func(err error) { c.homeWithError(w, r, v, err) }
 	keyRes := "link:resident:" + strconv.FormatInt(res.ID, 10)
-	keyIP := "link:ip:" + clientIP(r)
+	keyIP := "link:ip:" + c.clientIP(r)
 	for _, k := range []struct {
 		key string
 		max int
@@ -107,7 +107,7 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 		// One answer for "no such account" and "wrong proof", so guessing learns nothing.
 		store.RecordAttempt(ctx, c.deps.Pool, false, keyRes, keyIP, keyAcc)
 		c.audit(ctx, res.ID, "resident.account_link_failed", "account", f.Number,
-			map[string]any{"house_id": f.HouseID, "flat": f.Flat, "proof": f.ProofKind, "remote": clientIP(r)})
+			map[string]any{"house_id": f.HouseID, "flat": f.Flat, "proof": f.ProofKind, "remote": c.clientIP(r)})
 		fail(errNoProof)
 		return
 	}

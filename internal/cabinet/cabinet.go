@@ -23,7 +23,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
+	"net/netip"
 	"net/http"
 	"path"
 	"strings"
@@ -62,6 +62,9 @@ type Config struct {
 	Absolute time.Duration
 	// DemoHints shows a few accounts with their proofs on the landing page (demo only).
 	DemoHints bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when counting
+	// attempts per IP; without them the peer address is used.
+	TrustedProxies []netip.Prefix
 	// Limits on guessing; zero fields take the defaults.
 	Limits Limits
 }
@@ -247,13 +250,38 @@ func hashToken(t string) []byte {
 	return h[:]
 }
 
-// clientIP is the peer address. Behind a reverse proxy, the proxy must be the one limiting.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the address limits and the audit log use: the peer, or, when the peer is a
+// trusted reverse proxy, the last X-Forwarded-For address not itself a trusted proxy.
+func (c *Cabinet) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	ip := peer.Addr().Unmap()
+	if !c.trusted(ip) {
+		return ip.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing before it
+		}
+		ip = a.Unmap()
+		if !c.trusted(ip) {
+			break
+		}
+	}
+	return ip.String()
+}
+
+func (c *Cabinet) trusted(ip netip.Addr) bool {
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // audit records a resident's action; failures are logged, never shown.

@@ -33,7 +33,7 @@ func (c *Cabinet) startESIA(w http.ResponseWriter, r *http.Request, v *visitor, 
 	}
 	ctx := r.Context()
 	// Each start costs a GOST signature and a stored state: limit them per IP.
-	keyIP := "esia:ip:" + clientIP(r)
+	keyIP := "esia:ip:" + c.clientIP(r)
 	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
 		c.fail(w, r, v, errOr(err, errTooMany("esia login")))
 		return
@@ -77,7 +77,7 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 		Secure: c.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	cb, err := esia.ParseCallback(q, wantState)
 	if err != nil {
-		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": clientIP(r)})
+		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": c.clientIP(r)})
 		c.fail(w, r, v, esiaUserError(err))
 		return
 	}
@@ -87,7 +87,7 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	login, person, err := c.esiaFetch(r, cb.Code)
 	if err != nil {
-		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": clientIP(r)})
+		c.audit(ctx, 0, "resident.esia_login_failed", "esia", "", map[string]any{"reason": err.Error(), "remote": c.clientIP(r)})
 		c.fail(w, r, v, esiaUserError(err))
 		return
 	}
@@ -125,7 +125,7 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 	if created {
 		action = "resident.created"
 	}
-	c.audit(ctx, res.ID, action, "esia_oid", oid, map[string]any{"via": "esia", "remote": clientIP(r)})
+	c.audit(ctx, res.ID, action, "esia_oid", oid, map[string]any{"via": "esia", "remote": c.clientIP(r)})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -84,7 +84,7 @@ var errBadLogin = apperr.E(apperr.Permission, "resident login", "Неверны�
 
 func (c *Cabinet) login(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	ip := "login:ip:" + clientIP(r)
+	ip := "login:ip:" + c.clientIP(r)
 	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
 		c.failForm(w, r, v, "login", "Вход по паролю", errOr(err, errTooMany("resident login")), nil)
 		return
@@ -112,7 +112,7 @@ func (c *Cabinet) login(w http.ResponseWriter, r *http.Request, v *visitor) {
 			return
 		}
 		if locked {
-			c.audit(ctx, res.ID, "resident.locked", "resident", "", map[string]any{"remote": clientIP(r)})
+			c.audit(ctx, res.ID, "resident.locked", "resident", "", map[string]any{"remote": c.clientIP(r)})
 		}
 		c.failForm(w, r, v, "login", "Вход по паролю", errBadLogin, map[string]any{"Email": email})
 		return
@@ -131,7 +131,7 @@ func (c *Cabinet) login(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, err)
 		return
 	}
-	c.audit(ctx, res.ID, "resident.login", "resident", "", map[string]any{"via": "password", "remote": clientIP(r)})
+	c.audit(ctx, res.ID, "resident.login", "resident", "", map[string]any{"via": "password", "remote": c.clientIP(r)})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -160,7 +160,7 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
 	form := map[string]any{"Email": r.PostFormValue("email"), "Phone": r.PostFormValue("phone")}
 	fail := func(err error) { c.failForm(w, r, v, "register", "Регистрация", err, form) }
-	ip := "register:ip:" + clientIP(r)
+	ip := "register:ip:" + c.clientIP(r)
 	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
 		fail(errOr(err, errTooMany("register")))
 		return
@@ -200,7 +200,7 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 				"Кто-то попытался зарегистрироваться с вашим адресом. Вы уже зарегистрированы; если забыли пароль, задайте новый по ссылке:", resetTTL)
 		}
 	case err == nil:
-		c.audit(ctx, id, "resident.registered", "resident", "", map[string]any{"remote": clientIP(r)})
+		c.audit(ctx, id, "resident.registered", "resident", "", map[string]any{"remote": c.clientIP(r)})
 		err = c.sendLink(ctx, id, store.TokenConfirmEmail, email, "", "/confirm", "Подтверждение адреса электронной почты",
 			"Вы зарегистрировались в личном кабинете. Чтобы подтвердить адрес, откройте ссылку:", confirmTTL)
 	}
@@ -234,7 +234,7 @@ func (c *Cabinet) resetForm(w http.ResponseWriter, r *http.Request, v *visitor) 
 
 func (c *Cabinet) resetRequest(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	ip := "reset:ip:" + clientIP(r)
+	ip := "reset:ip:" + c.clientIP(r)
 	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
 		c.failForm(w, r, v, "reset", "Восстановление пароля", errOr(err, errTooMany("reset")), nil)
 		return
@@ -289,7 +289,7 @@ func (c *Cabinet) newPassword(w http.ResponseWriter, r *http.Request, v *visitor
 		c.fail(w, r, v, err)
 		return
 	}
-	c.audit(ctx, id, "resident.password_reset", "resident", "", map[string]any{"remote": clientIP(r)})
+	c.audit(ctx, id, "resident.password_reset", "resident", "", map[string]any{"remote": c.clientIP(r)})
 	http.Redirect(w, r, "/login?ok=reset", http.StatusSeeOther)
 }
 

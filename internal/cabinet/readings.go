@@ -120,7 +120,7 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 	data["House"] = house
 	fail := func(err error) { c.failForm(w, r, v, "readings", "Передать показания", err, data) }
 
-	keyIP := "reading:ip:" + clientIP(r)
+	keyIP := "reading:ip:" + c.clientIP(r)
 	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
 		fail(errOr(err, errTooMany("reading")))
 		return
@@ -170,6 +170,6 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	store.RecordAttempt(ctx, c.deps.Pool, true, keyIP)
 	c.audit(ctx, 0, "reading.anonymous", "meter", strconv.FormatInt(meterID, 10),
-		map[string]any{"account_id": p.AccountID, "remote": clientIP(r)})
+		map[string]any{"account_id": p.AccountID, "remote": c.clientIP(r)})
 	c.render(w, r, http.StatusOK, "sent", v, page{Title: "Показания приняты", Notice: notices["reading"]})
 }
