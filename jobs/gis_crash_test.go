@@ -129,16 +129,12 @@ func TestGISKillWorker(t *testing.T) {
 	if _, err := inserter.Insert(ctx, jobs.GISSyncArgs{OrgID: 1, What: jobs.GISWhatAccounts, Period: "2026-10"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the child is in the middle of sending a message.
+	// Wait until the simulator has accepted a message whose Ack the child
+	// has not received yet (the simulator holds every answer for 700 ms).
 	deadline := time.Now().Add(60 * time.Second)
 	for !killed && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		ms, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: 1, State: store.GISSending})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ms) > 0 {
-			time.Sleep(100 * time.Millisecond) // the request is at the simulator now
+		time.Sleep(5 * time.Millisecond)
+		if s.Stats().Accepted > 0 {
 			if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +146,10 @@ func TestGISKillWorker(t *testing.T) {
 		t.Fatal("the child never started sending")
 	}
 	s.SetFaults(sim.Faults{})
-	time.Sleep(800 * time.Millisecond) // let the orphaned request finish at the simulator
+	ms, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: 1, State: store.GISSending})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("no message was left 'sending' by the kill (%v); the test would prove nothing", err)
+	}
 	if c := s.Counts(); c.Accounts == 0 {
 		t.Fatalf("the killed send never reached the simulator (%+v); the test would prove nothing", c)
 	}

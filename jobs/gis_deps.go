@@ -80,8 +80,9 @@ const (
 	GISWhatWithdrawals   = "withdrawals"
 	GISWhatPayments      = "payments"
 	GISWhatCancellations = "cancellations"
+	GISWhatNsi           = "nsi"
 )
 
 // GISWhats lists the sync subjects in month-cycle order.
-var GISWhats = []string{GISWhatAccounts, GISWhatMeters, GISWhatReadings, GISWhatDocuments, GISWhatWithdrawals,
+var GISWhats = []string{GISWhatNsi, GISWhatAccounts, GISWhatMeters, GISWhatReadings, GISWhatDocuments, GISWhatWithdrawals,
 	GISWhatPayments, GISWhatCancellations}

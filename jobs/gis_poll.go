@@ -118,6 +118,24 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 				w.Logger.ErrorContext(ctx, "gis message rejected whole", "message", id, "code", st.Error.Code, "error", st.Error.Description)
 			}
 			return store.MarkGISStopped(ctx, tx, id, st.Error.Code, st.Error.Description)
+		case m.Kind == "nsi":
+			var q nsiQuery
+			if err := json.Unmarshal(m.Query, &q); err != nil {
+				return fmt.Errorf("gis poll %d: query: %w", id, err)
+			}
+			var owner *int64
+			if q.Provider {
+				owner = &m.OrgID
+			}
+			els := make([]store.GISNsiElement, 0, len(st.NsiElements))
+			for _, e := range st.NsiElements {
+				els = append(els, store.GISNsiElement{Code: e.Code, GUID: e.GUID, Name: e.Name, Actual: e.Actual})
+			}
+			n, err := store.SaveGISNsi(ctx, tx, owner, q.Registry, els)
+			if err != nil {
+				return err
+			}
+			return store.FinishGISExport(ctx, tx, id, response, n)
 		case m.Kind == "readings":
 			readings, bad := gis.Readings(st.Readings)
 			for _, e := range bad {

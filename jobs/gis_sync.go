@@ -127,6 +127,10 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 		}
 	}
 	caps := g.caps()
+	nsi, err := store.GISNsiGUIDs(ctx, db, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	const all = 10_000_000
 	var (
 		kind, service, op string
@@ -168,7 +172,7 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Meter(r, "", g.now())
+			item, merr := gis.Meter(nsi, r, "", g.now())
 			if err := add("meter", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
@@ -183,7 +187,7 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Document(r, org, "")
+			item, merr := gis.Document(nsi, r, org, "")
 			if err := add("document", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
@@ -225,7 +229,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			}
 		}
 	case GISWhatReadings:
-		return planReadings(ctx, db, g, a.OrgID, period)
+		return planReadings(ctx, db, nsi, a.OrgID, period)
+	case GISWhatNsi:
+		return planNsi(a.OrgID), nil
 	}
 
 	// Put each item's TransportGUID into its payload, now that it is chosen.
@@ -257,8 +263,32 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 	return plans, nil
 }
 
+// nsiQuery is one reference book to export.
+type nsiQuery struct {
+	Registry int
+	Provider bool // the organization's own book (exportDataProviderNsiItem)
+}
+
+// gisNsiBooks are the reference books the mappings use: common НСИ 2
+// (municipal resources) and 50 (housing services); the provider's НСИ 1
+// (additional services) and 51 (municipal services).
+var gisNsiBooks = []nsiQuery{{2, false}, {50, false}, {1, true}, {51, true}}
+
+func planNsi(orgID int64) []GISPlan {
+	var plans []GISPlan
+	for _, q := range gisNsiBooks {
+		b, _ := json.Marshal(q)
+		m := store.GISMessage{OrgID: orgID, Kind: "nsi", Service: string(giszhkh.ServiceNsiCommon), Operation: giszhkh.OpExportNsiItem, Query: b}
+		if q.Provider {
+			m.Service, m.Operation = string(giszhkh.ServiceNsi), giszhkh.OpExportDataProviderNsiItem
+		}
+		plans = append(plans, GISPlan{Message: m})
+	}
+	return plans
+}
+
 // planReadings plans exportMeteringDeviceHistory by up to 100 houses.
-func planReadings(ctx context.Context, db store.DBTX, g *GIS, orgID int64, period time.Time) ([]GISPlan, error) {
+func planReadings(ctx context.Context, db store.DBTX, nsi gis.NSI, orgID int64, period time.Time) ([]GISPlan, error) {
 	houses, err := store.GISHouseGUIDs(ctx, db, orgID)
 	if err != nil {
 		return nil, err
@@ -269,7 +299,7 @@ func planReadings(ctx context.Context, db store.DBTX, g *GIS, orgID int64, perio
 	}
 	var refs []giszhkh.NsiRef
 	for _, r := range res {
-		if ref, _, ok := gis.Resource(r); ok {
+		if ref, _, ok := gis.Resource(nsi, r); ok {
 			refs = append(refs, ref)
 		}
 	}
@@ -297,7 +327,7 @@ func BuildGISRequest(ctx context.Context, g *GIS, org string, m store.GISMessage
 			pending = append(pending, it)
 		}
 	}
-	if m.Kind != "readings" && len(pending) == 0 {
+	if m.Kind != "readings" && m.Kind != "nsi" && len(pending) == 0 {
 		return nil, apperr.Invalidf("gis send", "message %d has no pending items", m.ID)
 	}
 	b := g.Builder
@@ -342,6 +372,15 @@ func BuildGISRequest(ctx context.Context, g *GIS, org string, m store.GISMessage
 			return nil, err
 		}
 		return b.ImportCancellations(ctx, org, v)
+	case "nsi":
+		var q nsiQuery
+		if err := json.Unmarshal(m.Query, &q); err != nil {
+			return nil, fmt.Errorf("gis send: message %d query: %w", m.ID, err)
+		}
+		if q.Provider {
+			return b.ExportDataProviderNsiItem(ctx, org, q.Registry)
+		}
+		return b.ExportNsiItem(ctx, q.Registry, "NSI", 0, time.Time{})
 	case "readings":
 		var q giszhkh.HistoryQuery
 		if err := json.Unmarshal(m.Query, &q); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,10 +209,21 @@ func (e *gisEnv) checkAllConfirmed(t testing.TB, what string, wantItems int) {
 func runMonth(t testing.TB, e *gisEnv, n int) {
 	t.Helper()
 	ctx := context.Background()
+	e.sync(t, jobs.GISWhatNsi)
+	nsiMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatNsi})
+	if len(nsiMsgs) != 4 {
+		t.Errorf("nsi: %d messages, want 4 reference books", len(nsiMsgs))
+	}
 	e.sync(t, jobs.GISWhatAccounts)
 	e.checkAllConfirmed(t, jobs.GISWhatAccounts, n)
 	e.sync(t, jobs.GISWhatMeters)
 	e.checkAllConfirmed(t, jobs.GISWhatMeters, n)
+	// Meters refer to municipal resources with the GUIDs the NSI export brought.
+	meterMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatMeters})
+	_, items, _ := store.GetGISMessage(ctx, e.db, meterMsgs[0].ID)
+	if want := sim.NsiGUID(2, "1"); !strings.Contains(string(items[0].Payload), want) {
+		t.Errorf("meter payload %s does not use НСИ 2 GUID %s", items[0].Payload, want)
+	}
 	e.sync(t, jobs.GISWhatReadings)
 	e.sync(t, jobs.GISWhatDocuments)
 	e.checkAllConfirmed(t, jobs.GISWhatDocuments, n)

@@ -105,11 +105,11 @@ func cmdGIS(ctx context.Context, env *Env, args []string) error {
 }
 
 // gisCycle is the order of `--what all`: a month's cycle.
-var gisCycle = []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatReadings, jobs.GISWhatDocuments, jobs.GISWhatPayments}
+var gisCycle = []string{jobs.GISWhatNsi, jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatReadings, jobs.GISWhatDocuments, jobs.GISWhatPayments}
 
 func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "gis sync", "gis sync --org ID --what SUBJECT [--period 2026-10] [--dry-run --out DIR] [--work] [--wait 10m]\n\n"+
-		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+", or all (accounts → meters → readings → documents → payments).\n"+
+		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+", or all (nsi → accounts → meters → readings → documents → payments).\n"+
 		"Without --dry-run the sync is queued as jobs; --work runs the workers in this process, --wait waits until\n"+
 		"every message is confirmed or stopped and prints the counts.")
 	var (

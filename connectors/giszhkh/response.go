@@ -99,9 +99,60 @@ type State struct {
 	Accounts  []ExportedAccount
 	Readings  []ExportedReading
 	Documents []ExportedDocument
+	// NsiElements are the elements of an exported reference book;
+	// NsiPages is the number of pages of a paged export (0 if not paged).
+	NsiElements []NsiElement
+	NsiPages    int
 	// NextBlock is set when an exportMeteringDeviceHistory answer is one
 	// block of several: ask again with HistoryQuery.NextBlock = NextBlock.
 	NextBlock string
+}
+
+// NsiElement is one element of a GIS reference book.
+type NsiElement struct {
+	Code, GUID, Name string
+	Actual           bool
+}
+
+// nsiElement decodes an NsiElement by hand: its fields are polymorphic
+// (xsi:type StringField, EnumField …), which the generated types do not
+// model; the first field's Value is taken as the element's name.
+type nsiElement struct {
+	Code     string `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ Code"`
+	GUID     string `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ GUID"`
+	IsActual bool   `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ IsActual"`
+	Fields   []struct {
+		Name  string `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ Name"`
+		Value string `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ Value"`
+	} `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ NsiElementField"`
+	Children []nsiElement `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ ChildElement"`
+}
+
+type nsiItem struct {
+	Elements   []nsiElement `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ NsiElement"`
+	TotalPages int          `xml:"TotalPages"`
+}
+
+func (st *State) addNsi(item *nsiItem) {
+	if item == nil {
+		return
+	}
+	st.NsiPages = item.TotalPages
+	var walk func([]nsiElement)
+	walk = func(els []nsiElement) {
+		for _, e := range els {
+			n := NsiElement{Code: e.Code, GUID: e.GUID, Actual: e.IsActual}
+			for _, f := range e.Fields {
+				if f.Value != "" {
+					n.Name = f.Value
+					break
+				}
+			}
+			st.NsiElements = append(st.NsiElements, n)
+			walk(e.Children)
+		}
+	}
+	walk(item.Elements)
 }
 
 // Empty reports whether the whole-message error only says there was nothing
@@ -274,6 +325,19 @@ func DecodeState(s Service, data []byte) (*State, error) {
 		for _, c := range r.ImportResult {
 			st.Results = append(st.Results, commonResult(c))
 		}
+	case ServiceNsiCommon, ServiceNsi:
+		var r struct {
+			base.BaseAsyncResponseType
+			ErrorMessage *base.ErrorMessageType `xml:"http://dom.gosuslugi.ru/schema/integration/base/ ErrorMessage"`
+			Item         *nsiItem               `xml:"NsiItem"`
+			PagingItem   *nsiItem               `xml:"NsiPagingItem"`
+		}
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode %s getStateResult: %w", s, err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		st.addNsi(r.Item)
+		st.addNsi(r.PagingItem)
 	default:
 		// Services whose results the gateway does not map yet: state and
 		// whole-message error only.

@@ -474,3 +474,50 @@ func GISJobsPending(ctx context.Context, db DBTX, kind string) (int, error) {
 	}
 	return n, nil
 }
+
+// GISNsiElement is one reference-book element exported from GIS.
+type GISNsiElement struct {
+	Code, GUID, Name string
+	Actual           bool
+}
+
+// SaveGISNsi stores the elements of reference book registry, common
+// (orgID nil) or an organization's own, replacing what was there.
+func SaveGISNsi(ctx context.Context, tx pgx.Tx, orgID *int64, registry int, els []GISNsiElement) (int, error) {
+	codes, guids, names, actual := make([]string, len(els)), make([]string, len(els)), make([]string, len(els)), make([]bool, len(els))
+	for i, e := range els {
+		codes[i], guids[i], names[i], actual[i] = e.Code, e.GUID, e.Name, e.Actual
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO gis_nsi (org_id, registry, code, guid, name, is_actual)
+		SELECT $1, $2, t.c, t.g::uuid, t.n, t.a FROM unnest($3::text[], $4::text[], $5::text[], $6::bool[]) AS t(c, g, n, a)
+		ON CONFLICT (coalesce(org_id, 0), registry, code)
+		DO UPDATE SET guid = excluded.guid, name = excluded.name, is_actual = excluded.is_actual, updated_at = now()`,
+		orgID, registry, codes, guids, names, actual)
+	if err != nil {
+		return 0, fmt.Errorf("save gis nsi %d: %w", registry, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// GISNsiGUIDs returns the GUIDs of actual reference-book elements visible to
+// orgID (common books and its own), keyed "registry/code".
+func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (map[string]string, error) {
+	rows, err := db.Query(ctx, `
+		SELECT registry, code, guid::text FROM gis_nsi
+		WHERE (org_id IS NULL OR org_id = $1) AND is_actual ORDER BY org_id NULLS FIRST`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("gis nsi guids: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var reg int
+		var code, guid string
+		if err := rows.Scan(&reg, &code, &guid); err != nil {
+			return nil, fmt.Errorf("gis nsi guids: %w", err)
+		}
+		out[fmt.Sprintf("%d/%s", reg, code)] = guid // an organization's own book wins
+	}
+	return out, rows.Err()
+}

@@ -48,6 +48,16 @@ var (
 // GIS GUID the canonical store does not hold yet (see NsiRef).
 var nsiNamespace = uuid.MustParse("0e1c2b3a-4d5e-4f60-8172-839405a6b7c8")
 
+// NSI holds the GUIDs of reference-book elements GIS exported (see
+// store.GISNsiGUIDs), keyed "registry/code".
+type NSI map[string]string
+
+// Ref builds a reference to element code of reference book registry, with
+// the GUID GIS exported, or a stand-in when the book was not synced yet.
+func (n NSI) Ref(registry int, code, name string) giszhkh.NsiRef {
+	return NsiRef(registry, code, n[fmt.Sprintf("%d/%s", registry, code)], name)
+}
+
 // NsiRef builds a reference to element code of GIS reference book registry.
 // guid is the element's GIS GUID from an NSI export; when it is empty a
 // stable stand-in GUID is derived from (registry, code) — enough for the
@@ -73,12 +83,12 @@ var resources = map[string]struct {
 }
 
 // Resource returns the НСИ 2 reference and OKEI unit of a canonical resource.
-func Resource(resource string) (giszhkh.NsiRef, string, bool) {
+func Resource(nsi NSI, resource string) (giszhkh.NsiRef, string, bool) {
 	r, ok := resources[resource]
 	if !ok {
 		return giszhkh.NsiRef{}, "", false
 	}
-	return NsiRef(2, r.code, "", r.name), r.unit, true
+	return nsi.Ref(2, r.code, r.name), r.unit, true
 }
 
 // ResourceByCode maps an НСИ 2 code back to the canonical resource.
@@ -141,13 +151,13 @@ func Account(r store.GISAccountRow, transport string) (giszhkh.Account, error) {
 }
 
 // Meter maps a meter row to an importMeteringDeviceData item.
-func Meter(r store.GISMeterRow, transport string, today time.Time) (giszhkh.Meter, error) {
+func Meter(nsi NSI, r store.GISMeterRow, transport string, today time.Time) (giszhkh.Meter, error) {
 	const obj = "meter"
 	m := giszhkh.Meter{TransportGUID: transport, Number: r.Number, AccountGUID: r.AccountGUID, InitialValue: "0"}
 	if strings.TrimSpace(r.Number) == "" || utf8.RuneCountInString(r.Number) > 50 {
 		return m, fieldErr(obj, r.ID, "number", r.Number, "must be 1–50 characters")
 	}
-	ref, unit, ok := Resource(r.Resource)
+	ref, unit, ok := Resource(nsi, r.Resource)
 	if !ok {
 		return m, fieldErr(obj, r.ID, "resource", r.Resource, "has no GIS municipal resource (НСИ 2)")
 	}
@@ -201,7 +211,7 @@ var chargeKinds = map[string]struct {
 // Document maps a payment document row to an importPaymentDocumentData
 // item. Amounts stay in kopecks; the connector writes rubles. provider is
 // the orgPPAGUID of the service provider (mandatory for ЛС РЦ).
-func Document(r store.GISDocumentRow, provider, transport string) (giszhkh.PaymentDocument, error) {
+func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (giszhkh.PaymentDocument, error) {
 	const obj = "document"
 	d := giszhkh.PaymentDocument{TransportGUID: transport, AccountGUID: r.AccountGUID, Number: r.Number,
 		DebtKopecks: r.OpeningBalance, PayableKopecks: r.TotalDue}
@@ -244,7 +254,11 @@ func Document(r store.GISDocumentRow, provider, transport string) (giszhkh.Payme
 		if code == "" {
 			return d, fieldErr(obj, r.ID, field+".nsi_code", "", fmt.Sprintf("service %q has no reference-book code (НСИ %d)", c.ServiceName, ck.registry))
 		}
-		ch := giszhkh.Charge{Kind: ck.kind, Service: NsiRef(reg, code, guid, ""), Rate: rate,
+		ref := nsi.Ref(reg, code, "")
+		if guid != "" {
+			ref.GUID = guid // the service's own GUID from the canonical store wins
+		}
+		ch := giszhkh.Charge{Kind: ck.kind, Service: ref, Rate: rate,
 			AccruedKopecks: c.Total, PayableKopecks: c.Total, ProviderPPAGUID: provider}
 		if ck.kind == giszhkh.ChargeMunicipal {
 			v := trimDecimal(c.Volume)

@@ -43,7 +43,7 @@ type Faults struct {
 	EXPRate float64
 	// HTTP502Rate answers any call with a bare HTTP 502.
 	HTTP502Rate float64
-	// Latency is added before every answer.
+	// Latency is added before every answer (after processing).
 	Latency time.Duration
 	// OutageFrom–OutageTo answers every call with HTTP 503.
 	OutageFrom, OutageTo time.Time
@@ -184,6 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code := s.injected(op.Name == giszhkh.OpGetState); code != 0 {
+		s.delay()
 		switch code {
 		case http.StatusBadGateway:
 			http.Error(w, "<html><body>502 Bad Gateway</body></html>", code)
@@ -214,11 +215,6 @@ func (s *Server) injected(getState bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.faults
-	if f.Latency > 0 {
-		s.mu.Unlock()
-		time.Sleep(f.Latency)
-		s.mu.Lock()
-	}
 	now := s.cfg.Now()
 	switch {
 	case !f.OutageFrom.IsZero() && !now.Before(f.OutageFrom) && now.Before(f.OutageTo):
@@ -386,7 +382,20 @@ func (s *Server) fault(w http.ResponseWriter, code, msg string) {
 	s.write(w, http.StatusInternalServerError, b.Bytes())
 }
 
+// delay sleeps the injected latency. It is spent after a request was
+// processed and before the answer goes out — where a caller that dies has
+// had its message accepted without learning the Ack.
+func (s *Server) delay() {
+	s.mu.Lock()
+	d := s.faults.Latency
+	s.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}
+
 func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
+	s.delay()
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

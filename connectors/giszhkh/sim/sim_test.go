@@ -311,3 +311,25 @@ func TestErrorPolicy(t *testing.T) {
 		t.Errorf("rejected messages created %d accounts", c.Accounts)
 	}
 }
+
+func TestNsiExport(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	req, err := e.builder.ExportNsiItem(ctx, 2, "NSI", 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.exchange(t, req, org)
+	if len(st.NsiElements) != 6 || st.NsiElements[0].GUID != sim.NsiGUID(2, "1") || st.NsiElements[0].Name != "Холодная вода" || !st.NsiElements[0].Actual {
+		t.Errorf("НСИ 2: %+v", st.NsiElements)
+	}
+	req, _ = e.builder.ExportDataProviderNsiItem(ctx, org, 51)
+	st = e.exchange(t, req, org)
+	if len(st.NsiElements) != 6 || st.NsiElements[5].Code != "17" {
+		t.Errorf("НСИ 51: %+v", st.NsiElements)
+	}
+	req, _ = e.builder.ExportNsiItem(ctx, 9999, "NSI", 0, time.Time{})
+	if st = e.exchange(t, req, org); !st.Empty() {
+		t.Errorf("unknown book: %+v, want INT002012", st.Error)
+	}
+}

@@ -168,6 +168,8 @@ func (st *state) process(s *Server, m *message, body []byte) ([]byte, error) {
 		err = st.importNotices(s, m, body, &f)
 	case giszhkh.OpImportNotificationsCancellation:
 		err = st.cancelNotices(s, m, body, &f)
+	case giszhkh.OpExportNsiItem, giszhkh.OpExportNsiPagingItem, giszhkh.OpExportDataProviderNsiItem:
+		err = st.exportNsi(s, m, body, &f)
 	default:
 		// Not modelled: an empty export.
 		return emptyResult(), nil
