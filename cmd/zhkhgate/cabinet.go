@@ -42,7 +42,8 @@ func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 		if from == "" {
 			return nil, apperr.Invalidf("config", "ZHKHGATE_SMTP_FROM is required with ZHKHGATE_SMTP_ADDR")
 		}
-		mailer = &mail.SMTP{Addr: addr, From: from, Username: get("ZHKHGATE_SMTP_USER"), Password: get("ZHKHGATE_SMTP_PASSWORD")}
+		mailer = &mail.Logged{DB: a.pool,
+			Next: &mail.SMTP{Addr: addr, From: from, Username: get("ZHKHGATE_SMTP_USER"), Password: get("ZHKHGATE_SMTP_PASSWORD")}}
 	} else {
 		a.logger.Info("mail to residents is captured, not sent (ZHKHGATE_SMTP_ADDR unset); see /admin/mail")
 	}

@@ -5,6 +5,7 @@ package mail
 
 import (
 	"bytes"
+	"crypto/tls"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -54,6 +55,8 @@ type SMTP struct {
 	Username, Password string
 	// Timeout bounds one delivery; 30 seconds when zero.
 	Timeout time.Duration
+	// TLS configures STARTTLS (e.g. RootCAs for an internal CA); nil uses the system roots.
+	TLS *tls.Config
 }
 
 // Send implements Mailer.
@@ -89,7 +92,15 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return apperr.Wrap(apperr.Unavailable, "send mail: hello", err)
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(tlsConfig(host)); err != nil {
+		cfg := s.TLS
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		cfg = cfg.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+		if err := c.StartTLS(cfg); err != nil {
 			return apperr.Wrap(apperr.Unavailable, "send mail: starttls", err)
 		}
 	}
