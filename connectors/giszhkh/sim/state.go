@@ -73,8 +73,8 @@ type state struct {
 	byVersion map[string]*meter
 	meterKey  map[string]*meter // account|number|resource of active meters
 	readings  []reading
-	readingAt map[string]bool // root|date|source of stored readings
-	byRoot    map[string][]int // indexes into readings
+	readingAt map[string]bool      // root|date|source of stored readings
+	byRoot    map[string][]int     // indexes into readings
 	docs      map[string]*document // by PaymentDocumentID
 	docByNum  map[string]*document // org|year|month|number
 	orders    map[string]*order
