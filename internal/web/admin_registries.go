@@ -18,18 +18,35 @@ import (
 
 // maxUpload bounds an uploaded registry; larger files go through the
 // inbox directory or the command line.
-const maxUpload = 2 << 30
+const (
+	maxUpload          = 2 << 30
+	maxStatementUpload = 64 << 20
+)
 
 // registryRoutes registers the operators' pages for bank registries.
 func (s *Server) registryRoutes() {
 	s.admin("GET /admin/registries", s.registriesPage)
-	s.admin("POST /admin/registries/upload", s.registryUpload)
-	s.admin("POST /admin/registries/statements", s.statementUpload)
+	s.adminUpload("POST /admin/registries/upload", maxUpload, s.registryUpload)
+	s.adminUpload("POST /admin/registries/statements", maxStatementUpload, s.statementUpload)
 	s.admin("GET /admin/registries/reconciliation", s.reconciliationPage)
 	s.admin("GET /admin/registries/{id}", s.registryPage)
 	s.admin("GET /admin/registries/issues/{id}", s.registryIssuePage)
 	s.admin("POST /admin/registries/issues/{id}/apply", s.registryIssueApply)
 	s.admin("POST /admin/registries/issues/{id}/discard", s.registryIssueDiscard)
+}
+
+// adminUpload registers an upload page: the body limit applies before
+// the staff check parses the multipart form for its CSRF token.
+func (s *Server) adminUpload(pattern string, limit int64, h StaffHandler) {
+	route := strings.Trim(strings.TrimPrefix(pattern, "POST "), "/")
+	s.handle(pattern, route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		st, ok := s.staffFor(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, st)
+	}))
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -66,7 +83,6 @@ func (s *Server) registriesPage(w http.ResponseWriter, r *http.Request, st *Staf
 // registryUpload is POST /admin/registries/upload: the console's door into
 // the same intake as the command line and the inbox.
 func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		s.fail(w, r, st, apperr.Invalidf("upload registry", "choose a file to upload"))
@@ -91,7 +107,6 @@ func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staf
 
 // statementUpload is POST /admin/registries/statements.
 func (s *Server) statementUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		s.fail(w, r, st, apperr.Invalidf("upload statement", "choose a file to upload"))
