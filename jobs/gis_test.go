@@ -230,7 +230,28 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 	e.sync(t, jobs.GISWhatPayments)
 	e.checkAllConfirmed(t, jobs.GISWhatPayments, n)
 
+	// Withdraw one document and cancel one payment's notification.
+	if err := store.RequestGISWithdrawal(ctx, e.db, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RequestGISCancellation(ctx, e.db, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RequestGISCancellation(ctx, e.db, 2); err != nil { // asking twice is harmless
+		t.Fatal(err)
+	}
+	e.sync(t, jobs.GISWhatWithdrawals)
+	e.checkAllConfirmed(t, jobs.GISWhatWithdrawals, 1)
+	e.sync(t, jobs.GISWhatCancellations)
+	e.checkAllConfirmed(t, jobs.GISWhatCancellations, 1)
+	if err := store.RequestGISWithdrawal(ctx, e.db, 1); err == nil {
+		t.Error("a withdrawn document can be withdrawn again")
+	}
+
 	c := e.sim.Counts()
+	if c.WithdrawnDocuments != 1 || c.CancelledOrders != 1 {
+		t.Errorf("simulator: %d withdrawn documents, %d cancelled notices; want 1 and 1", c.WithdrawnDocuments, c.CancelledOrders)
+	}
 	if c.Accounts != n || c.Meters != n || c.Documents != n || c.Orders != n {
 		t.Errorf("simulator holds %+v, want %d of each: something was placed twice or lost", c, n)
 	}
@@ -251,7 +272,7 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 		t.Errorf("readings received %d, want %d", got, n)
 	}
 	// A second sync of everything finds nothing left to send.
-	for _, w := range []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatDocuments, jobs.GISWhatPayments} {
+	for _, w := range []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatDocuments, jobs.GISWhatPayments, jobs.GISWhatWithdrawals, jobs.GISWhatCancellations} {
 		plans, err := jobs.PlanGIS(ctx, e.db, e.gis, jobs.GISSyncArgs{OrgID: 1, What: w, Period: "2026-10"})
 		if err != nil || len(plans) != 0 {
 			t.Errorf("second %s sync plans %d messages (%v), want none", w, len(plans), err)

@@ -93,15 +93,49 @@ func (a *app) gis() *jobs.GIS {
 
 func cmdGIS(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: zhkhgate gis sync [flags]\n\nGIS ZhKH exchange:")
-		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch readings, as durable jobs")
+		fmt.Fprintln(env.Stdout, "Usage: zhkhgate gis SUBCOMMAND [flags]\n\nGIS ZhKH exchange:")
+		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch readings and NSI, as durable jobs")
+		fmt.Fprintln(env.Stdout, "  withdraw   mark posted payment documents for withdrawal: gis withdraw DOCUMENT_ID… (then sync withdrawals)")
+		fmt.Fprintln(env.Stdout, "  cancel     mark reported payments for cancellation: gis cancel PAYMENT_ID… (then sync cancellations)")
 		fmt.Fprintf(env.Stdout, "\nSettings: %s, %s, %s (see README).\n", envGISURL, envGISKey, envGISCert)
 		return nil
 	}
-	if args[0] != "sync" {
-		return apperr.Invalidf("gis", "unknown subcommand %q; run 'zhkhgate gis help'", args[0])
+	switch args[0] {
+	case "sync":
+		return cmdGISSync(ctx, env, args[1:])
+	case "withdraw", "cancel":
+		return cmdGISMark(ctx, env, args[0], args[1:])
 	}
-	return cmdGISSync(ctx, env, args[1:])
+	return apperr.Invalidf("gis", "unknown subcommand %q; run 'zhkhgate gis help'", args[0])
+}
+
+// cmdGISMark marks documents for withdrawal or payments for cancellation.
+func cmdGISMark(ctx context.Context, env *Env, what string, args []string) error {
+	if len(args) == 0 || helpRequested(args) {
+		fmt.Fprintf(env.Stdout, "Usage: zhkhgate gis %s ID…\n", what)
+		return nil
+	}
+	a, err := openApp(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	for _, arg := range args {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil || id < 1 {
+			return apperr.Invalidf("gis "+what, "%q is not an id", arg)
+		}
+		if what == "withdraw" {
+			err = store.RequestGISWithdrawal(ctx, a.pool, id)
+		} else {
+			err = store.RequestGISCancellation(ctx, a.pool, id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s %d: marked\n", what, id)
+	}
+	return nil
 }
 
 // gisCycle is the order of `--what all`: a month's cycle.

@@ -521,3 +521,31 @@ func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (map[string]string, 
 	}
 	return out, rows.Err()
 }
+
+// RequestGISWithdrawal marks a posted payment document for withdrawal
+// (отзыв) from GIS; the next withdrawals sync sends it.
+func RequestGISWithdrawal(ctx context.Context, db DBTX, documentID int64) error {
+	tag, err := db.Exec(ctx, `UPDATE payment_documents SET gis_withdraw_requested_at = coalesce(gis_withdraw_requested_at, now())
+		WHERE id = $1 AND state = 'posted' AND gis_payment_document_id IS NOT NULL`, documentID)
+	if err != nil {
+		return fmt.Errorf("request withdrawal of document %d: %w", documentID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.E(apperr.Conflict, "gis withdrawal", fmt.Sprintf("payment document %d is not posted in GIS", documentID))
+	}
+	return nil
+}
+
+// RequestGISCancellation marks a payment reported to GIS for cancellation
+// of its notification; the next cancellations sync sends it.
+func RequestGISCancellation(ctx context.Context, db DBTX, paymentID int64) error {
+	tag, err := db.Exec(ctx, `UPDATE payments SET gis_cancel_requested_at = coalesce(gis_cancel_requested_at, now())
+		WHERE id = $1 AND gis_order_id IS NOT NULL AND gis_cancelled_at IS NULL`, paymentID)
+	if err != nil {
+		return fmt.Errorf("request cancellation of payment %d: %w", paymentID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.E(apperr.Conflict, "gis cancellation", fmt.Sprintf("payment %d has no active notification in GIS", paymentID))
+	}
+	return nil
+}
