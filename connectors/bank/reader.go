@@ -129,6 +129,9 @@ type Reader struct {
 	fields      []string
 	skipHeaders int
 	longHead    []byte // start of the last over-long line, for the report
+	// encPending is set while every byte so far was ASCII: the encoding
+	// is decided at the first line that is not.
+	encPending bool
 }
 
 // NewReader starts reading src (named name in messages) with profile p. It
@@ -174,6 +177,7 @@ func NewReader(src io.Reader, name string, p *Profile) (*Reader, error) {
 		r.warn(1, "", "UTF-8 byte order mark skipped")
 	}
 	r.dec = newDecoder(det.Encoding)
+	r.encPending = det.ASCII
 	return r, nil
 }
 
@@ -286,6 +290,9 @@ func (r *Reader) Next() (Row, error) {
 			r.reject(r.line, "", fmt.Sprintf("payment line after the totals line (line %d): two registries joined or a damaged file", r.sum.Totals.Line))
 		}
 		row, lerr := r.parse(b)
+		if r.done { // the file turned out to be unreadable
+			return Row{}, r.sum.Err()
+		}
 		if lerr != nil {
 			r.sum.BadLines++
 			if r.sum.BadLines >= giveUpMinBad && r.sum.BadLines*2 > r.sum.PaymentLines && !r.sum.Rejected() {
@@ -343,6 +350,9 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 		// for binary junk, so count it as unreadable.
 		r.sum.Computed.Unreadable++
 		return Row{}, le
+	}
+	if r.encPending {
+		r.settleEncoding(b)
 	}
 	text, why := r.dec.decode(b)
 	if why != "" {
@@ -501,6 +511,25 @@ func (r *Reader) parse(b []byte) (Row, *LineError) {
 		return Row{}, le
 	}
 	return row, nil
+}
+
+// settleEncoding decides the encoding of a file whose first bytes were
+// all ASCII, at its first line with other bytes.
+func (r *Reader) settleEncoding(b []byte) {
+	g := guessHigh(b)
+	if g.highBytes == 0 {
+		return
+	}
+	r.encPending = false
+	switch {
+	case g.enc == r.dec.enc:
+	case r.p.allows(g.enc):
+		r.dec = newDecoder(g.enc)
+		r.sum.Encoding = g.enc
+	case g.confident:
+		r.reject(r.line, "", fmt.Sprintf("encoding mismatch: the file looks %s from this line on, profile %s allows %s", g.enc, r.p.ID(), joinEnc(r.p.Encodings)))
+		r.done = true
+	}
 }
 
 func (m *MeterColumns) absent(v string) bool {

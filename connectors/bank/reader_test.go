@@ -190,6 +190,14 @@ func TestBadInputs(t *testing.T) {
 			rows: 2, lineErr: &lineWant{2, "", "line looks utf-8-encoded, the file is cp1251 (mixed encoding)"}, warn: "sums not checked"},
 		{name: "mixed encoding: a cp866 line", data: append(append(enc(l1+"\r\n"), cp866(t, l2+"\r\n")...), enc(l3+"\r\n"+tl+"\r\n")...),
 			rows: 2, lineErr: &lineWant{2, "", "line looks cp866-encoded, the file is cp1251"}},
+		{name: "cp866 after 64 KiB of ASCII", data: append(bytes.Repeat([]byte("# ascii header line padding the sample\r\n"), 2000), cp866(t, joinLines("\r\n", l1, l2, l3, tl))...), rows: 3,
+			check: func(t *testing.T, res result) {
+				if res.summary.Encoding != CP866 || res.rows[0].Payer != "ИВАНОВ ИВАН ИВАНОВИЧ" {
+					t.Errorf("encoding %s, payer %q", res.summary.Encoding, res.rows[0].Payer)
+				}
+			}},
+		{name: "utf-8 after 64 KiB of ASCII", data: append(bytes.Repeat([]byte("# ascii header line padding the sample\r\n"), 2000), joinLines("\r\n", l1, l2, l3, tl)...), rows: 0,
+			reject: "line 2001: encoding mismatch: the file looks utf-8 from this line on", check: func(t *testing.T, res result) {}},
 		{name: "BOM", data: append([]byte{0xEF, 0xBB, 0xBF}, crlf(l1, l2, l3, tl)...),
 			reject: "the file starts with a UTF-8 byte order mark"},
 		{name: "BOM with a UTF-8 profile", profile: "utf8-13", data: append([]byte{0xEF, 0xBB, 0xBF}, joinLines("\n", l1, l2, l3, tl)...),
