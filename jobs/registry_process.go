@@ -155,7 +155,8 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	}
 	out.Posted = res
 	out.State = store.RegistryAccepted
-	if res.Quarantined > 0 {
+	if res.Quarantined > 0 || res.Duplicates > 0 {
+		// Duplicates are flagged for an operator's eye like quarantine.
 		out.State = store.RegistryAcceptedWithQuarantine
 	}
 	if err := store.FinishRegistry(ctx, tx, id, out); err != nil {
