@@ -500,26 +500,35 @@ func SaveGISNsi(ctx context.Context, tx pgx.Tx, orgID *int64, registry int, els 
 	return int(tag.RowsAffected()), nil
 }
 
-// GISNsiGUIDs returns the GUIDs of actual reference-book elements visible to
-// orgID (common books and its own), keyed "registry/code".
-func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (map[string]string, error) {
+// GISNsiIndex indexes the reference-book elements visible to an
+// organization (common books and its own, its own winning).
+type GISNsiIndex struct {
+	GUIDs map[string]string // "registry/code" → GUID
+	Codes map[string]string // "registry/lower-case name" → code
+}
+
+// GISNsiGUIDs loads the actual reference-book elements visible to orgID.
+func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (GISNsiIndex, error) {
+	idx := GISNsiIndex{GUIDs: map[string]string{}, Codes: map[string]string{}}
 	rows, err := db.Query(ctx, `
-		SELECT registry, code, guid::text FROM gis_nsi
-		WHERE (org_id IS NULL OR org_id = $1) AND is_actual ORDER BY org_id NULLS FIRST`, orgID)
+		SELECT registry, code, guid::text, lower(name) FROM gis_nsi
+		WHERE (org_id IS NULL OR org_id = $1) AND is_actual ORDER BY org_id NULLS FIRST, code`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("gis nsi guids: %w", err)
+		return idx, fmt.Errorf("gis nsi guids: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
 	for rows.Next() {
 		var reg int
-		var code, guid string
-		if err := rows.Scan(&reg, &code, &guid); err != nil {
-			return nil, fmt.Errorf("gis nsi guids: %w", err)
+		var code, guid, name string
+		if err := rows.Scan(&reg, &code, &guid, &name); err != nil {
+			return idx, fmt.Errorf("gis nsi guids: %w", err)
 		}
-		out[fmt.Sprintf("%d/%s", reg, code)] = guid // an organization's own book wins
+		idx.GUIDs[fmt.Sprintf("%d/%s", reg, code)] = guid
+		if name != "" {
+			idx.Codes[fmt.Sprintf("%d/%s", reg, name)] = code
+		}
 	}
-	return out, rows.Err()
+	return idx, rows.Err()
 }
 
 // RequestGISWithdrawal marks a posted payment document for withdrawal

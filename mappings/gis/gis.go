@@ -48,14 +48,22 @@ var (
 // GIS GUID the canonical store does not hold yet (see NsiRef).
 var nsiNamespace = uuid.MustParse("0e1c2b3a-4d5e-4f60-8172-839405a6b7c8")
 
-// NSI holds the GUIDs of reference-book elements GIS exported (see
-// store.GISNsiGUIDs), keyed "registry/code".
-type NSI map[string]string
+// NSI is what GIS exported of its reference books (store.GISNsiGUIDs); the
+// zero value knows nothing and yields stand-in GUIDs.
+type NSI = store.GISNsiIndex
 
-// Ref builds a reference to element code of reference book registry, with
-// the GUID GIS exported, or a stand-in when the book was not synced yet.
-func (n NSI) Ref(registry int, code, name string) giszhkh.NsiRef {
-	return NsiRef(registry, code, n[fmt.Sprintf("%d/%s", registry, code)], name)
+// nsiRef builds a reference to element code of reference book registry,
+// with the GUID GIS exported, or a stand-in when the book was not synced.
+func nsiRef(n NSI, registry int, code, name string) giszhkh.NsiRef {
+	return NsiRef(registry, code, n.GUIDs[fmt.Sprintf("%d/%s", registry, code)], name)
+}
+
+// nsiCodeByName finds the code of the element named name (case-insensitive)
+// in reference book registry: a service without a code in the canonical
+// store is matched to the provider's book by its name.
+func nsiCodeByName(n NSI, registry int, name string) (string, bool) {
+	c, ok := n.Codes[fmt.Sprintf("%d/%s", registry, strings.ToLower(strings.TrimSpace(name)))]
+	return c, ok
 }
 
 // NsiRef builds a reference to element code of GIS reference book registry.
@@ -88,7 +96,7 @@ func Resource(nsi NSI, resource string) (giszhkh.NsiRef, string, bool) {
 	if !ok {
 		return giszhkh.NsiRef{}, "", false
 	}
-	return nsi.Ref(2, r.code, r.name), r.unit, true
+	return nsiRef(nsi, 2, r.code, r.name), r.unit, true
 }
 
 // ResourceByCode maps an НСИ 2 code back to the canonical resource.
@@ -252,9 +260,12 @@ func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (gisz
 			reg = *c.NSIRegistry
 		}
 		if code == "" {
-			return d, fieldErr(obj, r.ID, field+".nsi_code", "", fmt.Sprintf("service %q has no reference-book code (НСИ %d)", c.ServiceName, ck.registry))
+			var ok bool
+			if code, ok = nsiCodeByName(nsi, reg, c.ServiceName); !ok {
+				return d, fieldErr(obj, r.ID, field+".nsi_code", "", fmt.Sprintf("service %q has no reference-book code, and НСИ %d has no element of that name (sync nsi first)", c.ServiceName, reg))
+			}
 		}
-		ref := nsi.Ref(reg, code, "")
+		ref := nsiRef(nsi, reg, code, "")
 		if guid != "" {
 			ref.GUID = guid // the service's own GUID from the canonical store wins
 		}

@@ -59,7 +59,7 @@ func TestDocumentKopecks(t *testing.T) {
 			{ServiceKind: "utility", ServiceName: "ХВС", NSIRegistry: ptr(51), NSICode: ptr("1"), Tariff: "45.1200", Volume: "5.500000", Total: 24816},
 			{ServiceKind: "housing", ServiceName: "Содержание", NSICode: ptr("2"), Tariff: "30.5", Volume: "54.3", Total: 98640},
 		}}
-	d, err := gis.Document(nil, r, acc, tg)
+	d, err := gis.Document(gis.NSI{}, r, acc, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,16 +72,16 @@ func TestDocumentKopecks(t *testing.T) {
 	}
 	bad := r
 	bad.Charges = []store.GISChargeRow{{ServiceKind: "heating_oil", Tariff: "1", Total: 1}}
-	if _, err := gis.Document(nil, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[0].kind") {
+	if _, err := gis.Document(gis.NSI{}, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[0].kind") {
 		t.Errorf("unknown kind: %v", err)
 	}
 	cr := r
 	cr.Charges = append(cr.Charges, store.GISChargeRow{ServiceKind: "capital_repair", Tariff: "12.8500", Total: 69776})
-	if d, err := gis.Document(nil, cr, acc, tg); err != nil || d.Charges[2].Kind != giszhkh.ChargeCapitalRepair || d.Charges[2].Rate != "12.85" {
+	if d, err := gis.Document(gis.NSI{}, cr, acc, tg); err != nil || d.Charges[2].Kind != giszhkh.ChargeCapitalRepair || d.Charges[2].Rate != "12.85" {
 		t.Errorf("capital repair: %+v %v", d.Charges, err)
 	}
 	bad.Charges = []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Домофон", Tariff: "1", Total: 1}}
-	if _, err := gis.Document(nil, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
+	if _, err := gis.Document(gis.NSI{}, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
 		t.Errorf("missing NSI code: %v", err)
 	}
 }
@@ -111,17 +111,18 @@ func TestPaymentAndResults(t *testing.T) {
 
 func TestMeter(t *testing.T) {
 	today := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	m, err := gis.Meter(nil, store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, InitialReading: ptr("12.3400")}, tg, today)
+	m, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, InitialReading: ptr("12.3400")}, tg, today)
 	if err != nil || m.Resource.Code != "2" || m.Unit != "113" || m.InitialValue != "12.34" || !m.CommissioningDate.Equal(today) {
 		t.Errorf("meter %+v %v", m, err)
 	}
-	if _, err := gis.Meter(nil, store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc}, tg, today); err == nil || !strings.Contains(err.Error(), "resource") {
+	if _, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc}, tg, today); err == nil || !strings.Contains(err.Error(), "resource") {
 		t.Errorf("unknown resource: %v", err)
 	}
 }
 
 func TestNSILookup(t *testing.T) {
-	nsi := gis.NSI{"2/2": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}
+	nsi := gis.NSI{GUIDs: map[string]string{"2/2": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", "1/7": "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee"},
+		Codes: map[string]string{"1/обслуживание домофона": "7"}}
 	ref, _, _ := gis.Resource(nsi, "hot_water")
 	if ref.GUID != "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" || ref.Code != "2" {
 		t.Errorf("synced GUID not used: %+v", ref)
@@ -129,5 +130,16 @@ func TestNSILookup(t *testing.T) {
 	ref, _, _ = gis.Resource(nsi, "cold_water")
 	if ref.GUID == "" || ref.GUID == "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
 		t.Errorf("stand-in GUID: %+v", ref)
+	}
+	// A service without a code is found in the provider's book by its name.
+	d, err := gis.Document(nsi, store.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
+		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание  домофона ", Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
+	if err == nil {
+		t.Errorf("name with a double space matched: %+v", d)
+	}
+	d, err = gis.Document(nsi, store.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
+		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание домофона", Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
+	if err != nil || d.Charges[0].Service.Code != "7" || d.Charges[0].Service.GUID != "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
+		t.Errorf("by name: %+v %v", d.Charges, err)
 	}
 }
