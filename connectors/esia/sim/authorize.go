@@ -153,6 +153,12 @@ type CMSVerifier interface {
 // checkSecret verifies the client certificate hash, timestamp window and the signature: raw
 // GOST over the v2 string, or (legacy) detached CMS over scope+timestamp+client_id+state.
 func (s *Server) checkSecret(r *http.Request, c *Client, p esia.SecretParams, hash, secret string, legacy bool) error {
+	s.mu.Lock()
+	revoked := s.revoked[c.ID]
+	s.mu.Unlock()
+	if revoked {
+		return errors.New("the registered certificate is not active")
+	}
 	if !legacy && !strings.EqualFold(hash, c.hash) {
 		return errors.New("client_certificate_hash does not match the registered certificate")
 	}

@@ -108,6 +108,18 @@ type Server struct {
 	access   map[string]*accessRecord // access token → record
 	gostKeys []gost.Signer            // current first, then previous ones still published
 	faults   []int                    // HTTP statuses the next token requests answer with
+	revoked  map[string]bool          // client ids whose certificate was deactivated
+}
+
+// RevokeClientCertificate deactivates the registered certificate of clientID: from now on its
+// client secrets are refused with ESIA-007053, as for "certificate not active".
+func (s *Server) RevokeClientCertificate(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.revoked == nil {
+		s.revoked = map[string]bool{}
+	}
+	s.revoked[clientID] = true
 }
 
 // FailTokenRequests makes the next token requests answer with these HTTP statuses, one each,

@@ -214,3 +214,22 @@ func TestPersonEmbedAndAddresses(t *testing.T) {
 		t.Errorf("addresses = %+v", p.Addresses)
 	}
 }
+
+func TestRevokedClientCertificate(t *testing.T) {
+	env := esiatest.Start(t, esiatest.Options{RedirectURI: callback})
+	c, _ := esia.New(env.Config, env.ClientSigner, env.Tool)
+	env.Sim.RevokeClientCertificate("TESTSYS")
+	state := esia.NewState()
+	u, _ := c.AuthCodeURL(context.Background(), state)
+	resp, err := noRedirect.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	_, err = esia.ParseCallback(loc.Query(), state)
+	var e *esia.Error
+	if !errorsAs(err, &e) || e.Code != esia.CodeSecretWrong {
+		t.Errorf("revoked certificate: %v", err)
+	}
+}
