@@ -256,7 +256,7 @@ func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (gisz
 		if c.NSIGUID != nil {
 			guid = *c.NSIGUID
 		}
-		if c.NSIRegistry != nil {
+		if c.NSIRegistry != nil && *c.NSIRegistry > 0 {
 			reg = *c.NSIRegistry
 		}
 		if code == "" {

@@ -138,7 +138,7 @@ func TestNSILookup(t *testing.T) {
 		t.Errorf("name with a double space matched: %+v", d)
 	}
 	d, err = gis.Document(nsi, store.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
-		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание домофона", Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
+		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание домофона", NSIRegistry: ptr(0), Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
 	if err != nil || d.Charges[0].Service.Code != "7" || d.Charges[0].Service.GUID != "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
 		t.Errorf("by name: %+v %v", d.Charges, err)
 	}
