@@ -121,8 +121,14 @@ func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Small tests use blocks of 100 devices to cross block boundaries;
+	// benchmarks use GIS's 1000.
+	block := 100
+	if n >= 1000 {
+		block = 1000
+	}
 	s, err := sim.New(sim.Config{SpecDir: "../../shared/spec/gis-zhkh", Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: faults, Seed: 7, HistoryBlock: 100,
+		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: faults, Seed: 7, HistoryBlock: block,
 		Now: func() time.Time { return time.Date(2026, 10, 25, 12, 0, 0, 0, time.UTC).Add(time.Since(start)) }})
 	if err != nil {
 		t.Fatal(err)
