@@ -28,7 +28,25 @@ const (
 	envGISPoll     = "ZHKHGATE_GIS_POLL"         // getState schedule, e.g. "10s,60s,300s,900s,1800s"
 	envGISResend   = "ZHKHGATE_GIS_RESEND_AFTER" // backoff before a transiently failed message is sent again
 	envGISTimeout  = "ZHKHGATE_GIS_TIMEOUT"      // HTTP timeout of one call, default 180s
+	envGISCaps     = "ZHKHGATE_GIS_CAPS"         // items per message below the XSD limits, e.g. "payments=200,documents=300"
 )
+
+// parseGISCaps reads "accounts=100,payments=200".
+func parseGISCaps(v string) (jobs.GISCaps, error) {
+	var c jobs.GISCaps
+	fields := map[string]*int{"accounts": &c.Accounts, "meters": &c.Meters, "documents": &c.Documents,
+		"withdrawals": &c.Withdrawals, "payments": &c.Payments, "cancellations": &c.Cancellations}
+	for _, part := range splitList(v) {
+		k, num, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		p, known := fields[strings.TrimSpace(k)]
+		if !ok || !known || err != nil || n < 1 {
+			return c, apperr.Invalidf("gis config", "%s: %q: want subject=count with subject one of accounts, meters, documents, withdrawals, payments, cancellations", envGISCaps, part)
+		}
+		*p = n
+	}
+	return c, nil
+}
 
 // gisFromEnv builds the GIS dependencies from the environment; nil when
 // GIS is not configured at all.
@@ -71,6 +89,9 @@ func gisFromEnv(ctx context.Context, getenv func(string) string) (*jobs.GIS, err
 			}
 			g.Poll = append(g.Poll, d)
 		}
+	}
+	if g.Caps, err = parseGISCaps(getenv(envGISCaps)); err != nil {
+		return nil, err
 	}
 	if v := getenv(envGISResend); v != "" {
 		if g.ResendAfter, err = time.ParseDuration(v); err != nil {

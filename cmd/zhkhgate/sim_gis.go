@@ -25,6 +25,9 @@ type gisSimOptions struct {
 	Orgs    []string
 	Delay   time.Duration
 	Faults  sim.Faults
+	// User and Password, when set, are required as HTTP Basic auth, as on
+	// the GIS test stands.
+	User, Password string
 }
 
 // gisSim is a running simulator and what the gateway needs to use it.
@@ -32,6 +35,7 @@ type gisSim struct {
 	URL               string
 	KeyFile, CertFile string // the demo operator credentials (empty when --trust was given)
 	Server            *sim.Server
+	user, password    string
 }
 
 // startGISSim starts the simulator in the background until ctx ends.
@@ -64,7 +68,8 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 		}
 		certs = append(certs, c)
 	}
-	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, Delay: o.Delay, Faults: o.Faults, Seed: 1})
+	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, Delay: o.Delay, Faults: o.Faults, Seed: 1,
+		User: o.User, Password: o.Password})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +77,7 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim gis: listen on %s: %w", o.Addr, err)
 	}
-	out.URL, out.Server = "http://"+ln.Addr().String(), s
+	out.URL, out.Server, out.user, out.password = "http://"+ln.Addr().String(), s, o.User, o.Password
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	go func() {
@@ -87,6 +92,9 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 // env lists the gateway variables that point it at this simulator.
 func (s *gisSim) env() []string {
 	vars := []string{"ZHKHGATE_GIS_URL=" + s.URL}
+	if s.user != "" {
+		vars = append(vars, "ZHKHGATE_GIS_USER="+s.user, "ZHKHGATE_GIS_PASSWORD="+s.password)
+	}
 	if s.KeyFile != "" {
 		vars = append(vars, "ZHKHGATE_GIS_KEY="+s.KeyFile, "ZHKHGATE_GIS_CERT="+s.CertFile)
 	}
@@ -125,6 +133,8 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 	fs.Float64Var(&o.Faults.HTTP502Rate, "http502-rate", 0, "share of calls answered with HTTP 502 (0..1)")
 	fs.DurationVar(&o.Faults.Latency, "latency", 0, "added before every answer")
 	fs.DurationVar(&outageFor, "outage", 0, "answer HTTP 503 for this long from the start")
+	fs.StringVar(&o.User, "user", "", "require HTTP Basic auth with this user (and -password)")
+	fs.StringVar(&o.Password, "password", "", "password for -user")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}

@@ -333,3 +333,31 @@ func TestNsiExport(t *testing.T) {
 		t.Errorf("unknown book: %+v, want INT002012", st.Error)
 	}
 }
+
+func TestBasicAuth(t *testing.T) {
+	ctx := context.Background()
+	tool, _ := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	signer, err := tool.LoadSigner(ctx, "../testdata/operator-key.pem", "../testdata/operator-cert.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
+	spec, _ := xsdcheck.FindSpecDir()
+	s, err := sim.New(sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool, User: "sit", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	req, _ := b.ExportDataProvider(ctx, true)
+	anon, _ := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL})
+	_, _, err = anon.Send(ctx, req)
+	var he *giszhkh.HTTPError
+	if !errors.As(err, &he) || he.Status != 401 || giszhkh.Classify(err) != giszhkh.Stop {
+		t.Errorf("without credentials: %v, want HTTP 401 and Stop", err)
+	}
+	authed, _ := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, User: "sit", Password: "secret"})
+	if _, _, err := authed.Send(ctx, req); err != nil {
+		t.Errorf("with credentials: %v", err)
+	}
+}
