@@ -122,7 +122,7 @@ func (a *app) webDeps(jobsClient *jobs.Client) web.Deps {
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 func (a *app) serve(ctx context.Context, jobsClient *jobs.Client, ready func(url string)) error {
-	srv, err := web.New(web.Config{SecureCookies: a.cfg.SecureCookies}, a.webDeps(jobsClient))
+	srv, err := a.newWebServer(ctx, jobsClient)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type demoService struct {
 // demoServices is the one table of what `zhkhgate demo` starts before the gateway.
 func demoServices() []demoService {
 	return []demoService{
+		esiaDemoService(),
 		gisDemoService(),
 	}
 }
