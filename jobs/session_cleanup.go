@@ -13,7 +13,8 @@ import (
 // KindSessionCleanup is the kind of SessionCleanupArgs.
 const KindSessionCleanup = "session_cleanup"
 
-// SessionCleanupArgs asks for expired staff and resident sessions to be deleted.
+// SessionCleanupArgs asks for expired staff and resident sessions, ESIA
+// login states and old cabinet attempt counters to be deleted.
 type SessionCleanupArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -24,7 +25,8 @@ func (SessionCleanupArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
 }
 
-// SessionCleanupWorker deletes sessions past their absolute expiry or idle timeout.
+// SessionCleanupWorker deletes sessions past their absolute expiry or idle
+// timeout, expired ESIA login states and day-old attempt counters.
 type SessionCleanupWorker struct {
 	river.WorkerDefaults[SessionCleanupArgs]
 	Pool *pgxpool.Pool
@@ -33,6 +35,8 @@ type SessionCleanupWorker struct {
 
 // Work implements river.Worker.
 func (w *SessionCleanupWorker) Work(ctx context.Context, job *river.Job[SessionCleanupArgs]) error {
-	_, err := store.DeleteExpiredSessions(ctx, w.Pool, w.Idle)
-	return Edge(err)
+	if _, err := store.DeleteExpiredSessions(ctx, w.Pool, w.Idle); err != nil {
+		return Edge(err)
+	}
+	return Edge(store.DeleteExpiredLoginStates(ctx, w.Pool))
 }
