@@ -27,6 +27,10 @@ func TestChromiumESIALogin(t *testing.T) {
 		}
 	}
 	if browserPath == "" {
+		// `make test` installs Chromium through .ci/deps; in CI a missing browser is a failure, not a skip.
+		if os.Getenv("CI") != "" {
+			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
+		}
 		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
 	}
 	e := newEnv(t, options{})
