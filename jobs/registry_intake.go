@@ -118,28 +118,28 @@ func NewBankClient(deps Deps) (*Client, error) {
 // (cancelled, discarded, or failed and waiting to retry: then the error is
 // the job's last one).
 func WaitRegistry(ctx context.Context, pool *pgxpool.Pool, client *Client, id, jobID int64) (store.Registry, error) {
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		reg, err := store.GetRegistry(ctx, pool, id)
+		state, err := store.RegistryState(ctx, pool, id)
 		if err != nil {
-			return reg, err
+			return store.Registry{}, err
 		}
-		if reg.Final() {
-			return reg, nil
+		if state != store.RegistryReceived {
+			return store.GetRegistry(ctx, pool, id)
 		}
 		if jobID != 0 {
 			job, err := client.JobGet(ctx, jobID)
 			if err != nil {
-				return reg, fmt.Errorf("registry %d: job %d: %w", id, jobID, err)
+				return store.Registry{}, fmt.Errorf("registry %d: job %d: %w", id, jobID, err)
 			}
 			if n := len(job.Errors); n > 0 && job.State != "running" && job.State != "available" {
-				return reg, fmt.Errorf("registry %d: processing failed (job %d, %s): %s", id, jobID, job.State, job.Errors[n-1].Error)
+				return store.Registry{}, fmt.Errorf("registry %d: processing failed (job %d, %s): %s", id, jobID, job.State, job.Errors[n-1].Error)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return reg, ctx.Err()
+			return store.Registry{}, ctx.Err()
 		case <-tick.C:
 		}
 	}

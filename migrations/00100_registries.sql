@@ -80,7 +80,7 @@ CREATE TABLE registry_issues (
     resolution       text NOT NULL DEFAULT ''
 );
 CREATE INDEX registry_issues_registry_idx ON registry_issues (registry_id, line);
-CREATE INDEX registry_issues_open_idx ON registry_issues (state) WHERE state = 'open';
+CREATE INDEX registry_issues_open_idx ON registry_issues (registry_id) WHERE state = 'open';
 
 -- Bank statements (1CClientBankExchange) and their documents, matched to registries.
 CREATE TABLE bank_statements (

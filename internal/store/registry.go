@@ -224,6 +224,20 @@ func GetRegistry(ctx context.Context, db DBTX, id int64) (Registry, error) {
 	return r, nil
 }
 
+// RegistryState returns just the state of registry id: cheap enough to
+// poll while a large file is processed.
+func RegistryState(ctx context.Context, db DBTX, id int64) (string, error) {
+	var state string
+	err := db.QueryRow(ctx, `SELECT state FROM registries WHERE id = $1`, id).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.E(apperr.NotFound, "registry state", fmt.Sprintf("no registry %d", id))
+	}
+	if err != nil {
+		return "", fmt.Errorf("registry %d state: %w", id, err)
+	}
+	return state, nil
+}
+
 // GetRegistryForUpdate loads a registry and locks its row until the
 // transaction ends, so two workers never process the same file at once.
 func GetRegistryForUpdate(ctx context.Context, tx pgx.Tx, id int64) (Registry, error) {
