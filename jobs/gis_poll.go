@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,6 +44,9 @@ type GISPollWorker struct {
 	GIS    *GIS
 	Logger *slog.Logger
 }
+
+// Timeout overrides River's one-minute default: getState may wait up to the client timeout (180 s), and applying a large result takes a while.
+func (w *GISPollWorker) Timeout(*river.Job[GISPollArgs]) time.Duration { return 5 * time.Minute }
 
 // Work implements river.Worker.
 func (w *GISPollWorker) Work(ctx context.Context, job *river.Job[GISPollArgs]) error {

@@ -49,6 +49,9 @@ type GISSendWorker struct {
 	Logger *slog.Logger
 }
 
+// Timeout overrides River's one-minute default: a send may wait up to the client timeout (180 s) for GIS.
+func (w *GISSendWorker) Timeout(*river.Job[GISSendArgs]) time.Duration { return 5 * time.Minute }
+
 // Work implements river.Worker.
 func (w *GISSendWorker) Work(ctx context.Context, job *river.Job[GISSendArgs]) error {
 	return Edge(w.work(ctx, job))

@@ -45,6 +45,9 @@ type GISSyncWorker struct {
 	GIS  *GIS
 }
 
+// Timeout overrides River's one-minute default: planning 100 000 accounts maps and stores every item.
+func (w *GISSyncWorker) Timeout(*river.Job[GISSyncArgs]) time.Duration { return 15 * time.Minute }
+
 // Work implements river.Worker.
 func (w *GISSyncWorker) Work(ctx context.Context, job *river.Job[GISSyncArgs]) error {
 	return Edge(w.work(ctx, job))
