@@ -163,3 +163,25 @@ func FuzzParseProfiles(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLayout checks operator-written date layouts: a value that parses
+// prints back to itself (every token is fixed-width digits).
+func FuzzLayout(f *testing.F) {
+	f.Add("DD-MM-YYYY", "15-03-2025")
+	f.Add("MMYY", "1325")
+	f.Add("hh-mm-ss", "09-41-17")
+	f.Add("DD.MM.YY", "29.02.24")
+	f.Fuzz(func(t *testing.T, layout, value string) {
+		l, err := ParseLayout(layout)
+		if err != nil {
+			return
+		}
+		d, err := l.Parse(value)
+		if err != nil {
+			return
+		}
+		if got := l.Format(d); got != value {
+			t.Fatalf("layout %q: %q parsed to %v, prints %q", layout, value, d, got)
+		}
+	})
+}
