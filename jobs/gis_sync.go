@@ -142,8 +142,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 		failed            []store.GISItem
 		query             []byte
 	)
-	add := func(obj string, id int64, v any, merr error) error {
-		tg := g.Builder.NewGUID()
+	// Each object gets its TransportGUID here, before the mapping puts it
+	// into the item; it is stored with the item before anything is sent.
+	add := func(tg, obj string, id int64, v any, merr error) error {
 		if merr != nil {
 			failed = append(failed, store.GISItem{TransportGUID: tg, ObjectKind: obj, ObjectID: id, State: "failed", Error: merr.Error()})
 			return nil
@@ -163,8 +164,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Account(r, "")
-			if err := add("account", r.ID, &item, merr); err != nil {
+			tg := g.Builder.NewGUID()
+			item, merr := gis.Account(r, tg)
+			if err := add(tg, "account", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
 		}
@@ -175,8 +177,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Meter(nsi, r, "", g.now())
-			if err := add("meter", r.ID, &item, merr); err != nil {
+			tg := g.Builder.NewGUID()
+			item, merr := gis.Meter(nsi, r, tg, g.now())
+			if err := add(tg, "meter", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
 		}
@@ -190,8 +193,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Document(nsi, r, org, "")
-			if err := add("document", r.ID, &item, merr); err != nil {
+			tg := g.Builder.NewGUID()
+			item, merr := gis.Document(nsi, r, org, tg)
+			if err := add(tg, "document", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
 		}
@@ -202,8 +206,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Withdrawal(r, "")
-			if err := add("withdrawal", r.ID, &item, merr); err != nil {
+			tg := g.Builder.NewGUID()
+			item, merr := gis.Withdrawal(r, tg)
+			if err := add(tg, "withdrawal", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
 		}
@@ -214,8 +219,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item, merr := gis.Payment(r, "")
-			if err := add("payment", r.ID, &item, merr); err != nil {
+			tg := g.Builder.NewGUID()
+			item, merr := gis.Payment(r, tg)
+			if err := add(tg, "payment", r.ID, &item, merr); err != nil {
 				return nil, err
 			}
 		}
@@ -226,8 +232,9 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 			return nil, err
 		}
 		for _, r := range rows {
-			item := gis.Cancellation(r, "")
-			if err := add("cancellation", r.ID, &item, nil); err != nil {
+			tg := g.Builder.NewGUID()
+			item := gis.Cancellation(r, tg)
+			if err := add(tg, "cancellation", r.ID, &item, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -237,16 +244,6 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 		return planNsi(a.OrgID), nil
 	}
 
-	// Put each item's TransportGUID into its payload, now that it is chosen.
-	for i := range items {
-		var m map[string]any
-		if err := json.Unmarshal(items[i].Payload, &m); err != nil {
-			return nil, fmt.Errorf("gis sync: %w", err)
-		}
-		m["TransportGUID"] = items[i].TransportGUID
-		b, _ := json.Marshal(m)
-		items[i].Payload = b
-	}
 	var p *time.Time
 	if !period.IsZero() {
 		p = &period
