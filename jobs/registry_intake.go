@@ -41,6 +41,13 @@ type Imported struct {
 // "" to let processing guess it. f is read twice: once to hash it, once to
 // store it; a file that changes in between is refused.
 func (in *RegistryIntake) Import(ctx context.Context, f io.ReadSeeker, name, intake, profile string) (Imported, error) {
+	return in.ImportFor(ctx, f, name, intake, profile, nil)
+}
+
+// ImportFor is Import for the registry of one organization: its lines are
+// matched only to that organization's accounts (for centers where account
+// numbers repeat across organizations). orgID nil matches all.
+func (in *RegistryIntake) ImportFor(ctx context.Context, f io.ReadSeeker, name, intake, profile string, orgID *int64) (Imported, error) {
 	name = filepath.Base(name)
 	// Without the profiles the workers use, an unknown name is left to
 	// processing, which rejects the file with the reason.
@@ -70,7 +77,7 @@ func (in *RegistryIntake) Import(ctx context.Context, f io.ReadSeeker, name, int
 		return Imported{}, fmt.Errorf("import registry %s: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	id, err := store.CreateRegistry(ctx, tx, store.NewRegistry{SHA256: sum, FileName: name, SizeBytes: size, Intake: intake, Profile: profile}, f)
+	id, err := store.CreateRegistry(ctx, tx, store.NewRegistry{SHA256: sum, FileName: name, SizeBytes: size, Intake: intake, Profile: profile, OrgID: orgID}, f)
 	if errors.Is(err, store.ErrDuplicateFile) {
 		// Imported concurrently by another door.
 		reg, found, err2 := store.RegistryBySHA256(ctx, in.Pool, sum)

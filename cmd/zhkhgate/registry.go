@@ -140,12 +140,13 @@ type registryIssueReport struct {
 const reportIssues = 20
 
 func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "registry import", "registry import [--profile NAME] [--json] [--no-wait] FILE...\n\n"+
+	fs := newFlags(env, "registry import", "registry import [--profile NAME] [--org INN] [--json] [--no-wait] FILE...\n\n"+
 		"Stores each file (by SHA-256: the same file twice changes nothing), processes it in this process and\n"+
 		"prints a report. Exit status: 0 all accepted, 2 accepted with quarantine, 3 a file was rejected, 1 error.")
 	profile := fs.String("profile", "", "registry profile (name or name@version); guessed from the content when empty")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	noWait := fs.Bool("no-wait", false, "only store and enqueue; a `zhkhgate worker` processes the files")
+	orgINN := fs.String("org", "", "INN of the organization whose accounts the registry pays (when account numbers repeat across organizations)")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
@@ -157,10 +158,18 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stop()
+	var orgID *int64
+	if *orgINN != "" {
+		id, err := store.OrganizationIDByINN(ctx, a.pool, *orgINN)
+		if err != nil {
+			return err
+		}
+		orgID = &id
+	}
 	var reports []registryReport
 	worst := exitAccepted
 	for _, name := range fs.Args() {
-		rep := importOne(ctx, a, intake, name, *profile, !*noWait)
+		rep := importOne(ctx, a, intake, name, *profile, orgID, !*noWait)
 		switch {
 		case rep.Error != "":
 			worst = max(worst, 1)
@@ -193,7 +202,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 	return exitCode(worst)
 }
 
-func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, profile string, wait bool) registryReport {
+func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, profile string, orgID *int64, wait bool) registryReport {
 	start := time.Now()
 	rep := registryReport{File: name}
 	f, err := os.Open(name)
@@ -206,7 +215,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 		rep.Error = fmt.Sprintf("%s: not a regular file", name)
 		return rep
 	}
-	imp, err := intake.Import(ctx, f, name, store.IntakeCLI, profile)
+	imp, err := intake.ImportFor(ctx, f, name, store.IntakeCLI, profile, orgID)
 	if err != nil {
 		rep.Error = apperr.UserMessage(err)
 		return rep

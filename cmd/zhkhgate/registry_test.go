@@ -121,11 +121,38 @@ func TestRegistryCommands(t *testing.T) {
 	if text, err := cli("profiles"); err != nil || strings.Count(text, "@1") != 3 {
 		t.Errorf("profiles: %v\n%s", err, text)
 	}
+	// The same account number in a second organization: ambiguous unless
+	// the registry names its organization.
+	conn, err = pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `
+		WITH o AS (INSERT INTO organizations (name, inn, role) VALUES ('УК', '7720000003', 'management') RETURNING id),
+		h AS (INSERT INTO houses (org_id, address, fias_house_guid) SELECT id, 'ул. Другая, 2', gen_random_uuid() FROM o RETURNING id, org_id),
+		p AS (INSERT INTO premises (house_id, number) SELECT id, '1' FROM h RETURNING id)
+		INSERT INTO accounts (org_id, premises_id, number, opened_on) SELECT (SELECT org_id FROM h), p.id, '1002003004', '2020-01-01' FROM p`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ambiguous := writeCP1251(t, dir, "ambiguous.txt", strings.Replace(cliLine1, "10284736251", "50000000001", 1)+"\r\n=1;4512,37;4467,25;45,12;551299;16-03-2025\r\n")
+	if text, err := cli("import", ambiguous); exit(err) != 2 || !strings.Contains(text, "several organizations have this account number") {
+		t.Errorf("ambiguous: %v\n%s", err, text)
+	}
+	withOrg := writeCP1251(t, dir, "with-org.txt", strings.Replace(cliLine1, "10284736251", "50000000002", 1)+"\r\n=1;4512,37;4467,25;45,12;551299;16-03-2025\r\n")
+	if text, err := cli("import", "--org", "7720999999", withOrg); exit(err) != 0 || !strings.Contains(text, "posted 1") {
+		t.Errorf("with --org: %v\n%s", err, text)
+	}
+	if _, err := cli("import", "--org", "0000000000", withOrg); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("unknown --org: %v", err)
+	}
+
 	gen := filepath.Join(dir, "gen.txt")
-	if text, err := cli("generate", "--out", gen, "--lines", "50", "--date", "2025-03-15"); err != nil || !strings.Contains(text, "50 payments to 2 accounts") {
+	if text, err := cli("generate", "--out", gen, "--lines", "50", "--accounts", "2", "--date", "2025-03-15"); err != nil || !strings.Contains(text, "50 payments to 2 accounts") {
 		t.Fatalf("generate: %v\n%s", err, text)
 	}
-	if text, err := cli("import", gen); exit(err) != 0 || !strings.Contains(text, "posted 50") {
+	if text, err := cli("import", "--org", "7720999999", gen); exit(err) != 0 || !strings.Contains(text, "posted 50") {
 		t.Errorf("import generated: %v\n%s", err, text)
 	}
 }

@@ -330,3 +330,23 @@ func AccountNumbers(ctx context.Context, db DBTX, limit int) ([]string, error) {
 	}
 	return nums, nil
 }
+
+// OrganizationIDByINN finds an organization by its INN (and KPP when
+// several share the INN); NotFound or Invalid (ambiguous) otherwise.
+func OrganizationIDByINN(ctx context.Context, db DBTX, inn string) (int64, error) {
+	rows, err := db.Query(ctx, `SELECT id FROM organizations WHERE inn = $1 ORDER BY id LIMIT 2`, inn)
+	if err != nil {
+		return 0, fmt.Errorf("find organization %s: %w", inn, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("find organization %s: %w", inn, err)
+	}
+	switch len(ids) {
+	case 0:
+		return 0, apperr.E(apperr.NotFound, "find organization", fmt.Sprintf("no organization with INN %s", inn))
+	case 1:
+		return ids[0], nil
+	}
+	return 0, apperr.Invalidf("find organization", "several organizations have INN %s", inn)
+}
