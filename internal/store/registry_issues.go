@@ -160,10 +160,11 @@ func DiscardRegistryIssue(ctx context.Context, tx pgx.Tx, id, staffID int64, rea
 
 // ApplyRegistryIssue posts a quarantined line with a (possibly corrected)
 // account number: "" keeps the number the bank sent, for when the account
-// has been created since. The account must exist (uniquely) and be open on
-// the payment date. It returns the new payment id; the caller audits it in
-// the same transaction.
-func ApplyRegistryIssue(ctx context.Context, tx pgx.Tx, id, staffID int64, accountNumber string) (int64, error) {
+// has been created since. orgINN, when given, picks the organization of a
+// number several organizations share. The account must exist (uniquely)
+// and be open on the payment date. It returns the new payment id; the
+// caller audits it in the same transaction.
+func ApplyRegistryIssue(ctx context.Context, tx pgx.Tx, id, staffID int64, accountNumber, orgINN string) (int64, error) {
 	const op = "apply registry line"
 	i, err := scanIssue(tx.QueryRow(ctx, issueSelect+` WHERE id = $1 FOR UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -184,8 +185,11 @@ func ApplyRegistryIssue(ctx context.Context, tx pgx.Tx, id, staffID int64, accou
 	if err := tx.QueryRow(ctx, `SELECT org_id, bank FROM registries WHERE id = $1`, i.RegistryID).Scan(&orgID, &source); err != nil {
 		return 0, fmt.Errorf("%s %d: %w", op, id, err)
 	}
+	orgINN = strings.TrimSpace(orgINN)
 	rows, err := tx.Query(ctx, `
-		SELECT id, closed_on FROM accounts WHERE number = $1 AND ($2::bigint IS NULL OR org_id = $2) LIMIT 2`, accountNumber, orgID)
+		SELECT a.id, a.closed_on FROM accounts a JOIN organizations o ON o.id = a.org_id
+		WHERE a.number = $1 AND ($2::bigint IS NULL OR a.org_id = $2) AND ($3 = '' OR o.inn = $3) LIMIT 2`,
+		accountNumber, orgID, orgINN)
 	if err != nil {
 		return 0, fmt.Errorf("%s %d: find account: %w", op, id, err)
 	}
@@ -201,7 +205,7 @@ func ApplyRegistryIssue(ctx context.Context, tx pgx.Tx, id, staffID int64, accou
 	case len(accts) == 0:
 		return 0, apperr.Invalidf(op, "no account %q", accountNumber)
 	case len(accts) > 1:
-		return 0, apperr.Invalidf(op, "account number %q is not unique across organizations", accountNumber)
+		return 0, apperr.Invalidf(op, "account number %q belongs to several organizations: give the organization's INN", accountNumber)
 	case accts[0].Closed != nil && accts[0].Closed.Before(*i.OperationDate):
 		return 0, apperr.Invalidf(op, "account %q was closed on %s, before the payment", accountNumber, accts[0].Closed.Format("02.01.2006"))
 	}

@@ -221,17 +221,17 @@ func TestPostStagedRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, "0000000000"); apperr.KindOf(err) != apperr.Invalid {
+	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, "0000000000", ""); apperr.KindOf(err) != apperr.Invalid {
 		t.Fatalf("apply with another unknown account = %v", err)
 	}
-	pid, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, "1002003005")
+	pid, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, "1002003005", "7720999999")
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, ""); apperr.KindOf(err) != apperr.Conflict {
+	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueUnknownAccount].ID, staff, "", ""); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("apply twice = %v", err)
 	}
-	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueInvalid].ID, staff, "1002003005"); apperr.KindOf(err) != apperr.Conflict {
+	if _, err := store.ApplyRegistryIssue(ctx, tx, byKind[store.IssueInvalid].ID, staff, "1002003005", ""); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("apply an unreadable line = %v", err)
 	}
 	if err := store.DiscardRegistryIssue(ctx, tx, byKind[store.IssueInvalid].ID, staff, " "); apperr.KindOf(err) != apperr.Invalid {
@@ -307,5 +307,44 @@ func TestReconcile(t *testing.T) {
 	}
 	if len(rep.Unmatched) != 2 {
 		t.Errorf("unmatched money = %+v", rep.Unmatched)
+	}
+}
+
+// TestApplyAmbiguousAccount: a number two organizations share is
+// quarantined as ambiguous; the operator posts it by naming the INN.
+func TestApplyAmbiguousAccount(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	staff := registryFixture(t, db)
+	if _, err := db.Exec(ctx, `
+		WITH o AS (INSERT INTO organizations (name, inn, role) VALUES ('УК', '7720000003', 'management') RETURNING id),
+		h AS (INSERT INTO houses (org_id, address, fias_house_guid) SELECT id, 'ул. Другая, 2', gen_random_uuid() FROM o RETURNING id, org_id),
+		p AS (INSERT INTO premises (house_id, number) SELECT id, '1' FROM h RETURNING id)
+		INSERT INTO accounts (org_id, premises_id, number, opened_on) SELECT (SELECT org_id FROM h), p.id, '1002003005', '2020-01-01' FROM p`); err != nil {
+		t.Fatal(err)
+	}
+	id := storeFile(t, db, "a.txt", []byte("a"))
+	if res := post(t, db, id, row(1, "op1", "1002003005", 100)); res != (store.PostResult{Quarantined: 1}) {
+		t.Fatalf("post = %+v", res)
+	}
+	issues, err := store.ListRegistryIssues(ctx, db, store.IssueFilter{RegistryID: id})
+	if err != nil || len(issues) != 1 || issues[0].Kind != store.IssueAmbiguousAccount {
+		t.Fatalf("issues = %+v, %v", issues, err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := store.ApplyRegistryIssue(ctx, tx, issues[0].ID, staff, "", ""); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "give the organization's INN") {
+		t.Fatalf("apply without INN = %v", err)
+	}
+	pid, err := store.ApplyRegistryIssue(ctx, tx, issues[0].ID, staff, "", "7720000003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inn string
+	if err := tx.QueryRow(ctx, `SELECT o.inn FROM payments p JOIN accounts a ON a.id = p.account_id JOIN organizations o ON o.id = a.org_id WHERE p.id = $1`, pid).Scan(&inn); err != nil || inn != "7720000003" {
+		t.Errorf("posted to %s, %v", inn, err)
 	}
 }

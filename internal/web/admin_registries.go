@@ -194,14 +194,15 @@ func (s *Server) registryIssueApply(w http.ResponseWriter, r *http.Request, st *
 		return
 	}
 	account := strings.TrimSpace(r.PostFormValue("account"))
+	inn := strings.TrimSpace(r.PostFormValue("org_inn"))
 	err = s.inTx(r, func(tx pgx.Tx) error {
-		pid, err := store.ApplyRegistryIssue(r.Context(), tx, id, st.User.ID, account)
+		pid, err := store.ApplyRegistryIssue(r.Context(), tx, id, st.User.ID, account, inn)
 		if err != nil {
 			return err
 		}
 		return store.Audit(r.Context(), tx, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
 			Action: "registry.line.apply", ObjectKind: "registry_issue", ObjectID: strconv.FormatInt(id, 10),
-			Details: map[string]any{"account": account, "payment_id": pid}})
+			Details: map[string]any{"account": account, "org_inn": inn, "payment_id": pid}})
 	})
 	if err != nil {
 		s.fail(w, r, st, err)
