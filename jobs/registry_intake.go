@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
@@ -34,8 +35,16 @@ type Imported struct {
 	// Duplicate is true when the same bytes were imported before: nothing
 	// was stored or enqueued, RegistryID is the earlier registry.
 	Duplicate bool
-	JobID     int64
+	// Requeued is true when the same bytes had been rejected and are now
+	// processed again with the profile asked for this time.
+	Requeued bool
+	JobID    int64
 }
+
+// registryUniqueStates keep one live job per registry, while letting a
+// registry that was processed be processed again (after a requeue).
+var registryUniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
 // Import stores f (named name) and enqueues its processing. profile may be
 // "" to let processing guess it. f is read twice: once to hash it, once to
@@ -67,6 +76,9 @@ func (in *RegistryIntake) ImportFor(ctx context.Context, f io.ReadSeeker, name, 
 	if reg, found, err := store.RegistryBySHA256(ctx, in.Pool, sum); err != nil {
 		return Imported{}, err
 	} else if found {
+		if reg.State == store.RegistryRejected && profile != "" && profile != reg.Profile {
+			return in.requeue(ctx, reg.ID, profile)
+		}
 		return Imported{RegistryID: reg.ID, Duplicate: true}, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -97,6 +109,26 @@ func (in *RegistryIntake) ImportFor(ctx context.Context, f io.ReadSeeker, name, 
 		return Imported{}, fmt.Errorf("import registry %s: commit: %w", name, err)
 	}
 	return Imported{RegistryID: id, JobID: res.Job.ID}, nil
+}
+
+// requeue processes a rejected registry again with another profile.
+func (in *RegistryIntake) requeue(ctx context.Context, id int64, profile string) (Imported, error) {
+	tx, err := in.Pool.Begin(ctx)
+	if err != nil {
+		return Imported{}, fmt.Errorf("requeue registry %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := store.RequeueRejectedRegistry(ctx, tx, id, profile); err != nil {
+		return Imported{}, err
+	}
+	res, err := in.Jobs.InsertTx(ctx, tx, RegistryProcessArgs{RegistryID: id}, nil)
+	if err != nil {
+		return Imported{}, fmt.Errorf("requeue registry %d: enqueue: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Imported{}, fmt.Errorf("requeue registry %d: commit: %w", id, err)
+	}
+	return Imported{RegistryID: id, Requeued: true, JobID: res.Job.ID}, nil
 }
 
 // NewBankClient builds a client that works only the bank queue: for

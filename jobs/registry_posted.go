@@ -25,7 +25,7 @@ func (RegistryPostedArgs) Kind() string { return KindRegistryPosted }
 
 // InsertOpts puts the job on the notify queue.
 func (RegistryPostedArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueNotify, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueNotify, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: registryUniqueStates}}
 }
 
 // RegistryPostedWorker writes a cabinet notification for every resident

@@ -35,7 +35,7 @@ func (RegistryProcessArgs) Kind() string { return KindRegistryProcess }
 
 // InsertOpts puts registries on the bank queue, one job per registry.
 func (RegistryProcessArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBank, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueBank, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: registryUniqueStates}}
 }
 
 // RegistryProcessWorker processes one registry in one transaction: stream

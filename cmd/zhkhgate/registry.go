@@ -108,6 +108,7 @@ type registryReport struct {
 	File           string                `json:"file"`
 	RegistryID     int64                 `json:"registry_id"`
 	Duplicate      bool                  `json:"duplicate_file"`
+	Requeued       bool                  `json:"reprocessed,omitempty"`
 	State          string                `json:"state"`
 	Profile        string                `json:"profile,omitempty"`
 	Encoding       string                `json:"encoding,omitempty"`
@@ -220,7 +221,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 		rep.Error = apperr.UserMessage(err)
 		return rep
 	}
-	rep.RegistryID, rep.Duplicate = imp.RegistryID, imp.Duplicate
+	rep.RegistryID, rep.Duplicate, rep.Requeued = imp.RegistryID, imp.Duplicate, imp.Requeued
 	var reg store.Registry
 	if wait && !imp.Duplicate {
 		reg, err = jobs.WaitRegistry(ctx, a.pool, intake.Jobs, imp.RegistryID, imp.JobID)
@@ -262,9 +263,15 @@ func printRegistryReport(w io.Writer, r registryReport) {
 		return
 	}
 	state := strings.ReplaceAll(r.State, "_", " ")
-	if r.Duplicate {
+	switch {
+	case r.Duplicate:
 		fmt.Fprintf(w, "%s: already imported as registry %d (%s); nothing changed\n", r.File, r.RegistryID, state)
-	} else {
+		if r.State == store.RegistryRejected {
+			fmt.Fprintln(w, "  to read it with another profile, import it again with --profile")
+		}
+	case r.Requeued:
+		fmt.Fprintf(w, "%s: rejected before, read again as registry %d: %s (profile %s, %s, %.1fs)\n", r.File, r.RegistryID, state, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
+	default:
 		fmt.Fprintf(w, "%s: %s (registry %d, profile %s, %s, %.1fs)\n", r.File, state, r.RegistryID, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
 	}
 	if r.State == store.RegistryRejected {

@@ -105,6 +105,16 @@ func TestRegistryCommands(t *testing.T) {
 	if r := reports[2]; !strings.Contains(r.Error, "no such file") {
 		t.Errorf("missing file report: %+v", r)
 	}
+	// The rejected file again: nothing changes, unless another profile is
+	// asked for — then it is read again (and, being 13-field, rejected
+	// again by the 12-field profile, with that reason).
+	if text, err := cli("import", truncated); exit(err) != 3 || !strings.Contains(text, "nothing changed") || !strings.Contains(text, "import it again with --profile") {
+		t.Errorf("rejected again: %v\n%s", err, text)
+	}
+	if text, err := cli("import", "--profile", "sber-zhku-12", truncated); exit(err) != 3 || !strings.Contains(text, "rejected before, read again as registry") ||
+		!strings.Contains(text, "13 fields, profile sber-zhku-12@1 expects 12") && !strings.Contains(text, "rejected:") {
+		t.Errorf("requeued: %v\n%s", err, text)
+	}
 	if _, err := cli("import", quarantine); exit(err) != 2 {
 		t.Errorf("quarantine alone: exit %d, want 2", exit(err))
 	}

@@ -350,3 +350,20 @@ func OrganizationIDByINN(ctx context.Context, db DBTX, inn string) (int64, error
 	}
 	return 0, apperr.Invalidf("find organization", "several organizations have INN %s", inn)
 }
+
+// RequeueRejectedRegistry puts a rejected registry back to be processed
+// again with another profile: nothing of it was applied, so reading it
+// again cannot post anything twice.
+func RequeueRejectedRegistry(ctx context.Context, db DBTX, id int64, profile string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE registries SET state = 'received', profile = $2, reject_reason = '', summary = '{}', processed_at = NULL,
+			encoding = '', lines = 0, rows_total = 0, amount = 0, transfer = 0, commission = 0
+		WHERE id = $1 AND state = 'rejected'`, id, profile)
+	if err != nil {
+		return fmt.Errorf("requeue registry %d: %w", id, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return apperr.E(apperr.Conflict, "requeue registry", fmt.Sprintf("registry %d is not rejected", id))
+	}
+	return nil
+}
