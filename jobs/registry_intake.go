@@ -77,7 +77,7 @@ func (in *RegistryIntake) ImportFor(ctx context.Context, f io.ReadSeeker, name, 
 		return Imported{}, err
 	} else if found {
 		if reg.State == store.RegistryRejected && profile != "" && profile != reg.Profile {
-			return in.requeue(ctx, reg.ID, profile)
+			return in.Requeue(ctx, reg.ID, profile)
 		}
 		return Imported{RegistryID: reg.ID, Duplicate: true}, nil
 	}
@@ -111,8 +111,11 @@ func (in *RegistryIntake) ImportFor(ctx context.Context, f io.ReadSeeker, name, 
 	return Imported{RegistryID: id, JobID: res.Job.ID}, nil
 }
 
-// requeue processes a rejected registry again with another profile.
-func (in *RegistryIntake) requeue(ctx context.Context, id int64, profile string) (Imported, error) {
+// Requeue processes a rejected registry again with another profile.
+func (in *RegistryIntake) Requeue(ctx context.Context, id int64, profile string) (Imported, error) {
+	if profile == "" {
+		return Imported{}, apperr.Invalidf("read registry again", "name the profile to read it with")
+	}
 	tx, err := in.Pool.Begin(ctx)
 	if err != nil {
 		return Imported{}, fmt.Errorf("requeue registry %d: %w", id, err)

@@ -30,6 +30,7 @@ func (s *Server) registryRoutes() {
 	s.adminUpload("POST /admin/registries/statements", maxStatementUpload, s.statementUpload)
 	s.admin("GET /admin/registries/reconciliation", s.reconciliationPage)
 	s.admin("GET /admin/registries/{id}", s.registryPage)
+	s.admin("POST /admin/registries/{id}/reprocess", s.registryReprocess)
 	s.admin("GET /admin/registries/issues/{id}", s.registryIssuePage)
 	s.admin("POST /admin/registries/issues/{id}/apply", s.registryIssueApply)
 	s.admin("POST /admin/registries/issues/{id}/discard", s.registryIssueDiscard)
@@ -131,6 +132,7 @@ type registryData struct {
 	Registry store.Registry
 	Issues   []store.RegistryIssue
 	Summary  *bank.Summary
+	Profiles []string
 }
 
 // registryPage is GET /admin/registries/{id}: one file, its verdict and
@@ -152,11 +154,37 @@ func (s *Server) registryPage(w http.ResponseWriter, r *http.Request, st *Staff)
 		return
 	}
 	d := registryData{Registry: reg, Issues: issues}
+	for _, p := range bank.Builtin() {
+		d.Profiles = append(d.Profiles, p.ID())
+	}
 	var sum bank.Summary
 	if len(reg.Summary) > 2 && json.Unmarshal(reg.Summary, &sum) == nil {
 		d.Summary = &sum
 	}
 	s.render(w, r, http.StatusOK, "admin_registry", st, d)
+}
+
+// registryReprocess is POST /admin/registries/{id}/reprocess: read a
+// rejected file again with another profile.
+func (s *Server) registryReprocess(w http.ResponseWriter, r *http.Request, st *Staff) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	profile := strings.TrimSpace(r.PostFormValue("profile"))
+	intake := &jobs.RegistryIntake{Pool: s.deps.Pool, Jobs: s.deps.Jobs}
+	if _, err := intake.Requeue(r.Context(), id, profile); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	if err := store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID,
+		Action: "registry.reprocess", ObjectKind: "registry", ObjectID: strconv.FormatInt(id, 10),
+		Details: map[string]any{"profile": profile}}); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/registries/%d", id), http.StatusSeeOther)
 }
 
 type issueData struct {

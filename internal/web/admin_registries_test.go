@@ -209,4 +209,13 @@ func TestRegistryConsole(t *testing.T) {
 	if err != nil || reg.State != store.RegistryRejected || !strings.Contains(reg.RejectReason, `unknown registry profile "nope"`) {
 		t.Errorf("unknown profile: %+v, %v", reg, err)
 	}
+	// The operator reads it again with a real profile: rejected again, now
+	// for what the file is.
+	if code, body := c.post(t, where+"/reprocess", url.Values{"csrf_token": {c.csrf}, "profile": {"sber-zhku-12"}}); code != 200 || !strings.Contains(body, "Registry ") {
+		t.Fatalf("reprocess = %d: %.300s", code, body)
+	}
+	reg, err = jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
+	if err != nil || reg.State != store.RegistryRejected || reg.Profile != "sber-zhku-12@1" || strings.Contains(reg.RejectReason, "unknown registry profile") {
+		t.Errorf("reprocessed: %+v, %v", reg, err)
+	}
 }
