@@ -58,8 +58,23 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// registryRow is a registry as the list shows it.
+type registryRow struct {
+	store.Registry
+	ShortReason string
+}
+
+// shortReason keeps the list readable; the registry's page has it all.
+func shortReason(s string) string {
+	const max = 140
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
+
 type registriesData struct {
-	Registries []store.Registry
+	Registries []registryRow
 	Profiles   []string
 	State      string
 	Message    string
@@ -74,7 +89,10 @@ func (s *Server) registriesPage(w http.ResponseWriter, r *http.Request, st *Staf
 		s.fail(w, r, st, err)
 		return
 	}
-	d := registriesData{Registries: regs, State: state, Message: r.URL.Query().Get("msg")}
+	d := registriesData{State: state, Message: r.URL.Query().Get("msg")}
+	for _, reg := range regs {
+		d.Registries = append(d.Registries, registryRow{Registry: reg, ShortReason: shortReason(reg.RejectReason)})
+	}
 	for _, p := range bank.Builtin() {
 		d.Profiles = append(d.Profiles, p.ID())
 	}
