@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -125,7 +126,11 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	rules := bankpay.Rules{Today: w.now()}
 	stageStart := time.Now()
 	var order rowOrder
-	stats, err := store.StageRegistryRows(ctx, staging, stagedRows(r, profile, rules, &order))
+	// Reading and mapping run ahead in their own goroutine while COPY
+	// sends; stop waits for it, so the summary and order are complete.
+	pull, stop := readAhead(stagedRows(r, profile, rules, &order))
+	stats, err := store.StageRegistryRows(ctx, staging, pull)
+	stop()
 	if err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
@@ -258,6 +263,74 @@ func (w *RegistryProcessWorker) profileFor(ctx context.Context, reg store.Regist
 		return nil, apperr.Wrap(apperr.Unavailable, "read registry", err)
 	}
 	return bank.Guess(sample[:n], w.Profiles.All())
+}
+
+// readAhead runs next in a goroutine, handing rows over in batches, so
+// parsing overlaps sending. stop ends the goroutine and waits for it; it
+// is safe to call more than once.
+func readAhead(next func() (*store.StagedRow, error)) (pull func() (*store.StagedRow, error), stop func()) {
+	type batch struct {
+		rows []*store.StagedRow
+		err  error
+	}
+	const size = 512
+	ch := make(chan batch, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		send := func(b batch) bool {
+			select {
+			case ch <- b:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		rows := make([]*store.StagedRow, 0, size)
+		for {
+			r, err := next()
+			if r == nil || err != nil {
+				if len(rows) > 0 && !send(batch{rows: rows}) {
+					return
+				}
+				if err != nil {
+					send(batch{err: err})
+				}
+				return
+			}
+			if rows = append(rows, r); len(rows) == size {
+				if !send(batch{rows: rows}) {
+					return
+				}
+				rows = make([]*store.StagedRow, 0, size)
+			}
+		}
+	}()
+	var cur []*store.StagedRow
+	pull = func() (*store.StagedRow, error) {
+		for len(cur) == 0 {
+			b, ok := <-ch
+			if !ok {
+				return nil, nil
+			}
+			if b.err != nil {
+				return nil, b.err
+			}
+			cur = b.rows
+		}
+		r := cur[0]
+		cur = cur[1:]
+		return r, nil
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(done)
+			for range ch { // drain until the goroutine has returned
+			}
+		})
+	}
+	return pull, stop
 }
 
 // rowOrder collects the payment order named on the lines themselves, for
