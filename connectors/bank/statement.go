@@ -244,6 +244,11 @@ func ParseStatement(src io.Reader, name string) (*Statement, error) {
 			if bal == nil {
 				bad(line, "", "КонецРасчСчет without СекцияРасчСчет")
 			} else {
+				if bal.Opening+bal.Incoming-bal.Outgoing != bal.Closing {
+					st.Warnings = append(st.Warnings, FileProblem{Line: bal.Line, Field: "КонечныйОстаток",
+						Reason: fmt.Sprintf("opening %s + incoming %s − outgoing %s ≠ closing %s", FormatAmount(bal.Opening),
+							FormatAmount(bal.Incoming), FormatAmount(bal.Outgoing), FormatAmount(bal.Closing))})
+				}
 				st.Balances = append(st.Balances, *bal)
 				bal = nil
 			}

@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,6 +72,11 @@ func TestParseStatementErrors(t *testing.T) {
 				t.Errorf("ParseStatement = %v, want error containing %q", err, tt.want)
 			}
 		})
+	}
+	bal := "СекцияРасчСчет\nНачальныйОстаток=100.00\nВсегоПоступило=50.00\nВсегоСписано=20.00\nКонечныйОстаток=140.00\nКонецРасчСчет\n"
+	if st, err := ParseStatement(strings.NewReader(head+bal+"КонецФайла\n"), "st.txt"); err != nil ||
+		!strings.Contains(fmt.Sprint(st.Warnings), "line 5: field КонечныйОстаток: opening 100,00 + incoming 50,00 − outgoing 20,00 ≠ closing 140,00") {
+		t.Errorf("unbalanced balance: %+v, %v", st, err)
 	}
 	st, err := ParseStatement(strings.NewReader(head+doc+"КонецФайла\n"), "st.txt")
 	if err != nil || st.Version != "1.02" || st.Documents[0].Amount != 836300 {
