@@ -108,6 +108,9 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	}
 	start := time.Now()
 	profile, err := w.profileFor(ctx, reg)
+	if apperr.Is(err, apperr.Unavailable) {
+		return err // the file could not be read now: retry
+	}
 	if err != nil {
 		return w.reject(ctx, tx, job, reg, nil, "", err.Error())
 	}
