@@ -12,6 +12,7 @@ type Problem struct {
 	Reason string `json:"reason"`
 }
 
+// String renders `field NAME "VALUE": REASON`.
 func (p Problem) String() string {
 	switch {
 	case p.Field == "":
@@ -31,6 +32,7 @@ type LineError struct {
 	Problems []Problem `json:"problems"`
 }
 
+// Error renders "FILE:LINE: problems".
 func (e *LineError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
@@ -55,6 +57,7 @@ type FileProblem struct {
 	Reason string `json:"reason"`
 }
 
+// String renders "line N: field NAME: REASON".
 func (p FileProblem) String() string {
 	var b strings.Builder
 	if p.Line > 0 {
@@ -73,6 +76,7 @@ type RejectedError struct {
 	Problems []FileProblem
 }
 
+// Error renders "FILE: rejected: problems".
 func (e *RejectedError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

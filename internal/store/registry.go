@@ -174,6 +174,7 @@ type chunkReader struct {
 	done bool
 }
 
+// Read implements io.Reader, fetching the next chunk when one is used up.
 func (c *chunkReader) Read(p []byte) (int, error) {
 	for len(c.buf) == 0 {
 		if c.done {
