@@ -85,7 +85,7 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	// A connection of its own, so the staging table gets the session
 	// settings a million rows need.
 	cfg := w.Pool.Config().ConnConfig.Copy()
-	for k, v := range store.BulkSessionParams {
+	for k, v := range store.BulkSessionParams() {
 		cfg.RuntimeParams[k] = v
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)

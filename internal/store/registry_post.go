@@ -12,7 +12,9 @@ import (
 // large registry should start with: the staging table is temporary and
 // lives in temp_buffers (settable only before a session first touches a
 // temporary table), and the set-based merge hashes a million rows.
-var BulkSessionParams = map[string]string{"temp_buffers": "256MB", "work_mem": "128MB"}
+func BulkSessionParams() map[string]string {
+	return map[string]string{"temp_buffers": "256MB", "work_mem": "128MB"}
+}
 
 // StagedRow is one registry line on its way to the payments table. A line
 // with a Problem is quarantined as invalid; the others are judged against
