@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 )
@@ -331,4 +332,47 @@ func TestReadAhead(t *testing.T) {
 	// Stopping early ends the producer even though it could go on forever.
 	_, stop = readAhead(mk(1<<62, nil))
 	stop()
+}
+
+// TestConcurrentRegistriesShareOperations: two files carrying the same
+// operations, processed at once by two workers, post each operation once
+// and flag the other copy as a duplicate.
+func TestConcurrentRegistriesShareOperations(t *testing.T) {
+	e := newRegistryEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var files [2][]byte
+	for i := range files {
+		var buf bytes.Buffer
+		// The same operations (ids 7000…7299); the seed changes amounts,
+		// so the bytes (and hashes) differ.
+		if _, err := bank.GenerateSber(&buf, bank.GenerateOptions{Lines: 300, Accounts: []string{"1002003004", "1002003005"},
+			Date: time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC), Seed: uint64(i + 1), FirstOperation: 7000}); err != nil {
+			t.Fatal(err)
+		}
+		files[i] = buf.Bytes()
+	}
+	var imps [2]Imported
+	for i, f := range files {
+		imp, err := e.intake.Import(ctx, bytes.NewReader(f), "same-ops.txt", store.IntakeCLI, "")
+		if err != nil || imp.Duplicate {
+			t.Fatalf("import %d: %+v, %v", i, imp, err)
+		}
+		imps[i] = imp
+	}
+	posted, dups := 0, 0
+	for _, imp := range imps {
+		reg, err := WaitRegistry(ctx, e.pool, e.client, imp.RegistryID, imp.JobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posted += reg.RowsPosted
+		dups += reg.RowsDuplicate
+	}
+	if posted != 300 || dups != 300 {
+		t.Errorf("posted %d, duplicates %d; want 300 and 300", posted, dups)
+	}
+	if n := e.count(`SELECT count(*) FROM payments WHERE source = 'sberbank'`); n != 300 {
+		t.Errorf("payments = %d", n)
+	}
 }
