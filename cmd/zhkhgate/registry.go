@@ -421,13 +421,14 @@ func cmdRegistryProfiles(_ context.Context, env *Env, args []string) error {
 }
 
 func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "registry generate", "registry generate --out FILE [--lines N] [--accounts N] [--date YYYY-MM-DD] [--first-operation N]")
+	fs := newFlags(env, "registry generate", "registry generate --out FILE [--statement FILE] [--lines N] [--accounts N] [--date YYYY-MM-DD] [--first-operation N]")
 	out := fs.String("out", "", "file to write (cp1251, CRLF)")
 	lines := fs.Int("lines", 1_000_000, "payment lines")
 	accounts := fs.Int("accounts", 100_000, "pay at most this many of the database's open accounts")
 	date := fs.String("date", "", "payment date (default yesterday)")
 	first := fs.Int64("first-operation", 0, "first operation id (default: derived from the clock, so runs do not collide)")
 	seed := fs.Uint64("seed", 1, "random seed")
+	stmt := fs.String("statement", "", "also write the bank statement (1CClientBankExchange) whose payment order brings this registry's money")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
@@ -460,7 +461,8 @@ func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tot, err := bank.GenerateSber(f, bank.GenerateOptions{Lines: *lines, Accounts: nums, Date: day, Seed: *seed, FirstOperation: *first})
+	tot, err := bank.GenerateSber(f, bank.GenerateOptions{Lines: *lines, Accounts: nums, Date: day, Seed: *seed, FirstOperation: *first,
+		OrderNumber: fmt.Sprint(100000 + *first%900000)}) // each generated registry its own payment order
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -468,7 +470,36 @@ func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d payments to %d accounts, %s to transfer\n", *out, tot.Count, len(nums), bank.FormatAmount(tot.Transfer))
+	if *stmt != "" {
+		if err := writeDemoStatement(*stmt, tot); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s: statement with payment order %s of %s for %s\n", *stmt, tot.OrderNumber,
+			tot.OrderDate.Format("02.01.2006"), bank.FormatAmount(tot.Transfer))
+	}
 	return nil
+}
+
+// demoAccount is the settlement center's synthetic bank account (it
+// passes the Bank of Russia control-key check).
+const demoAccount = "40702810600000012345"
+
+func writeDemoStatement(name string, tot bank.Totals) error {
+	d := tot.OrderDate
+	st := &bank.Statement{Sender: "ПАО ТЕСТБАНК", Created: d, From: d, To: d, Accounts: []string{demoAccount},
+		Balances: []bank.AccountBalance{{Account: demoAccount, From: d, To: d, Incoming: tot.Transfer, Closing: tot.Transfer}},
+		Documents: []bank.Document{{Kind: "Платежное поручение", Number: tot.OrderNumber, Date: d, Amount: tot.Transfer,
+			PayerName: "ПАО СБЕРБАНК", PayerAccount: "30233810000000000001", PayeeAccount: demoAccount, Received: d,
+			Purpose: fmt.Sprintf("Перечисление денежных средств по реестру EPS от %s, п/п %s", d.AddDate(0, 0, -1).Format("02.01.2006"), tot.OrderNumber)}}}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	err = bank.WriteStatement(f, st)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // registryInboxEnv names the inbox directory `run` and `worker` watch.

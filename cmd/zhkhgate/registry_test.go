@@ -159,11 +159,16 @@ func TestRegistryCommands(t *testing.T) {
 	}
 
 	gen := filepath.Join(dir, "gen.txt")
-	if text, err := cli("generate", "--out", gen, "--lines", "50", "--accounts", "2", "--date", "2025-03-15"); err != nil || !strings.Contains(text, "50 payments to 2 accounts") {
+	genStmt := filepath.Join(dir, "gen-statement.txt")
+	if text, err := cli("generate", "--out", gen, "--statement", genStmt, "--lines", "50", "--accounts", "2", "--date", "2025-03-15"); err != nil || !strings.Contains(text, "50 payments to 2 accounts") {
 		t.Fatalf("generate: %v\n%s", err, text)
 	}
 	if text, err := cli("import", "--org", "7720999999", gen); exit(err) != 0 || !strings.Contains(text, "posted 50") {
 		t.Errorf("import generated: %v\n%s", err, text)
+	}
+	// The generated statement brings the generated registry's money.
+	if text, err := cli("statement", genStmt); err != nil || !strings.Contains(text, "1 registries reconciled") {
+		t.Errorf("generated statement: %v\n%s", err, text)
 	}
 }
 
