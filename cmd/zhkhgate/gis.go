@@ -223,6 +223,14 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return runGISSyncs(ctx, env, a, ins, org, whats, period, wait)
+}
+
+// runGISSyncs queues the syncs of whats for org one after the other; with
+// wait > 0 each must settle before the next is queued (meters need the
+// accounts' GIS ids, documents need them too). `zhkhgate demo` can run a
+// month's cycle with runGISSyncs(ctx, env, a, client, org, gisCycle, period, time.Hour).
+func runGISSyncs(ctx context.Context, env *Env, a *app, ins *jobs.Client, org int64, whats []string, period string, wait time.Duration) error {
 	for _, w := range whats {
 		started := time.Now()
 		if _, err := ins.Insert(ctx, jobs.GISSyncArgs{OrgID: org, What: w, Period: period}, nil); err != nil {
