@@ -462,7 +462,7 @@ func cmdRegistryGenerate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	tot, err := bank.GenerateSber(f, bank.GenerateOptions{Lines: *lines, Accounts: nums, Date: day, Seed: *seed, FirstOperation: *first,
-		OrderNumber: fmt.Sprint(100000 + *first%900000)}) // each generated registry its own payment order
+		OrderNumber: fmt.Sprint(100000 + uint64(*first)*2654435761%900000)}) // each generated registry its own payment order
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
