@@ -81,7 +81,7 @@ func (a *app) close() {
 
 // jobDeps are the dependencies handed to every worker.
 func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis()}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.registryProfileSet()}
 }
 
 func (a *app) jobConfig() jobs.Config {
@@ -98,6 +98,9 @@ func (a *app) startWorkers(ctx context.Context) (*jobs.Client, error) {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
 	a.logger.Info("workers started", "queues", a.cfg.Queues)
+	if err := a.startRegistryInbox(ctx, client); err != nil {
+		return nil, err
+	}
 	return client, nil
 }
 

@@ -516,6 +516,19 @@ func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
 	return deps, nil
 }
 
+// registryProfileSet is the workers' registry profiles: the built-in ones
+// and ZHKHGATE_REGISTRY_PROFILES. A broken profile file is logged and
+// leaves the built-in profiles only (registries asking for its profiles
+// are then rejected with the reason).
+func (a *app) registryProfileSet() *bank.Set {
+	set, err := registryProfiles(a.env)
+	if err != nil {
+		a.logger.Error("registry profiles not loaded; using the built-in ones", "error", apperr.UserMessage(err))
+		return bank.NewSet(bank.Builtin()...)
+	}
+	return set
+}
+
 // startRegistryInbox watches ZHKHGATE_REGISTRY_INBOX in the background
 // until ctx ends, when it is set; files go through client's intake and are
 // processed by whichever worker takes the bank queue.
@@ -524,11 +537,10 @@ func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error
 	if dir == "" {
 		return nil
 	}
-	profiles, err := registryProfiles(a.env)
-	if err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
-	in := &jobs.Inbox{Dir: dir, Intake: &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: profiles}, Logger: a.logger}
+	in := &jobs.Inbox{Dir: dir, Intake: &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: a.registryProfileSet()}, Logger: a.logger}
 	go func() {
 		if err := in.Run(ctx); err != nil {
 			a.logger.Error("registry inbox stopped", "dir", dir, "error", err)

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -193,5 +195,53 @@ func TestRegistryProfilesFromEnvironment(t *testing.T) {
 	bad, _ := testEnv(map[string]string{registryProfileEnv: filepath.Join(dir, "missing.json")})
 	if _, err := withRegistryProfiles(bad, jobs.Deps{}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) {
 		t.Errorf("missing profile file: %v", err)
+	}
+}
+
+// TestWorkersWatchTheInbox: with ZHKHGATE_REGISTRY_INBOX set, the workers
+// take in a file dropped there and process it.
+func TestWorkersWatchTheInbox(t *testing.T) {
+	url := testdb.NewURL(t)
+	inbox := t.TempDir()
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := openApp(ctx, env, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	client, err := jobs.NewBankClient(a.jobDeps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Stop(context.Background()) }()
+	if err := a.startRegistryInbox(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	p := writeCP1251(t, inbox, "dropped.txt", cliLine1+"\r\n=1;4512,37;4467,25;45,12;551234;16-03-2025\r\n")
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		regs, err := store.ListRegistries(ctx, a.pool, store.RegistryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(regs) == 1 && regs[0].Final() {
+			if regs[0].Intake != store.IntakeInbox || regs[0].State != store.RegistryAcceptedWithQuarantine {
+				t.Errorf("registry: %+v", regs[0])
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the dropped file was not taken in")
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
