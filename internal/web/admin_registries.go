@@ -110,7 +110,16 @@ func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staf
 	defer f.Close()
 	intake := &jobs.RegistryIntake{Pool: s.deps.Pool, Jobs: s.deps.Jobs}
 	profile := strings.TrimSpace(r.PostFormValue("profile"))
-	imp, err := intake.Import(r.Context(), f, hdr.Filename, store.IntakeUpload, profile)
+	var orgID *int64
+	if inn := strings.TrimSpace(r.PostFormValue("org_inn")); inn != "" {
+		id, err := store.OrganizationIDByINN(r.Context(), s.deps.Pool, inn)
+		if err != nil {
+			s.fail(w, r, st, err)
+			return
+		}
+		orgID = &id
+	}
+	imp, err := intake.ImportFor(r.Context(), f, hdr.Filename, store.IntakeUpload, profile, orgID)
 	if err != nil {
 		s.fail(w, r, st, err)
 		return

@@ -133,7 +133,10 @@ func TestRegistryConsole(t *testing.T) {
 		"=3;8447,47;8363,00;84,47;551234;16-03-2025",
 	}, "\r\n")+"\r\n")
 
-	where, code, _ := c.upload(t, "/admin/registries/upload", "sber.txt", registry, map[string]string{"profile": ""})
+	if _, code, body := c.upload(t, "/admin/registries/upload", "sber.txt", registry, map[string]string{"org_inn": "0000000000"}); code != http.StatusNotFound || !strings.Contains(body, "no organization with INN 0000000000") {
+		t.Errorf("upload for an unknown organization = %d: %.300s", code, body)
+	}
+	where, code, _ := c.upload(t, "/admin/registries/upload", "sber.txt", registry, map[string]string{"profile": "", "org_inn": "7720999999"})
 	id, err := strconv.ParseInt(strings.TrimPrefix(where, "/admin/registries/"), 10, 64)
 	if code != 200 || err != nil {
 		t.Fatalf("upload landed on %s (%d)", where, code)
