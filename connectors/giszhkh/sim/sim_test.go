@@ -361,3 +361,76 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("with credentials: %v", err)
 	}
 }
+
+// TestBusinessControls: what GIS refuses per item, the simulator refuses
+// with an error naming the cause, and nothing is created.
+func TestBusinessControls(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	b := e.builder
+	unknown := "99999999-9999-4999-8999-999999999999"
+	req, _ := b.ImportAccounts(ctx, org, []giszhkh.Account{{TransportGUID: b.NewGUID(), AccountNumber: "1", FIASHouseGUID: house, Surname: "А", FirstName: "Б"}})
+	acc := e.exchange(t, req, org).Results[0].GUID
+	before := e.sim.Counts()
+
+	mk := func(f func() (*giszhkh.Request, error)) *giszhkh.Request {
+		r, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		req  *giszhkh.Request
+		want string
+	}{
+		{"update of an unknown account", mk(func() (*giszhkh.Request, error) {
+			return b.ImportAccounts(ctx, org, []giszhkh.Account{{TransportGUID: b.NewGUID(), AccountNumber: "2", AccountGUID: unknown, FIASHouseGUID: house, Surname: "А", FirstName: "Б"}})
+		}), "не найден"},
+		{"meter of an unknown account", mk(func() (*giszhkh.Request, error) {
+			return b.ImportMeters(ctx, org, []giszhkh.Meter{{TransportGUID: b.NewGUID(), Number: "1", CommissioningDate: e.clock.Now(), PremisesGUID: unknown, AccountGUID: unknown, Resource: water, Unit: "113", InitialValue: "0"}})
+		}), "не найден"},
+		{"reading of an unknown meter", mk(func() (*giszhkh.Request, error) {
+			return b.ImportReadings(ctx, org, []giszhkh.Reading{{TransportGUID: b.NewGUID(), RootGUID: unknown, Resource: water, Value: "1", Date: e.clock.Now()}})
+		}), "не найден"},
+		{"document of an unknown account", mk(func() (*giszhkh.Request, error) {
+			return b.ImportPaymentDocuments(ctx, org, giszhkh.PaymentDocuments{Year: 2026, Month: 10, Bank: giszhkh.BankDetails{TransportGUID: b.NewGUID(), BIK: "044525225", Account: "40702810938000012345"},
+				Documents: []giszhkh.PaymentDocument{{TransportGUID: b.NewGUID(), AccountGUID: unknown, Number: "1", PayableKopecks: 100,
+					Charges: []giszhkh.Charge{{Kind: giszhkh.ChargeMunicipal, Service: water, Rate: "1", AccruedKopecks: 100, PayableKopecks: 100}}}}})
+		}), "не найден"},
+		{"notice for an unknown document", mk(func() (*giszhkh.Request, error) {
+			return b.ImportSupplierNotifications(ctx, org, []giszhkh.SupplierNotification{{TransportGUID: b.NewGUID(), OrderDate: e.clock.Now(), PaymentDocumentID: "00АА000000-01-1026", AmountKopecks: 100}})
+		}), "не найден"},
+		{"cancellation of an unknown notice", mk(func() (*giszhkh.Request, error) {
+			return b.ImportCancellations(ctx, org, []giszhkh.Cancellation{{TransportGUID: b.NewGUID(), OrderID: "0123456789abcdef0123456789abcdef", Date: e.clock.Now()}})
+		}), "не найдено"},
+		{"withdrawal of an unknown document", mk(func() (*giszhkh.Request, error) {
+			return b.WithdrawPaymentDocuments(ctx, org, []giszhkh.Withdrawal{{TransportGUID: b.NewGUID(), PaymentDocumentID: "00АА000000-01-1026"}})
+		}), "не найден"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := e.exchange(t, tc.req, org)
+			if len(st.Results) != 1 || len(st.Results[0].Errors) != 1 || !strings.Contains(st.Results[0].Errors[0].Description, tc.want) {
+				t.Errorf("results %+v, want one error containing %q", st.Results, tc.want)
+			}
+			if st.Results[0].TransportGUID != tc.req.TransportGUIDs[0] {
+				t.Errorf("result for %s, sent %s", st.Results[0].TransportGUID, tc.req.TransportGUIDs[0])
+			}
+		})
+	}
+	// A meter twice: the second is refused.
+	m := giszhkh.Meter{TransportGUID: b.NewGUID(), Number: "M-1", CommissioningDate: e.clock.Now(), PremisesGUID: acc, AccountGUID: acc, Resource: water, Unit: "113", InitialValue: "0"}
+	r1, _ := b.ImportMeters(ctx, org, []giszhkh.Meter{m})
+	noErrors(t, e.exchange(t, r1, org), 1)
+	m.TransportGUID = b.NewGUID()
+	r2, _ := b.ImportMeters(ctx, org, []giszhkh.Meter{m})
+	if st := e.exchange(t, r2, org); len(st.Results[0].Errors) == 0 || st.Results[0].Errors[0].Code != "INT004132" {
+		t.Errorf("second identical meter: %+v", st.Results)
+	}
+	after := e.sim.Counts()
+	if after.Accounts != before.Accounts || after.Documents != before.Documents || after.Orders != before.Orders || after.Meters != before.Meters+1 {
+		t.Errorf("counts changed from %+v to %+v", before, after)
+	}
+}
