@@ -12,6 +12,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/demo"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/web"
+	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
 // Demo staff credentials, printed by `zhkhgate demo`.
@@ -150,5 +151,35 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		if len(lines) > 0 {
 			fmt.Fprintln(w, strings.Join(lines, "\n"))
 		}
+		go a.demoGISCycle(ctx, client, opts)
 	})
+}
+
+// demoGISCycle rehearses a month's exchange with the GIS ZhKH simulator for
+// every organization that has accounts — NSI, accounts, meters, readings,
+// payment documents, payments — and prints the counts as each step settles.
+func (a *app) demoGISCycle(ctx context.Context, client *jobs.Client, opts demo.Options) {
+	if a.env.Getenv(envGISURL) == "" {
+		return
+	}
+	until := opts.Until
+	if until.IsZero() {
+		now := time.Now().UTC()
+		until = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	}
+	period := until.Format("2006-01")
+	orgs, err := store.OrganizationsWithAccounts(ctx, a.pool)
+	if err != nil {
+		a.logger.Error("demo: GIS ZhKH month cycle", "error", err)
+		return
+	}
+	for _, org := range orgs {
+		fmt.Fprintf(a.env.Stdout, "\nGIS ZhKH month cycle %s for organization %d (watch it at /admin/gis):\n", period, org)
+		if err := runGISSyncs(ctx, a.env, a, client, org, gisCycle, period, time.Hour); err != nil {
+			if ctx.Err() == nil {
+				a.logger.Error("demo: GIS ZhKH month cycle", "org", org, "error", err)
+			}
+			return
+		}
+	}
 }

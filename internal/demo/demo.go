@@ -251,13 +251,13 @@ func (g *generator) services() iter.Seq[store.Service] {
 const indexation = 99
 
 // rateAt returns the rate (scale 4) of service svc in period p: tariffs go up
-// by 9.9% every July.
+// by 9.9% every July, rounded to whole kopecks as tariff decisions publish them.
 func (g *generator) rateAt(svc int, p time.Time) int64 {
 	rate := serviceDefs[svc].rate
 	for y := g.periods[0].Year(); y <= p.Year(); y++ {
 		july := time.Date(y, time.July, 1, 0, 0, 0, 0, time.UTC)
 		if !p.Before(july) && !july.Before(g.periods[0]) {
-			rate = rate * (1000 + indexation) / 1000
+			rate = (rate*(1000+indexation)/1000 + 50) / 100 * 100
 		}
 	}
 	return rate

@@ -375,3 +375,17 @@ func Analyze(ctx context.Context, db DBTX) error {
 	}
 	return nil
 }
+
+// OrganizationsWithAccounts lists the ids of organizations that have
+// personal accounts, in id order.
+func OrganizationsWithAccounts(ctx context.Context, db DBTX) ([]int64, error) {
+	rows, err := db.Query(ctx, `SELECT id FROM organizations o WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.org_id = o.id) ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list organizations with accounts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("list organizations with accounts: %w", err)
+	}
+	return ids, nil
+}

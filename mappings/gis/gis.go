@@ -203,6 +203,20 @@ func trimDecimal(s string) string {
 	return strings.TrimSuffix(s, ".")
 }
 
+// kopeckDecimal renders a trimmed decimal with exactly two decimals ("12.5"
+// → "12.50", "12" → "12"), or reports that it has more than two.
+func kopeckDecimal(s string) (string, bool) {
+	whole, frac, dot := strings.Cut(s, ".")
+	switch {
+	case !dot:
+		return whole, true
+	case len(frac) > 2:
+		return "", false
+	default:
+		return whole + "." + frac + strings.Repeat("0", 2-len(frac)), true
+	}
+}
+
 // chargeKinds maps canonical service kinds to ChargeInfo branches and the
 // reference book of their service type.
 var chargeKinds = map[string]struct {
@@ -246,7 +260,12 @@ func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (gisz
 			return d, fieldErr(obj, r.ID, field+".tariff", c.Tariff, "must be a non-negative decimal with at most 6 decimals")
 		}
 		if ck.kind == giszhkh.ChargeCapitalRepair {
-			d.Charges = append(d.Charges, giszhkh.Charge{Kind: ck.kind, Rate: rate, AccruedKopecks: c.Total, PayableKopecks: c.Total, ProviderPPAGUID: provider})
+			// The schema takes the contribution in whole kopecks: "\d+(\.\d{2})?".
+			contribution, ok := kopeckDecimal(rate)
+			if !ok {
+				return d, fieldErr(obj, r.ID, field+".tariff", c.Tariff, "a capital repair contribution must be in whole kopecks per m² (at most 2 decimals)")
+			}
+			d.Charges = append(d.Charges, giszhkh.Charge{Kind: ck.kind, Rate: contribution, AccruedKopecks: c.Total, PayableKopecks: c.Total, ProviderPPAGUID: provider})
 			continue
 		}
 		code, guid, reg := "", "", ck.registry

@@ -80,6 +80,16 @@ func TestDocumentKopecks(t *testing.T) {
 	if d, err := gis.Document(gis.NSI{}, cr, acc, tg); err != nil || d.Charges[2].Kind != giszhkh.ChargeCapitalRepair || d.Charges[2].Rate != "12.85" {
 		t.Errorf("capital repair: %+v %v", d.Charges, err)
 	}
+	for tariff, want := range map[string]string{"14.1000": "14.10", "14": "14", "0.5": "0.50"} {
+		cr.Charges[2].Tariff = tariff
+		if d, err := gis.Document(gis.NSI{}, cr, acc, tg); err != nil || d.Charges[2].Rate != want {
+			t.Errorf("capital repair contribution %s: got %+v %v, want %s", tariff, d.Charges, err, want)
+		}
+	}
+	cr.Charges[2].Tariff = "14.1221"
+	if _, err := gis.Document(gis.NSI{}, cr, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[2].tariff") {
+		t.Errorf("contribution with fractions of a kopeck: err = %v, want a charges[2].tariff error", err)
+	}
 	bad.Charges = []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Домофон", Tariff: "1", Total: 1}}
 	if _, err := gis.Document(gis.NSI{}, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
 		t.Errorf("missing NSI code: %v", err)

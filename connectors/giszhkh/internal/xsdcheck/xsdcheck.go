@@ -89,8 +89,32 @@ func (v *Validator) Validate(ctx context.Context, service string, doc []byte) er
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && (exit.ExitCode() == 3 || exit.ExitCode() == 1 || exit.ExitCode() == 4) {
-		msg := strings.TrimSpace(strings.ReplaceAll(stderr.String(), "- fails to validate", ""))
+		msg := summarize(strings.TrimSpace(strings.ReplaceAll(stderr.String(), "- fails to validate", "")), 5)
 		return fmt.Errorf("%w (%s): %s", ErrInvalid, f, msg)
 	}
 	return fmt.Errorf("xsdcheck: xmllint: %w: %s", err, stderr.String())
+}
+
+// summarize keeps the first max distinct lines of xmllint's report: a
+// message of 500 documents with the same mistake says it once, with a count.
+func summarize(report string, max int) string {
+	seen := map[string]bool{}
+	var kept []string
+	more := 0
+	for _, line := range strings.Split(report, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || seen[line] {
+			continue
+		}
+		seen[line] = true
+		if len(kept) == max {
+			more++
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if more > 0 {
+		kept = append(kept, fmt.Sprintf("(and %d more distinct errors)", more))
+	}
+	return strings.Join(kept, "\n")
 }
