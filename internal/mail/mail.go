@@ -5,8 +5,8 @@ package mail
 
 import (
 	"bytes"
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"mime"
