@@ -38,8 +38,10 @@ func helpRequested(args []string) bool {
 	return false
 }
 
-func cmdServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "serve\n\nRuns the HTTP server only. Jobs are inserted but worked by `zhkhgate worker` processes.")
+// runApp parses a flag-less command's arguments, opens the app (migrated)
+// and runs fn with it.
+func runApp(ctx context.Context, env *Env, args []string, name, usage string, fn func(a *app) error) error {
+	fs := newFlags(env, name, usage)
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
@@ -48,46 +50,41 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	client, err := jobs.NewInsertClient(a.jobDeps())
-	if err != nil {
-		return err
-	}
-	return a.serve(ctx, client, nil)
+	return fn(a)
+}
+
+func cmdServe(ctx context.Context, env *Env, args []string) error {
+	return runApp(ctx, env, args, "serve", "serve\n\nRuns the HTTP server only. Jobs are inserted but worked by `zhkhgate worker` processes.",
+		func(a *app) error {
+			client, err := jobs.NewInsertClient(a.jobDeps())
+			if err != nil {
+				return err
+			}
+			return a.serve(ctx, client, nil)
+		})
 }
 
 func cmdWorker(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "worker", "worker\n\nWorks the job queues until SIGINT/SIGTERM, then lets running jobs finish (30s) before stopping.")
-	if err := parse(fs, args); err != nil || helpRequested(args) {
-		return err
-	}
-	a, err := openApp(ctx, env, true)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	client, err := a.startWorkers(ctx)
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	a.stopWorkers(client)
-	return nil
+	return runApp(ctx, env, args, "worker", "worker\n\nWorks the job queues until SIGINT/SIGTERM, then lets running jobs finish (30s) before stopping.",
+		func(a *app) error {
+			client, err := a.startWorkers(ctx)
+			if err != nil {
+				return err
+			}
+			<-ctx.Done()
+			a.stopWorkers(client)
+			return nil
+		})
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "run", "run\n\nRuns the HTTP server and the workers in one process.")
-	if err := parse(fs, args); err != nil || helpRequested(args) {
-		return err
-	}
-	a, err := openApp(ctx, env, true)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	client, err := a.startWorkers(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.stopWorkers(client)
-	return a.serve(ctx, client, nil)
+	return runApp(ctx, env, args, "run", "run\n\nRuns the HTTP server and the workers in one process.",
+		func(a *app) error {
+			client, err := a.startWorkers(ctx)
+			if err != nil {
+				return err
+			}
+			defer a.stopWorkers(client)
+			return a.serve(ctx, client, nil)
+		})
 }

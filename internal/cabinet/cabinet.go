@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"path"
 	"strings"
 	"time"
 
@@ -33,6 +32,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -317,25 +317,9 @@ func parsePages() (map[string]*template.Template, error) {
 		"resource": resourceName,
 		"reading":  func(d *store.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
-		return nil, fmt.Errorf("cabinet: parse layout: %w", err)
-	}
-	files, err := fs.Glob(assets, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, f := range files {
-		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(assets, f)
-		if err != nil {
-			return nil, fmt.Errorf("cabinet: parse %s: %w", f, err)
-		}
-		pages[name] = t
+		return nil, fmt.Errorf("cabinet: %w", err)
 	}
 	return pages, nil
 }

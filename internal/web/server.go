@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -24,6 +23,7 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -201,25 +201,9 @@ func parsePages() (map[string]*template.Template, error) {
 		"rub":      FormatRubles,
 		"datetime": func(t time.Time) string { return t.Local().Format("02.01.2006 15:04:05") },
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
-		return nil, fmt.Errorf("web: parse layout: %w", err)
-	}
-	files, err := fs.Glob(assets, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, f := range files {
-		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(assets, f)
-		if err != nil {
-			return nil, fmt.Errorf("web: parse %s: %w", f, err)
-		}
-		pages[name] = t
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	return pages, nil
 }
