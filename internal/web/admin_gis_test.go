@@ -2,18 +2,14 @@ package web
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -22,22 +18,11 @@ import (
 func TestGISConsole(t *testing.T) {
 	ctx := context.Background()
 	pool := testdb.New(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hash, _ := HashPassword("correct horse")
-	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: "operator", PasswordHash: hash, Role: "operator"}); err != nil {
-		t.Fatal(err)
-	}
+	b := newTestServer(t, pool, jc, "operator")
 	var accountID int64
 	if err := pool.QueryRow(ctx, `
 		WITH o AS (INSERT INTO organizations (name, inn, role, gis_org_ppa_guid) VALUES ('РЦ', '7720999999', 'settlement', gen_random_uuid()) RETURNING id),
@@ -62,10 +47,6 @@ func TestGISConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	b := &testBundle{srv: srv, client: &http.Client{Jar: jar}}
 	if _, body := b.get(t, "/admin/gis"); strings.Contains(body, "GIS ZhKH exchange") {
 		t.Fatal("/admin/gis shown without login")
 	}

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -20,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -61,24 +58,7 @@ func newRegistryConsole(t *testing.T) *registryConsole {
 		SELECT (SELECT org_id FROM h), p.id, CASE p.number WHEN '12' THEN '1002003004' ELSE '1002003005' END, '2020-01-01' FROM p`); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hash, err := HashPassword("correct horse")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: "operator", PasswordHash: hash, Role: "operator"}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	c := &registryConsole{testBundle: &testBundle{srv: srv, client: &http.Client{Jar: jar}}, pool: pool, jobs: jc}
+	c := &registryConsole{testBundle: newTestServer(t, pool, jc, "operator"), pool: pool, jobs: jc}
 	code, body := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}, "next": {"/admin/registries"}})
 	m := csrfRe.FindStringSubmatch(body)
 	if code != 200 || m == nil || !strings.Contains(body, "Bank payment registries") {

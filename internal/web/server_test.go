@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
@@ -21,18 +23,27 @@ import (
 type testBundle struct {
 	srv    *httptest.Server
 	client *http.Client
+	pool   *pgxpool.Pool
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	pool := testdb.New(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTestServer(t, pool, jc, "admin")
+}
+
+// newTestServer serves the console over pool and jc, with a staff user
+// login (role admin for "admin", else operator) whose password is
+// "correct horse", and a browser-like client with a cookie jar.
+func newTestServer(t *testing.T, pool *pgxpool.Pool, jc *jobs.Client, login string) *testBundle {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logger := slog.New(slog.DiscardHandler)
 	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -44,13 +55,17 @@ func setup(t *testing.T) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: "admin", PasswordHash: hash, Role: "admin"}); err != nil {
+	role := "operator"
+	if login == "admin" {
+		role = "admin"
+	}
+	if _, err := store.CreateStaffUser(ctx, pool, store.StaffUser{Login: login, PasswordHash: hash, Role: role}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return &testBundle{srv: srv, client: &http.Client{Jar: jar}}
+	return &testBundle{srv: srv, client: &http.Client{Jar: jar}, pool: pool}
 }
 
 func (b *testBundle) get(t *testing.T, path string) (int, string) {
