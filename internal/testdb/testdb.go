@@ -60,30 +60,19 @@ func New(t testing.TB) *pgxpool.Pool {
 // string; for tests that start a process or open their own pools.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("testdb: needs PostgreSQL (skipped in -short mode)")
-	}
-	setupOnce.Do(func() { setupErr = setup(context.Background()) })
-	if setupErr != nil {
-		t.Fatalf("testdb: %v", setupErr)
-	}
-	ctx := context.Background()
-	name := "t_" + randomHex(8)
-	admin, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		t.Fatalf("testdb: connect to server: %v", err)
-	}
-	defer admin.Close(ctx)
-	if err := createFromTemplate(ctx, admin, name); err != nil {
-		t.Fatalf("testdb: %v", err)
-	}
-	t.Cleanup(func() { drop(t, name) })
-	return withDatabase(serverURL, name)
+	return newDatabase(t, "t_", true)
 }
 
 // NewEmptyURL creates an empty database (no migrations applied) that is
 // dropped when the test ends; for tests of the migrations themselves.
 func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, "e_", false)
+}
+
+// newDatabase creates a database, cloned from the migrated template or
+// empty, that is dropped when the test ends, and returns its URL.
+func newDatabase(t testing.TB, prefix string, migrated bool) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("testdb: needs PostgreSQL (skipped in -short mode)")
@@ -93,14 +82,19 @@ func NewEmptyURL(t testing.TB) string {
 		t.Fatalf("testdb: %v", setupErr)
 	}
 	ctx := context.Background()
-	name := "e_" + randomHex(8)
+	name := prefix + randomHex(8)
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		t.Fatalf("testdb: connect to server: %v", err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("testdb: create %s: %v", name, err)
+	if migrated {
+		err = createFromTemplate(ctx, admin, name)
+	} else if _, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		err = fmt.Errorf("create %s: %w", name, err)
+	}
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
 	}
 	t.Cleanup(func() { drop(t, name) })
 	return withDatabase(serverURL, name)
