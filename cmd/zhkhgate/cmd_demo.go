@@ -91,26 +91,10 @@ func (a *app) loadDemo(ctx context.Context, opts demo.Options) error {
 	return nil
 }
 
-func cmdLoadDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "load-demo", "load-demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]")
-	df := addDemoFlags(fs)
-	if err := parse(fs, args); err != nil || helpRequested(args) {
-		return err
-	}
-	opts, err := df.options()
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, env, true)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	return a.loadDemo(ctx, opts)
-}
-
-func cmdDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "demo", "demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]\n\nStarts the embedded PostgreSQL (unless DATABASE_URL is set), migrates, loads the demo\nsettlement center, starts the simulators, the server and the workers, and prints the URLs.")
+// withDemo parses the demo flags, opens the app, loads the demo center and
+// runs then with it.
+func withDemo(ctx context.Context, env *Env, args []string, name, usage string, then func(a *app, opts demo.Options) error) error {
+	fs := newFlags(env, name, usage)
 	df := addDemoFlags(fs)
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
@@ -127,6 +111,23 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if err := a.loadDemo(ctx, opts); err != nil {
 		return err
 	}
+	return then(a, opts)
+}
+
+func cmdLoadDemo(ctx context.Context, env *Env, args []string) error {
+	return withDemo(ctx, env, args, "load-demo", "load-demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]",
+		func(*app, demo.Options) error { return nil })
+}
+
+func cmdDemo(ctx context.Context, env *Env, args []string) error {
+	return withDemo(ctx, env, args, "demo", "demo [--accounts N] [--months M] [--seed S] [--until YYYY-MM]\n\nStarts the embedded PostgreSQL (unless DATABASE_URL is set), migrates, loads the demo\nsettlement center, starts the simulators, the server and the workers, and prints the URLs.",
+		func(a *app, opts demo.Options) error { return a.runDemo(ctx, opts) })
+}
+
+// runDemo starts the simulators, the workers and the server, and rehearses
+// a GIS ZhKH month's cycle once the server is up.
+func (a *app) runDemo(ctx context.Context, opts demo.Options) error {
+	env := a.env
 	var lines []string
 	for _, s := range demoServices() {
 		url, err := s.start(ctx, a)
