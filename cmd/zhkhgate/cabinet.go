@@ -138,6 +138,7 @@ func (a *app) esiaClient(ctx context.Context) (*esia.Client, error) {
 		}
 		httpClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
+	httpClient.Transport = a.metrics.Transport("esia", httpClient.Transport)
 	legacy, _ := strconv.ParseBool(get("ZHKHGATE_ESIA_LEGACY"))
 	var scopes []string
 	if s := get("ZHKHGATE_ESIA_SCOPES"); s != "" {

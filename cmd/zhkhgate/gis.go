@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,7 +51,7 @@ func parseGISCaps(v string) (jobs.GISCaps, error) {
 
 // gisFromEnv builds the GIS dependencies from the environment; nil when
 // GIS is not configured at all.
-func gisFromEnv(ctx context.Context, getenv func(string) string) (*jobs.GIS, error) {
+func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.RoundTripper) (*jobs.GIS, error) {
 	url, key, cert := getenv(envGISURL), getenv(envGISKey), getenv(envGISCert)
 	if url == "" && key == "" && cert == "" {
 		return nil, nil
@@ -70,7 +71,7 @@ func gisFromEnv(ctx context.Context, getenv func(string) string) (*jobs.GIS, err
 	if err != nil {
 		return nil, err
 	}
-	cc := giszhkh.ClientConfig{BaseURL: url, User: getenv(envGISUser), Password: getenv(envGISPassword)}
+	cc := giszhkh.ClientConfig{BaseURL: url, User: getenv(envGISUser), Password: getenv(envGISPassword), Transport: transport}
 	if v := getenv(envGISTimeout); v != "" {
 		if cc.Timeout, err = time.ParseDuration(v); err != nil {
 			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISTimeout, v, err)
@@ -104,7 +105,7 @@ func gisFromEnv(ctx context.Context, getenv func(string) string) (*jobs.GIS, err
 // gis returns the app's GIS dependencies, or nil (workers then say GIS is
 // not configured) after logging why.
 func (a *app) gis() *jobs.GIS {
-	g, err := gisFromEnv(context.Background(), a.env.Getenv)
+	g, err := gisFromEnv(context.Background(), a.env.Getenv, a.metrics.Transport("gis", nil))
 	if err != nil {
 		a.logger.Warn("GIS ZhKH exchange disabled", "error", apperr.UserMessage(err))
 		return nil
@@ -199,7 +200,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	g, err := gisFromEnv(ctx, a.env.Getenv)
+	g, err := gisFromEnv(ctx, a.env.Getenv, a.metrics.Transport("gis", nil))
 	if err != nil {
 		return err
 	}

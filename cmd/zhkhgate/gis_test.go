@@ -20,21 +20,21 @@ func TestParseGISCaps(t *testing.T) {
 func TestGISFromEnv(t *testing.T) {
 	env := map[string]string{}
 	get := func(k string) string { return env[k] }
-	if g, err := gisFromEnv(t.Context(), get); g != nil || err != nil {
+	if g, err := gisFromEnv(t.Context(), get, nil); g != nil || err != nil {
 		t.Errorf("unconfigured: %v, %v", g, err)
 	}
 	env[envGISURL] = "http://127.0.0.1:1"
-	if _, err := gisFromEnv(t.Context(), get); err == nil || !strings.Contains(err.Error(), envGISKey) {
+	if _, err := gisFromEnv(t.Context(), get, nil); err == nil || !strings.Contains(err.Error(), envGISKey) {
 		t.Errorf("half configured: %v", err)
 	}
 	env[envGISKey], env[envGISCert] = "../../connectors/giszhkh/testdata/operator-key.pem", "../../connectors/giszhkh/testdata/operator-cert.pem"
 	env[envGISPoll] = "1s,5s"
-	g, err := gisFromEnv(t.Context(), get)
+	g, err := gisFromEnv(t.Context(), get, nil)
 	if err != nil || g == nil || len(g.Poll) != 2 {
 		t.Fatalf("configured: %+v, %v", g, err)
 	}
 	env[envGISPoll] = "soon"
-	if _, err := gisFromEnv(t.Context(), get); err == nil || !strings.Contains(err.Error(), envGISPoll) {
+	if _, err := gisFromEnv(t.Context(), get, nil); err == nil || !strings.Contains(err.Error(), envGISPoll) {
 		t.Errorf("bad poll: %v", err)
 	}
 }

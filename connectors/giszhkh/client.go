@@ -29,6 +29,9 @@ type ClientConfig struct {
 	User, Password string
 	// Timeout of one call; default DefaultTimeout.
 	Timeout time.Duration
+	// Transport carries the requests, e.g. one that records metrics;
+	// default http.DefaultTransport.
+	Transport http.RoundTripper
 }
 
 // Client sends requests over SOAP 1.1 / HTTP.
@@ -47,7 +50,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Client{base: u, cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}}, nil
+	return &Client{base: u, cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: cfg.Transport}}, nil
 }
 
 // HTTPError is a non-SOAP HTTP failure (502, 503, an HTML error page …).

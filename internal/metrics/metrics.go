@@ -5,9 +5,11 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +67,49 @@ func (m *Metrics) ObserveExternal(system, operation string, started time.Time, e
 	m.ExternalCalls.WithLabelValues(system, operation, outcome).Inc()
 	m.ExternalDuration.WithLabelValues(system, operation).Observe(time.Since(started).Seconds())
 }
+
+// Transport wraps next (http.DefaultTransport when nil) so that every
+// request to an outside system is counted and timed. The operation label is
+// the SOAP action ("importAccountData") or else the URL path, so label
+// values stay few. A nil m returns next unchanged.
+func (m *Metrics) Transport(system string, next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if m == nil {
+		return next
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		op := strings.Trim(strings.TrimPrefix(strings.Trim(r.Header.Get("SOAPAction"), `"`), "urn:"), "/")
+		if op == "" {
+			op = pathLabel(r.URL.Path)
+		}
+		start := time.Now()
+		resp, err := next.RoundTrip(r)
+		if err == nil && resp.StatusCode >= 500 {
+			m.ObserveExternal(system, op, start, fmt.Errorf("HTTP %d", resp.StatusCode))
+		} else {
+			m.ObserveExternal(system, op, start, err)
+		}
+		return resp, err
+	})
+}
+
+// pathLabel replaces numeric path segments ("/rs/prns/1000299654/ctts") by
+// "{id}", so a person's id never becomes a label value.
+func pathLabel(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
