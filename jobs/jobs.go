@@ -117,6 +117,7 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &SessionCleanupWorker{Pool: deps.Pool, Idle: cmp.Or(cfg.SessionIdle, 15*time.Minute)}),
 		river.AddWorkerSafely(w, NewRegistryProcessWorker(deps)),
 		river.AddWorkerSafely(w, &RegistryPostedWorker{Pool: deps.Pool}),
+		river.AddWorkerSafely(w, &BalanceRefreshWorker{Pool: deps.Pool}),
 		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
 		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),

@@ -89,3 +89,59 @@ func TestSessionCleanupRunsInWorker(t *testing.T) {
 		t.Errorf("%d sessions left, want only the live one", n)
 	}
 }
+
+// TestBalanceRefreshWorker works a balance_refresh job on a real client and
+// checks the balance of the account its registry paid.
+func TestBalanceRefreshWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	var acct int64
+	if err := pool.QueryRow(ctx, `
+		WITH o AS (INSERT INTO organizations (name, inn, role) VALUES ('УК', '5902123458', 'management') RETURNING id),
+		h AS (INSERT INTO houses (org_id, address, fias_house_guid) SELECT id, 'ул. Ленина, 1', gen_random_uuid() FROM o RETURNING id, org_id),
+		p AS (INSERT INTO premises (house_id, number) SELECT id, '1' FROM h RETURNING id)
+		INSERT INTO accounts (org_id, premises_id, number, opened_on) SELECT (SELECT org_id FROM h), p.id, '0001', '2020-01-01' FROM p
+		RETURNING id`).Scan(&acct); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO payment_documents (account_id, period, number, total_due) VALUES ($1, '2026-09-01', '0001-09', 500000)`,
+		`INSERT INTO payments (source, operation_id, operation_date, account_id, amount, registry_id)
+		 VALUES ('sberbank', 'op-1', '2026-10-10', $1, 120000, 5)`,
+	} {
+		if _, err := pool.Exec(ctx, q, acct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err := NewClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)}, Config{FetchCooldown: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	defer cancel()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Stop(ctx) }()
+	if _, err := client.Insert(ctx, BalanceRefreshArgs{RegistryID: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for done := false; !done; {
+		select {
+		case ev := <-events:
+			if ev.Job.Kind == KindBalanceRefresh {
+				if ev.Kind != river.EventKindJobCompleted {
+					t.Fatalf("balance refresh failed: %v", ev.Job.Errors)
+				}
+				done = true
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("balance refresh did not run")
+		}
+	}
+	b, err := store.AccountBalance(ctx, pool, acct)
+	if err != nil || b.Balance != 3800_00 {
+		t.Errorf("balance = %+v, %v; want 3800.00 owed", b, err)
+	}
+}

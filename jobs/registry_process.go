@@ -192,12 +192,16 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 }
 
 // enqueueFollowUps inserts, in the posting transaction, the jobs that
-// follow posted payments: residents' notifications and, when GIS ZhKH is
-// configured, the payment notices for each organization and month.
+// follow posted payments: residents' notifications, the balance refresh
+// and, when GIS ZhKH is configured, the payment notices for each
+// organization and month.
 func (w *RegistryProcessWorker) enqueueFollowUps(ctx context.Context, tx pgx.Tx, id int64) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	if _, err := client.InsertTx(ctx, tx, RegistryPostedArgs{RegistryID: id}, nil); err != nil {
 		return fmt.Errorf("process registry %d: enqueue notifications: %w", id, err)
+	}
+	if _, err := client.InsertTx(ctx, tx, BalanceRefreshArgs{RegistryID: id}, nil); err != nil {
+		return fmt.Errorf("process registry %d: enqueue balance refresh: %w", id, err)
 	}
 	if !w.NotifyGIS {
 		return nil

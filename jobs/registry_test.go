@@ -124,9 +124,11 @@ func TestRegistryPipeline(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM payments WHERE source = 'sberbank' AND registry_id = $1`, reg.ID); n != 3 {
 		t.Fatalf("payments = %d", n)
 	}
-	// The follow-up job was enqueued in the posting transaction.
-	if n := e.count(`SELECT count(*) FROM river_job WHERE kind = 'registry_posted' AND args->>'registry_id' = ($1::bigint)::text`, reg.ID); n != 1 {
-		t.Errorf("registry_posted jobs = %d", n)
+	// The follow-up jobs were enqueued in the posting transaction.
+	for _, kind := range []string{KindRegistryPosted, KindBalanceRefresh} {
+		if n := e.count(`SELECT count(*) FROM river_job WHERE kind = $2 AND args->>'registry_id' = ($1::bigint)::text`, reg.ID, kind); n != 1 {
+			t.Errorf("%s jobs = %d, want 1", kind, n)
+		}
 	}
 
 	// The same file again: nothing stored, nothing posted.
