@@ -173,10 +173,10 @@ func (g *generator) reserve(ctx context.Context, tx pgx.Tx) error {
 	}{
 		{"organizations", int64(len(orgs)), &g.orgID0},
 		{"services", int64(managementOrgs * len(serviceDefs)), &g.serviceID0},
-		{"houses", int64(g.nHouses), &g.houseID0},
-		{"premises", int64(g.o.Accounts), &g.premisesID0},
-		{"accounts", int64(g.o.Accounts), &g.accountID0},
-		{"meters", int64(g.o.Accounts * len(meterResources)), &g.meterID0},
+		{"houses", int64(g.nHouses + len(sampleHouses)), &g.houseID0},
+		{"premises", int64(g.o.Accounts + len(sampleAccounts)), &g.premisesID0},
+		{"accounts", int64(g.o.Accounts + len(sampleAccounts)), &g.accountID0},
+		{"meters", int64(g.o.Accounts*len(meterResources) + sampleMeterCount()), &g.meterID0},
 	}
 	for _, r := range ids {
 		if *r.dst, err = store.ReserveIDs(ctx, tx, r.table, r.n); err != nil {
@@ -318,6 +318,13 @@ func (g *generator) houses() iter.Seq[store.House] {
 				return
 			}
 		}
+		for i, addr := range sampleHouses {
+			if !yield(store.House{ID: g.houseID0 + int64(g.nHouses+i), OrgID: g.orgID0, Address: addr,
+				FIASHouseGUID: g.uuid("sample-house", i), OKTMO: cities[0].oktmo, Floors: 9, BuiltYear: 1985,
+				TotalArea: store.Decimal{Units: 540000, Scale: 2}}) {
+				return
+			}
+		}
 	}
 }
 
@@ -327,6 +334,12 @@ func (g *generator) premises() iter.Seq[store.Premises] {
 			acc := g.account(a)
 			if !yield(store.Premises{ID: g.premisesID0 + int64(a), HouseID: g.houseID0 + int64(a/flatsPerHouse),
 				Number: fmt.Sprint(a%flatsPerHouse + 1), Kind: "residential", TotalArea: acc.area, Rooms: acc.rooms}) {
+				return
+			}
+		}
+		for j, sa := range sampleAccounts {
+			if !yield(store.Premises{ID: g.premisesID0 + int64(g.o.Accounts+j), HouseID: g.houseID0 + int64(g.nHouses+sa.house),
+				Number: sa.flat, Kind: "residential", TotalArea: store.Decimal{Units: 5400, Scale: 2}, Rooms: 2}) {
 				return
 			}
 		}
@@ -340,6 +353,13 @@ func (g *generator) accounts() iter.Seq[store.Account] {
 			if !yield(store.Account{ID: g.accountID0 + int64(a), OrgID: g.orgID0 + int64(g.houseOrg(a/flatsPerHouse)),
 				PremisesID: g.premisesID0 + int64(a), Number: AccountNumber(a), PayerName: acc.payer,
 				TotalArea: acc.area, ResidentsCount: acc.residents, OpenedOn: acc.opened}) {
+				return
+			}
+		}
+		for j, sa := range sampleAccounts {
+			if !yield(store.Account{ID: g.accountID0 + int64(g.o.Accounts+j), OrgID: g.orgID0, PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
+				Number: sa.number, PayerName: sa.payer, TotalArea: store.Decimal{Units: 5400, Scale: 2}, ResidentsCount: 2,
+				OpenedOn: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)}) {
 				return
 			}
 		}
@@ -367,7 +387,48 @@ func (g *generator) meters() iter.Seq[store.Meter] {
 				}
 			}
 		}
+		k := 0
+		installed := time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC)
+		for j, sa := range sampleAccounts {
+			for _, m := range sa.meters {
+				if !yield(store.Meter{ID: g.meterID0 + int64(g.o.Accounts*len(meterResources)+k), PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
+					AccountID: g.accountID0 + int64(g.o.Accounts+j), Number: m.number, Resource: m.resource, Place: "санузел", TariffZones: 1,
+					InstalledOn: installed, VerifiedOn: installed, NextVerifyOn: installed.AddDate(6, 0, 0)}) {
+					return
+				}
+				k++
+			}
+		}
 	}
+}
+
+// sampleHouses and sampleAccounts are the houses and accounts paid in the
+// sample bank registries the project ships (spec/samples/synthetic), so
+// that importing those samples into the demo posts them; meters 101 and
+// 102 take the readings of the 17-field sample.
+var sampleHouses = []string{
+	"400000, Тестовская обл., г. Тестоград, ул. Примерная, д. 1",
+	"400000, Тестовская обл., г. Тестоград, ул. Образцовая, д. 7",
+}
+
+type sampleMeter struct{ number, resource string }
+
+var sampleAccounts = []struct {
+	house               int
+	flat, number, payer string
+	meters              []sampleMeter
+}{
+	{0, "12", "1002003004", "Иванов Иван Иванович", []sampleMeter{{"101", "cold_water"}, {"102", "hot_water"}}},
+	{0, "13", "1002003005", "Петрова Анна Сергеевна", nil},
+	{1, "3", "1002003117", "Сидоров Пётр Кузьмич", nil},
+}
+
+func sampleMeterCount() int {
+	n := 0
+	for _, sa := range sampleAccounts {
+		n += len(sa.meters)
+	}
+	return n
 }
 
 func (g *generator) meterID(a, m int) int64 { return g.meterID0 + int64(a*len(meterResources)+m) }
