@@ -97,11 +97,25 @@ var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 func TestProbesAndMetrics(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "zhkhgate_http_request_duration_seconds"} {
-		code, body := b.get(t, path)
-		if code != 200 || !strings.Contains(body, want) {
-			t.Errorf("GET %s = %d %q, want 200 containing %q", path, code, body, want)
+	pool := testdb.New(t)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jc.Insert(context.Background(), jobs.SessionCleanupArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestServer(t, pool, jc, "admin")
+	// In order: /metrics must show the latency of the probes served before it.
+	for _, c := range []struct{ path, want string }{
+		{"/healthz", "ok"},
+		{"/readyz", "ready"},
+		{"/metrics", `zhkhgate_http_request_duration_seconds_count{method="GET",route="healthz",status="200"} 1`},
+		{"/metrics", `zhkhgate_jobs{kind="session_cleanup",queue="default",state="available"} 1`},
+	} {
+		code, body := b.get(t, c.path)
+		if code != 200 || !strings.Contains(body, c.want) {
+			t.Errorf("GET %s = %d %.300q, want 200 containing %q", c.path, code, body, c.want)
 		}
 	}
 }
