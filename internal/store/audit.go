@@ -75,3 +75,15 @@ func RecentAudit(ctx context.Context, db DBTX, f AuditFilter) ([]AuditEntry, err
 	}
 	return out, rows.Err()
 }
+
+// CountAudit counts entries of action on one object since a time; the staff
+// login uses it to lock a login after repeated failures.
+func CountAudit(ctx context.Context, db DBTX, action, objectKind, objectID string, since time.Time) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, `
+		SELECT count(*) FROM audit_log WHERE action = $1 AND object_kind = $2 AND object_id = $3 AND at >= $4`,
+		action, objectKind, objectID, since).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count audit %s: %w", action, err)
+	}
+	return n, nil
+}

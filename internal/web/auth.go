@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -90,11 +92,28 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 // errBadLogin is deliberately the same for unknown logins and wrong passwords.
 var errBadLogin = apperr.E(apperr.Permission, "staff login", "wrong login or password")
 
+// Staff logins lock for lockoutWindow after maxFailedLogins failures within it.
+const (
+	maxFailedLogins = 5
+	lockoutWindow   = 15 * time.Minute
+)
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
+	failed, err := store.CountAudit(ctx, s.deps.Pool, "staff.login_failed", "staff_user", login, time.Now().Add(-lockoutWindow))
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
+	if failed >= maxFailedLogins {
+		w.Header().Set("Retry-After", fmt.Sprint(int(lockoutWindow.Seconds())))
+		s.render(w, r, http.StatusTooManyRequests, "admin_login", nil, map[string]any{"Next": next, "Login": login,
+			"Error": fmt.Sprintf("too many failed attempts for this login; try again in %d minutes", int(lockoutWindow.Minutes()))})
+		return
+	}
 	u, err := store.StaffUserByLogin(ctx, s.deps.Pool, login)
 	if err == nil && !u.Disabled && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil {
 		if _, err := s.staff.Start(ctx, w, r, u.ID); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,5 +204,31 @@ func TestFormatRubles(t *testing.T) {
 		if got := FormatRubles(in); got != want {
 			t.Errorf("FormatRubles(%d) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestStaffLoginLockout(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for i := range maxFailedLogins {
+		if code, _ := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"guess " + strconv.Itoa(i)}}); code != http.StatusUnauthorized {
+			t.Fatalf("failed attempt %d = %d, want 401", i+1, code)
+		}
+	}
+	// Now even the right password is refused until the window passes.
+	code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}})
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "too many failed attempts") {
+		t.Fatalf("login after %d failures = %d, want 429", maxFailedLogins, code)
+	}
+	// Other logins are not affected.
+	if code, _ := b.post(t, "/admin/login", url.Values{"login": {"someone-else"}, "password": {"x"}}); code != http.StatusUnauthorized {
+		t.Errorf("another login = %d, want 401", code)
+	}
+	// Once the failures are older than the window, the right password works again.
+	if _, err := b.pool.Exec(context.Background(), `UPDATE audit_log SET at = at - interval '16 minutes' WHERE action = 'staff.login_failed'`); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}}); code != 200 || !strings.Contains(body, "Settlement center") {
+		t.Errorf("login after the window = %d", code)
 	}
 }
