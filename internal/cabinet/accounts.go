@@ -187,7 +187,15 @@ func (c *Cabinet) accountData(r *http.Request, v *visitor, acc store.LinkedAccou
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments}, nil
+	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments}
+	// The balance exists once a bank registry has paid the account; until then the page shows none.
+	switch bal, err := store.ResidentBalance(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID); {
+	case err == nil:
+		data["Balance"] = bal
+	case !apperr.Is(err, apperr.NotFound):
+		return nil, err
+	}
+	return data, nil
 }
 
 func (c *Cabinet) setMain(w http.ResponseWriter, r *http.Request, v *visitor) {

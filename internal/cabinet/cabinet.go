@@ -310,6 +310,7 @@ type page struct {
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"rub":      formatRubles,
+		"neg":      func(k int64) int64 { return -k },
 		"period":   func(t *time.Time) string { return formatPeriod(t) },
 		"month":    func(t time.Time) string { return formatPeriod(&t) },
 		"date":     func(t *time.Time) string { return formatDate(t) },

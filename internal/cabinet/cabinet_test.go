@@ -64,6 +64,17 @@ func TestESIALoginAndLinking(t *testing.T) {
 	if page.status != 200 || !strings.Contains(page.body, "Счётчики") || !strings.Contains(page.body, `id="bills"`) {
 		t.Fatalf("account page: %d", page.status)
 	}
+	if strings.Contains(page.body, `id="balance"`) {
+		t.Error("a balance is shown before any registry refreshed it")
+	}
+	// Once a registry's payment refreshed the balance, the page shows it.
+	if _, err := e.pool.Exec(ctx, `INSERT INTO account_balances (account_id, document_total, paid_since, balance)
+		VALUES ($1, 500000, 123456, 376544)`, second); err != nil {
+		t.Fatal(err)
+	}
+	if page := b.follow("/accounts/" + itoa(second)); !strings.Contains(page.body, `id="balance"`) || !strings.Contains(page.body, "3\u00a0765,44") {
+		t.Errorf("balance not shown on the account page:\n%.2000s", page.body)
+	}
 	meters, err := store.AccountMeters(ctx, e.pool, second)
 	if err != nil || len(meters) == 0 || meters[0].LastValue == nil {
 		t.Fatalf("meters: %v %v", meters, err)

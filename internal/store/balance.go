@@ -69,3 +69,22 @@ func AccountBalance(ctx context.Context, db DBTX, accountID int64) (Balance, err
 	}
 	return b, nil
 }
+
+// ResidentBalance returns the balance of an account the resident has linked
+// and proven; NotFound for any other account, and before the first refresh.
+func ResidentBalance(ctx context.Context, db DBTX, residentID, accountID int64) (Balance, error) {
+	var b Balance
+	err := db.QueryRow(ctx, `
+		SELECT b.account_id, b.as_of_period, b.document_total, b.paid_since, b.balance, b.updated_at
+		FROM account_balances b
+		JOIN resident_accounts ra ON ra.account_id = b.account_id AND ra.resident_id = $1 AND ra.verified_at IS NOT NULL
+		WHERE b.account_id = $2`, residentID, accountID).
+		Scan(&b.AccountID, &b.AsOfPeriod, &b.DocumentTotal, &b.PaidSince, &b.Balance, &b.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, apperr.E(apperr.NotFound, "account balance", "no balance for this account")
+	}
+	if err != nil {
+		return b, fmt.Errorf("account balance %d: %w", accountID, err)
+	}
+	return b, nil
+}

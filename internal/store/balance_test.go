@@ -71,3 +71,41 @@ func TestRefreshRegistryBalances(t *testing.T) {
 		t.Errorf("second refresh changed the balance: %d → %d", b.Balance, b2.Balance)
 	}
 }
+
+func TestResidentBalanceOnlyForProvenLinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	if _, err := demo.Load(ctx, pool, demo.Options{Accounts: 3, Months: 1}, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	var acct, resident int64
+	if err := pool.QueryRow(ctx, `SELECT min(id) FROM accounts`).Scan(&acct); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `INSERT INTO residents (last_name) VALUES ('Иванов') RETURNING id`).Scan(&resident); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO account_balances (account_id, document_total, paid_since, balance) VALUES ($1, 100, 0, 100)`, acct); err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string, wantFound bool) {
+		t.Helper()
+		b, err := store.ResidentBalance(ctx, pool, resident, acct)
+		if wantFound && (err != nil || b.Balance != 100) {
+			t.Errorf("%s: balance = %+v, %v; want 100", step, b, err)
+		}
+		if !wantFound && !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("%s: err = %v, want NotFound", step, err)
+		}
+	}
+	check("not linked", false)
+	if _, err := pool.Exec(ctx, `INSERT INTO resident_accounts (resident_id, account_id) VALUES ($1, $2)`, resident, acct); err != nil {
+		t.Fatal(err)
+	}
+	check("linked, not proven", false)
+	if _, err := pool.Exec(ctx, `UPDATE resident_accounts SET verified_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	check("proven", true)
+}
