@@ -34,6 +34,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
+	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
@@ -309,7 +310,7 @@ type page struct {
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"rub":      formatRubles,
+		"rub":      money.Rubles,
 		"neg":      func(k int64) int64 { return -k },
 		"period":   func(t *time.Time) string { return formatPeriod(t) },
 		"month":    func(t time.Time) string { return formatPeriod(&t) },

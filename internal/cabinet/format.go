@@ -8,23 +8,6 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 )
 
-// formatRubles prints kopecks as rubles with a decimal comma: 123456 → "1 234,56".
-func formatRubles(kopecks int64) string {
-	sign := ""
-	if kopecks < 0 {
-		sign, kopecks = "−", -kopecks
-	}
-	rub := fmt.Sprint(kopecks / 100)
-	var b strings.Builder
-	for i, c := range rub {
-		if i > 0 && (len(rub)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(c)
-	}
-	return fmt.Sprintf("%s%s,%02d", sign, b.String(), kopecks%100)
-}
-
 // parseRubles reads a sum as residents type it: "1 234,56", "1234.56", "1234" → kopecks.
 func parseRubles(s string) (int64, error) {
 	s = strings.NewReplacer(" ", "", "\u00a0", "", "₽", "", "руб.", "", "руб", "").Replace(strings.TrimSpace(s))

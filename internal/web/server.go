@@ -25,6 +25,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
+	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -198,7 +199,7 @@ func securityHeaders(h http.Handler) http.Handler {
 // page's own "title" and "content" blocks.
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"rub":      FormatRubles,
+		"rub":      money.Rubles,
 		"datetime": func(t time.Time) string { return t.Local().Format("02.01.2006 15:04:05") },
 	}
 	pages, err := layout.Parse(assets, funcs)
@@ -235,21 +236,4 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if err := t.ExecuteTemplate(w, "layout.html", p); err != nil {
 		s.deps.Logger.Error("web: render", "page", name, "error", err)
 	}
-}
-
-// FormatRubles prints kopecks as rubles with a decimal comma: 123456 → "1 234,56".
-func FormatRubles(kopecks int64) string {
-	sign := ""
-	if kopecks < 0 {
-		sign, kopecks = "-", -kopecks
-	}
-	rub := fmt.Sprint(kopecks / 100)
-	var b strings.Builder
-	for i, c := range rub {
-		if i > 0 && (len(rub)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(c)
-	}
-	return fmt.Sprintf("%s%s,%02d", sign, b.String(), kopecks%100)
 }

@@ -198,15 +198,6 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-func TestFormatRubles(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[int64]string{0: "0,00", 5: "0,05", 123456: "1\u00a0234,56", -100: "-1,00", 100000000: "1\u00a0000\u00a0000,00"} {
-		if got := FormatRubles(in); got != want {
-			t.Errorf("FormatRubles(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestStaffLoginLockout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
