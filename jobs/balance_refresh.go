@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
@@ -37,16 +37,8 @@ type BalanceRefreshWorker struct {
 
 // Work implements river.Worker.
 func (w *BalanceRefreshWorker) Work(ctx context.Context, job *river.Job[BalanceRefreshArgs]) error {
-	tx, err := w.Pool.Begin(ctx)
-	if err != nil {
-		return Edge(fmt.Errorf("refresh balances of registry %d: %w", job.Args.RegistryID, err))
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := store.RefreshRegistryBalances(ctx, tx, job.Args.RegistryID); err != nil {
-		return Edge(err)
-	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return Edge(fmt.Errorf("refresh balances of registry %d: complete job: %w", job.Args.RegistryID, err))
-	}
-	return Edge(tx.Commit(ctx))
+	return completeWith(ctx, w.Pool, job, fmt.Sprintf("refresh balances of registry %d", job.Args.RegistryID), func(tx pgx.Tx) error {
+		_, err := store.RefreshRegistryBalances(ctx, tx, job.Args.RegistryID)
+		return err
+	})
 }

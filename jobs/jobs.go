@@ -150,6 +150,24 @@ func Edge(err error) error {
 	}
 }
 
+// completeWith runs fn in one transaction that also completes job, so the
+// job's effect and its completion commit together and a retry never repeats
+// a committed effect. Errors are mapped by Edge; op names the work in them.
+func completeWith[T river.JobArgs](ctx context.Context, pool *pgxpool.Pool, job *river.Job[T], op string, fn func(pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Edge(fmt.Errorf("%s: %w", op, err))
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return Edge(err)
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return Edge(fmt.Errorf("%s: complete job: %w", op, err))
+	}
+	return Edge(tx.Commit(ctx))
+}
+
 // ParseConcurrency reads "bank=2,gis=8" into a map; used for the
 // ZHKHGATE_QUEUES setting.
 func ParseConcurrency(s string) (map[string]int, error) {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
@@ -38,16 +38,8 @@ type RegistryPostedWorker struct {
 
 // Work implements river.Worker.
 func (w *RegistryPostedWorker) Work(ctx context.Context, job *river.Job[RegistryPostedArgs]) error {
-	tx, err := w.Pool.Begin(ctx)
-	if err != nil {
-		return Edge(fmt.Errorf("registry %d notifications: %w", job.Args.RegistryID, err))
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := store.NotifyRegistryPayments(ctx, tx, job.Args.RegistryID); err != nil {
-		return Edge(err)
-	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return Edge(fmt.Errorf("registry %d notifications: complete job: %w", job.Args.RegistryID, err))
-	}
-	return Edge(tx.Commit(ctx))
+	return completeWith(ctx, w.Pool, job, fmt.Sprintf("registry %d notifications", job.Args.RegistryID), func(tx pgx.Tx) error {
+		_, err := store.NotifyRegistryPayments(ctx, tx, job.Args.RegistryID)
+		return err
+	})
 }
