@@ -49,7 +49,7 @@ type Deps struct {
 	Jobs    *jobs.Client
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
-	// Cabinet serves residents at "/"; when nil a landing page is shown.
+	// Cabinet serves residents at "/"; when nil (console-only tests) "/" is not served.
 	Cabinet http.Handler
 }
 
@@ -125,8 +125,6 @@ func (s *Server) routes() {
 
 	if s.deps.Cabinet != nil {
 		s.handle("/", "cabinet", s.deps.Cabinet)
-	} else {
-		s.handle("GET /{$}", "landing", http.HandlerFunc(s.landing))
 	}
 }
 
@@ -169,10 +167,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "ready")
-}
-
-func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "landing", nil, nil)
 }
 
 // fail answers with the status of err's kind and a message safe for users;
