@@ -23,9 +23,6 @@ func cmdPG(ctx context.Context, env *Env, args []string) error {
 		*dir = filepath.Join(cfg.DataDir, "pg")
 	}
 	c := &pg.Cluster{Dir: *dir, Logger: cfg.logger()}
-	if *dir != filepath.Join(cfg.DataDir, "pg") && filepath.Base(*dir) == "testpg" {
-		c.Settings = map[string]string{"fsync": "off", "full_page_writes": "off"}
-	}
 	switch fs.Arg(0) {
 	case "start":
 		url, err := c.Start(ctx)
