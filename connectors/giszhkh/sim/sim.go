@@ -37,11 +37,15 @@ import (
 )
 
 // Faults configures fault injection. Rates are probabilities in [0, 1].
+//
+// Rates are exact fractions spaced evenly from a random start (an error
+// accumulator), not independent coin flips: every run of 1/rate calls sees
+// one fault, so even a short rehearsal gets its share.
 type Faults struct {
-	// EXPRate answers a request (not getState) with SOAP fault EXP001000
-	// without accepting it.
+	// EXPRate answers that fraction of requests (not getState) with SOAP
+	// fault EXP001000 without accepting them.
 	EXPRate float64
-	// HTTP502Rate answers any call with a bare HTTP 502.
+	// HTTP502Rate answers that fraction of all calls with a bare HTTP 502.
 	HTTP502Rate float64
 	// Latency is added before every answer (after processing).
 	Latency time.Duration
@@ -87,6 +91,8 @@ type Server struct {
 	mu       sync.Mutex
 	rnd      *rand.Rand
 	faults   Faults
+	due502   float64 // fault accumulators: a fault is injected when one reaches 1
+	dueEXP   float64
 	messages map[string]*message // by GIS MessageGUID (ack)
 	byReq    map[string]string   // sender|requester MessageGUID → ack
 	st       *state
@@ -220,14 +226,32 @@ func (s *Server) injected(getState bool) int {
 	case !f.OutageFrom.IsZero() && !now.Before(f.OutageFrom) && now.Before(f.OutageTo):
 		s.stats.Faults503++
 		return http.StatusServiceUnavailable
-	case f.HTTP502Rate > 0 && s.rnd.Float64() < f.HTTP502Rate:
+	case s.due(&s.due502, f.HTTP502Rate):
 		s.stats.Faults502++
 		return http.StatusBadGateway
-	case !getState && f.EXPRate > 0 && s.rnd.Float64() < f.EXPRate:
+	case !getState && s.due(&s.dueEXP, f.EXPRate):
 		s.stats.FaultsEXP++
 		return -1
 	}
 	return 0
+}
+
+// due adds rate to an accumulator and reports whether a fault is due. The
+// accumulator starts at a random phase, so faults do not always hit the
+// same calls; s.mu must be held.
+func (s *Server) due(acc *float64, rate float64) bool {
+	if rate <= 0 {
+		return false
+	}
+	if *acc == 0 {
+		*acc = s.rnd.Float64() * min(rate, 1) // first call: random phase, never an immediate certainty below rate 1
+	}
+	*acc += rate
+	if *acc >= 1 {
+		*acc--
+		return true
+	}
+	return false
 }
 
 // header is what the simulator reads from RequestHeader / ISRequestHeader.
