@@ -64,7 +64,18 @@ type Config struct {
 	FetchCooldown time.Duration
 	// SessionIdle is the idle timeout the session cleaner applies. Defaults to 15 minutes.
 	SessionIdle time.Duration
+	// WorkerID names this worker process stably across restarts
+	// (ZHKHGATE_WORKER_ID). River records it on every attempt, so a worker
+	// restarted after a crash can take back at once the jobs it was running
+	// (store.RescueOwnJobs) instead of waiting for River's rescuer. Empty: a
+	// random ID, and only the rescuer helps.
+	WorkerID string
 }
+
+// RescueAfter is how long a job may run before River's rescuer retries it
+// (a worker died under it). It must exceed the longest job timeout (the
+// registry's hour), or a slow job would be run twice.
+const RescueAfter = registryTimeout + 5*time.Minute
 
 // NewClient builds a River client with every worker and periodic job
 // registered. Call Start on it to work jobs (`zhkhgate worker`, `run`).
@@ -89,6 +100,9 @@ func NewClient(deps Deps, cfg Config) (*Client, error) {
 		PeriodicJobs:  periodicJobs(cfg),
 		FetchCooldown: cfg.FetchCooldown,
 		ErrorHandler:  &errorLogger{logger: deps.Logger},
+		ID:            cfg.WorkerID,
+
+		RescueStuckJobsAfter: RescueAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job client: %w", err)

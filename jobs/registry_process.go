@@ -70,9 +70,12 @@ func NewRegistryProcessWorker(deps Deps) *RegistryProcessWorker {
 	return w
 }
 
+// registryTimeout allows for million-line files; RescueAfter must exceed it.
+const registryTimeout = time.Hour
+
 // Timeout allows for million-line files.
 func (w *RegistryProcessWorker) Timeout(*river.Job[RegistryProcessArgs]) time.Duration {
-	return time.Hour
+	return registryTimeout
 }
 
 // Work implements river.Worker.

@@ -85,7 +85,7 @@ func (a *app) jobDeps() jobs.Deps {
 }
 
 func (a *app) jobConfig() jobs.Config {
-	return jobs.Config{Concurrency: a.cfg.Queues}
+	return jobs.Config{Concurrency: a.cfg.Queues, WorkerID: a.cfg.WorkerID}
 }
 
 // startWorkers starts a River client that works every queue.
@@ -94,10 +94,20 @@ func (a *app) startWorkers(ctx context.Context) (*jobs.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if id := a.cfg.WorkerID; id != "" {
+		// Jobs this worker was running when it last died are nobody's now.
+		n, err := store.RescueOwnJobs(ctx, a.pool, id)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			a.logger.Warn("took back jobs left running by this worker's previous run", "worker", id, "jobs", n)
+		}
+	}
 	if err := client.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
-	a.logger.Info("workers started", "queues", a.cfg.Queues)
+	a.logger.Info("workers started", "queues", a.cfg.Queues, "worker", a.cfg.WorkerID)
 	if err := a.startRegistryInbox(ctx, client); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ type Config struct {
 	PublicURL string
 	// Queues sets workers per queue, e.g. "bank=2,gis=8".
 	Queues map[string]int
+	// WorkerID names this worker stably across restarts (one per process).
+	WorkerID string
 	// SecureCookies marks cookies Secure (behind TLS).
 	SecureCookies bool
 	// LogLevel is debug, info, warn or error. Default info.
@@ -40,6 +42,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		HTTPAddr:    or(getenv("ZHKHGATE_HTTP_ADDR"), "127.0.0.1:8080"),
 		PublicURL:   strings.TrimRight(getenv("ZHKHGATE_PUBLIC_URL"), "/"),
 		LogFormat:   or(getenv("ZHKHGATE_LOG_FORMAT"), "text"),
+		WorkerID:    getenv("ZHKHGATE_WORKER_ID"),
 	}
 	var err error
 	if c.Queues, err = jobs.ParseConcurrency(getenv("ZHKHGATE_QUEUES")); err != nil {
