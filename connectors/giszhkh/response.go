@@ -12,6 +12,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/bills"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/devicemetering"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/housemanagement"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
 )
 
@@ -89,6 +90,54 @@ type ExportedDocument struct {
 	AccountGUID       string
 }
 
+// ExportedOrg is one organization of an exportOrgRegistry result.
+type ExportedOrg struct {
+	RootGUID    string // orgRootEntityGUID
+	VersionGUID string // orgVersionGUID
+	PPAGUID     string // orgPPAGUID: set when the organization is registered in GIS
+	OGRN, KPP   string // OGRNIP for an individual entrepreneur
+	INN, Name   string
+	Actual      bool // the version is the actual one
+}
+
+// ExportedProvider is one data provider linked to our information system
+// (exportDataProvider).
+type ExportedProvider struct {
+	DataProviderGUID string
+	RootGUID         string // orgRootEntityGUID of the organization
+	Actual           bool
+}
+
+// ExportedHouse is the answer of exportHouseData: the house and its
+// residential and non-residential premises.
+type ExportedHouse struct {
+	FIASHouseGUID string
+	HouseGUID     string // GIS housing-registry id (versions ≥ 15.6.0.1)
+	UniqueNumber  string
+	Apartment     bool // многоквартирный дом; false: жилой дом
+	Premises      []ExportedPremises
+}
+
+// ExportedPremises is one premises of an exported house.
+type ExportedPremises struct {
+	Number       string
+	GUID         string
+	UniqueNumber string
+	Residential  bool
+	Terminated   bool // annulled in GIS (TerminationDate set)
+}
+
+// ExportedMeter is one device of an exportMeteringDeviceData result.
+type ExportedMeter struct {
+	RootGUID, VersionGUID string
+	Number                string // factory number
+	Archived              bool   // StatusRootDoc Archival
+	ResourceCode          string // НСИ 2 code of the first resource, "" if none given
+	Electric              bool   // an electricity meter (MunicipalResourceEnergy)
+	AccountGUIDs          []string
+	PremisesGUIDs         []string
+}
+
 // State is the decoded getState answer.
 type State struct {
 	RequestState int
@@ -103,6 +152,15 @@ type State struct {
 	// NsiPages is the number of pages of a paged export (0 if not paged).
 	NsiElements []NsiElement
 	NsiPages    int
+	// NsiPage is the page an exportNsiPagingItem answer carries (0 if not paged).
+	NsiPage int
+	// Orgs and Providers are exportOrgRegistry and exportDataProvider results.
+	Orgs      []ExportedOrg
+	Providers []ExportedProvider
+	// House is an exportHouseData result.
+	House *ExportedHouse
+	// Meters are exportMeteringDeviceData results.
+	Meters []ExportedMeter
 	// NextBlock is set when an exportMeteringDeviceHistory answer is one
 	// block of several: ask again with HistoryQuery.NextBlock = NextBlock.
 	NextBlock string
@@ -129,15 +187,16 @@ type nsiElement struct {
 }
 
 type nsiItem struct {
-	Elements   []nsiElement `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ NsiElement"`
-	TotalPages int          `xml:"TotalPages"`
+	Elements    []nsiElement `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ NsiElement"`
+	TotalPages  int          `xml:"TotalPages"`
+	CurrentPage int          `xml:"CurrentPage"`
 }
 
 func (st *State) addNsi(item *nsiItem) {
 	if item == nil {
 		return
 	}
-	st.NsiPages = item.TotalPages
+	st.NsiPages, st.NsiPage = item.TotalPages, item.CurrentPage
 	var walk func([]nsiElement)
 	walk = func(els []nsiElement) {
 		for _, e := range els {
@@ -294,6 +353,12 @@ func DecodeState(s Service, data []byte) (*State, error) {
 			st.Accounts = append(st.Accounts, ExportedAccount{AccountGUID: string(a.AccountGUID), AccountNumber: a.AccountNumber,
 				UnifiedAccountNumber: a.UnifiedAccountNumber, ServiceID: a.ServiceID})
 		}
+		if h := r.ExportHouseResult; h != nil {
+			st.House = exportedHouse(h)
+		}
+		for _, m := range r.ExportMeteringDeviceDataResult {
+			st.Meters = append(st.Meters, exportedMeter(m))
+		}
 	case ServiceDeviceMetering:
 		var r devicemetering.GetStateResult
 		if err := d.DecodeElement(&r, &se); err != nil {
@@ -338,6 +403,19 @@ func DecodeState(s Service, data []byte) (*State, error) {
 		fill(r.BaseAsyncResponseType, r.ErrorMessage)
 		st.addNsi(r.Item)
 		st.addNsi(r.PagingItem)
+	case ServiceOrgRegistry:
+		var r organizationsregistrycommon.GetStateResult
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return nil, fmt.Errorf("giszhkh: decode %s getStateResult: %w", s, err)
+		}
+		fill(r.BaseAsyncResponseType, r.ErrorMessage)
+		for _, o := range r.ExportOrgRegistryResult {
+			st.Orgs = append(st.Orgs, exportedOrg(o))
+		}
+		for _, p := range r.ExportDataProviderResult {
+			st.Providers = append(st.Providers, ExportedProvider{DataProviderGUID: string(p.DataProviderGUID),
+				RootGUID: string(p.RegOrg.OrgRootEntityGUID), Actual: p.IsActual})
+		}
 	default:
 		// Services whose results the gateway does not map yet: state and
 		// whole-message error only.
@@ -357,4 +435,71 @@ func DecodeState(s Service, data []byte) (*State, error) {
 		return nil, fmt.Errorf("giszhkh: answer %s is not a getStateResult", se.Name.Local)
 	}
 	return st, nil
+}
+
+func exportedOrg(o organizationsregistrycommon.ExportOrgRegistryResultType) ExportedOrg {
+	v := o.OrgVersion
+	e := ExportedOrg{RootGUID: string(o.OrgRootEntityGUID), VersionGUID: string(v.OrgVersionGUID), PPAGUID: string(o.OrgPPAGUID), Actual: v.IsActual}
+	switch {
+	case v.Legal != nil:
+		e.OGRN, e.KPP, e.INN, e.Name = string(v.Legal.OGRN), string(v.Legal.KPP), string(v.Legal.INN), v.Legal.ShortName
+		if e.Name == "" {
+			e.Name = v.Legal.FullName
+		}
+	case v.Subsidiary != nil:
+		e.OGRN, e.KPP, e.INN, e.Name = string(v.Subsidiary.OGRN), string(v.Subsidiary.KPP), string(v.Subsidiary.INN), v.Subsidiary.ShortName
+		if e.Name == "" {
+			e.Name = v.Subsidiary.FullName
+		}
+	case v.Entrp != nil:
+		e.OGRN, e.INN = string(v.Entrp.OGRNIP), string(v.Entrp.INN)
+		e.Name = strings.TrimSpace(v.Entrp.Surname + " " + v.Entrp.FirstName + " " + v.Entrp.Patronymic)
+	}
+	return e
+}
+
+func exportedHouse(h *housemanagement.ExportHouseResultType) *ExportedHouse {
+	x := &ExportedHouse{HouseGUID: string(h.HouseGUID), UniqueNumber: h.HouseUniqueNumber}
+	if a := h.ApartmentHouse; a != nil {
+		x.Apartment = true
+		x.FIASHouseGUID = string(a.BasicCharacteristicts.FIASHouseGuid)
+		for _, p := range a.ResidentialPremises {
+			x.Premises = append(x.Premises, ExportedPremises{Number: string(p.PremisesNum), GUID: string(p.PremisesGUID),
+				UniqueNumber: p.PremisesUniqueNumber, Residential: true, Terminated: p.TerminationDate != ""})
+		}
+		for _, p := range a.NonResidentialPremises {
+			x.Premises = append(x.Premises, ExportedPremises{Number: string(p.PremisesNum), GUID: string(p.PremisesGUID),
+				UniqueNumber: p.PremisesUniqueNumber, Terminated: p.TerminationDate != ""})
+		}
+	}
+	if l := h.LivingHouse; l != nil {
+		x.FIASHouseGUID = string(l.BasicCharacteristicts.FIASHouseGuid)
+		if x.HouseGUID == "" {
+			x.HouseGUID = string(l.HouseGUID)
+		}
+	}
+	return x
+}
+
+func exportedMeter(m housemanagement.ExportMeteringDeviceDataResultType) ExportedMeter {
+	bc := m.BasicChatacteristicts
+	x := ExportedMeter{RootGUID: string(m.MeteringDeviceRootGUID), VersionGUID: string(m.MeteringDeviceVersionGUID),
+		Number: bc.MeteringDeviceNumber, Archived: strings.EqualFold(m.StatusRootDoc, "Archival")}
+	if d := bc.ResidentialPremiseDevice; d != nil {
+		for _, g := range d.PremiseGUID {
+			x.PremisesGUIDs = append(x.PremisesGUIDs, string(g))
+		}
+		for _, g := range d.AccountGUID {
+			x.AccountGUIDs = append(x.AccountGUIDs, string(g))
+		}
+	}
+	switch {
+	case len(m.MunicipalResourceNotEnergy) > 0:
+		x.ResourceCode = string(m.MunicipalResourceNotEnergy[0].MunicipalResource.Code)
+	case m.MunicipalResourceEnergy != nil:
+		x.Electric = true
+	case len(m.MunicipalResources) > 0:
+		x.ResourceCode = string(m.MunicipalResources[0].MunicipalResource.Code)
+	}
+	return x
 }
