@@ -55,7 +55,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := xsdcheck.New(spec)
+	v, err := xsdcheck.NewXmllint(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,11 @@
-// Package xsdcheck validates XML against the official GIS ZhKH schemas with
-// xmllint (Debian libxml2-utils), the same check the acceptance tests and the
-// simulator apply to every request.
+// Package xsdcheck validates XML against the official GIS ZhKH schemas.
+//
+// Two validators share one API: New links libxml2 (cgo) and parses each
+// service's schema once, so the simulator can check every request it receives
+// cheaply; NewXmllint runs the xmllint command (Debian libxml2-utils) for each
+// document, the independent acceptance check the request-building tests use.
+// Both report schema errors as ErrInvalid with xmllint-style, line-numbered
+// messages.
 package xsdcheck
 
 import (
@@ -30,23 +35,41 @@ var Schemas = map[string]string{
 	"lib":                           "lib/hcs-base.xsd",
 }
 
-// Validator runs xmllint against the schemas under a spec directory.
+// Validator checks documents against the schemas under a spec directory.
+// It is safe for concurrent use.
 type Validator struct {
-	dir string
+	dir     string
+	checker checker
 }
 
-// New returns a Validator for the schemas in dir, checking that xmllint runs
-// and the directory holds the schemas.
-func New(dir string) (*Validator, error) {
+// checker validates doc against the schema file of service (a path under the
+// spec directory); schema errors wrap ErrInvalid.
+type checker interface {
+	check(ctx context.Context, service, file string, doc []byte) error
+}
+
+// NewXmllint returns a Validator that runs xmllint --schema for every
+// document, checking that xmllint runs and the directory holds the schemas.
+// It is slow (a process and a schema parse per call) and independent of this
+// process's libxml2: the tests use it as the acceptance check.
+func NewXmllint(dir string) (*Validator, error) {
 	if _, err := exec.LookPath("xmllint"); err != nil {
 		return nil, fmt.Errorf("xsdcheck: xmllint not found (Debian package libxml2-utils): %w", err)
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	return &Validator{dir: dir, checker: xmllint{dir: dir}}, nil
+}
+
+// checkDir reports a missing schema at construction, not at the first request.
+func checkDir(dir string) error {
 	for _, f := range Schemas {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return nil, fmt.Errorf("xsdcheck: schema missing: %w", err)
+			return fmt.Errorf("xsdcheck: schema missing: %w", err)
 		}
 	}
-	return &Validator{dir: dir}, nil
+	return nil
 }
 
 // FindSpecDir locates ../shared/spec/gis-zhkh relative to the module root
@@ -72,14 +95,26 @@ func FindSpecDir() (string, error) {
 var ErrInvalid = errors.New("xsdcheck: document does not match the schema")
 
 // Validate checks doc (a standalone element) against the schema of service
-// ("bills", …, or "lib"). Errors wrapping ErrInvalid carry xmllint's
+// ("bills", …, or "lib"). Errors wrapping ErrInvalid carry the validator's
 // messages, with line numbers in doc.
 func (v *Validator) Validate(ctx context.Context, service string, doc []byte) error {
 	f, ok := Schemas[service]
 	if !ok {
 		return fmt.Errorf("xsdcheck: unknown service %q", service)
 	}
-	cmd := exec.CommandContext(ctx, "xmllint", "--noout", "--nonet", "--schema", filepath.Join(v.dir, f), "-")
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("xsdcheck: %w", err)
+	}
+	return v.checker.check(ctx, service, f, doc)
+}
+
+// xmllint validates each document in an xmllint child process.
+type xmllint struct {
+	dir string
+}
+
+func (x xmllint) check(ctx context.Context, _, f string, doc []byte) error {
+	cmd := exec.CommandContext(ctx, "xmllint", "--noout", "--nonet", "--schema", filepath.Join(x.dir, f), "-")
 	cmd.Stdin = bytes.NewReader(doc)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -89,13 +124,17 @@ func (v *Validator) Validate(ctx context.Context, service string, doc []byte) er
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && (exit.ExitCode() == 3 || exit.ExitCode() == 1 || exit.ExitCode() == 4) {
-		msg := summarize(strings.TrimSpace(strings.ReplaceAll(stderr.String(), "- fails to validate", "")), 5)
-		return fmt.Errorf("%w (%s): %s", ErrInvalid, f, msg)
+		return invalid(f, strings.ReplaceAll(stderr.String(), "- fails to validate", ""))
 	}
 	return fmt.Errorf("xsdcheck: xmllint: %w: %s", err, stderr.String())
 }
 
-// summarize keeps the first max distinct lines of xmllint's report: a
+// invalid is the ErrInvalid error for a report of one error a line.
+func invalid(file, report string) error {
+	return fmt.Errorf("%w (%s): %s", ErrInvalid, file, summarize(strings.TrimSpace(report), 5))
+}
+
+// summarize keeps the first max distinct lines of a validator's report: a
 // message of 500 documents with the same mistake says it once, with a count.
 func summarize(report string, max int) string {
 	seen := map[string]bool{}
