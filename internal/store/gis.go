@@ -24,7 +24,7 @@ const (
 type GISMessage struct {
 	ID          int64
 	OrgID       int64
-	Kind        string // accounts, meters, readings, documents, withdrawals, payments, cancellations
+	Kind        string // accounts, meters, readings, documents, …, orgs, houses, accounts-export … (jobs.GISWhats)
 	Service     string
 	Operation   string
 	Period      *time.Time
@@ -41,9 +41,13 @@ type GISMessage struct {
 	Items       int
 	ItemsOK     int
 	ItemsFailed int
-	CreatedAt   time.Time
-	SentAt      *time.Time
-	DoneAt      *time.Time
+	// ItemsUnknown counts, for exports, GIS objects the store does not
+	// hold; Report names the first unmatched objects of both sides.
+	ItemsUnknown int
+	Report       string
+	CreatedAt    time.Time
+	SentAt       *time.Time
+	DoneAt       *time.Time
 }
 
 // GISItem is one item of a message, keyed by its TransportGUID.
@@ -137,13 +141,13 @@ func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISI
 }
 
 const gisMessageCols = `id, org_id, kind, service, operation, period, state, message_guid::text, ack_guid::text, query,
-	attempts, polls, request, response, error_code, error, items, items_ok, items_failed, created_at, sent_at, done_at`
+	attempts, polls, request, response, error_code, error, items, items_ok, items_failed, items_unknown, report, created_at, sent_at, done_at`
 
 func scanGISMessage(row pgx.Row) (GISMessage, error) {
 	var m GISMessage
 	err := row.Scan(&m.ID, &m.OrgID, &m.Kind, &m.Service, &m.Operation, &m.Period, &m.State, &m.MessageGUID, &m.AckGUID,
 		&m.Query, &m.Attempts, &m.Polls, &m.Request, &m.Response, &m.ErrorCode, &m.Error, &m.Items, &m.ItemsOK,
-		&m.ItemsFailed, &m.CreatedAt, &m.SentAt, &m.DoneAt)
+		&m.ItemsFailed, &m.ItemsUnknown, &m.Report, &m.CreatedAt, &m.SentAt, &m.DoneAt)
 	return m, err
 }
 
