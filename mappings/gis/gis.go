@@ -173,13 +173,14 @@ func Meter(nsi NSI, r store.GISMeterRow, transport string, today time.Time) (gis
 	if err := checkGUID(obj, r.ID, "accounts.gis_account_guid", r.AccountGUID); err != nil {
 		return m, err
 	}
-	// GIS wants the premises; without its GIS GUID the account stands in,
-	// as the simulator accepts (a real stand needs the premises GUID from
-	// exportHouseData).
-	m.PremisesGUID = r.AccountGUID
-	if r.PremisesGUID != nil {
-		m.PremisesGUID = *r.PremisesGUID
+	// GIS places a device in its premises: the GUID comes from exportHouseData.
+	if r.PremisesGUID == nil {
+		return m, fieldErr(obj, r.ID, "premises.gis_premises_guid", "", "the premises has no GIS GUID: run the houses sync (gis sync --what houses) first")
 	}
+	if err := checkGUID(obj, r.ID, "premises.gis_premises_guid", *r.PremisesGUID); err != nil {
+		return m, err
+	}
+	m.PremisesGUID = *r.PremisesGUID
 	m.CommissioningDate = today
 	if r.InstalledOn != nil {
 		m.CommissioningDate = *r.InstalledOn

@@ -121,12 +121,30 @@ func TestPaymentAndResults(t *testing.T) {
 
 func TestMeter(t *testing.T) {
 	today := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	m, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, InitialReading: ptr("12.3400")}, tg, today)
-	if err != nil || m.Resource.Code != "2" || m.Unit != "113" || m.InitialValue != "12.34" || !m.CommissioningDate.Equal(today) {
+	const prem = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
+	m, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, PremisesGUID: ptr(prem), InitialReading: ptr("12.3400")}, tg, today)
+	if err != nil || m.Resource.Code != "2" || m.Unit != "113" || m.InitialValue != "12.34" || !m.CommissioningDate.Equal(today) || m.PremisesGUID != prem {
 		t.Errorf("meter %+v %v", m, err)
 	}
-	if _, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc}, tg, today); err == nil || !strings.Contains(err.Error(), "resource") {
-		t.Errorf("unknown resource: %v", err)
+	refused := []struct {
+		name  string
+		row   store.GISMeterRow
+		field string
+	}{
+		{"unknown resource", store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc, PremisesGUID: ptr(prem)}, "resource"},
+		// The account no longer stands in for the premises: GIS needs the premises' own GUID.
+		{"premises not synced", store.GISMeterRow{ID: 6, Number: "X", Resource: "cold_water", AccountGUID: acc}, "premises.gis_premises_guid"},
+		{"premises GUID malformed", store.GISMeterRow{ID: 7, Number: "X", Resource: "cold_water", AccountGUID: acc, PremisesGUID: ptr("42")}, "premises.gis_premises_guid"},
+	}
+	for _, tc := range refused {
+		_, err := gis.Meter(gis.NSI{}, tc.row, tg, today)
+		var fe *gis.FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("%s: %v, want a field error on %s", tc.name, err, tc.field)
+		}
+	}
+	if _, err := gis.Meter(gis.NSI{}, refused[1].row, tg, today); err == nil || !strings.Contains(err.Error(), "houses sync") {
+		t.Errorf("premises not synced: %v, want advice to run the houses sync", err)
 	}
 }
 
