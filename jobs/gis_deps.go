@@ -71,7 +71,8 @@ func (g *GIS) now() time.Time {
 	return time.Now()
 }
 
-// GIS sync subjects (`zhkhgate gis sync --what`).
+// GIS sync subjects (`zhkhgate gis sync --what`); each is also the kind of
+// the messages it creates.
 const (
 	GISWhatAccounts      = "accounts"
 	GISWhatMeters        = "meters"
@@ -81,8 +82,28 @@ const (
 	GISWhatPayments      = "payments"
 	GISWhatCancellations = "cancellations"
 	GISWhatNsi           = "nsi"
+	// Exports that bring GIS's identifiers in.
+	GISWhatOrgs   = "orgs"   // exportOrgRegistry by OGRN/KPP, exportDataProvider
+	GISWhatHouses = "houses" // exportHouseData: house and premises GUIDs
+	// Reconciliation of objects already in GIS (placed earlier, or whose
+	// answer was lost), matched by number.
+	GISWhatAccountsExport  = "accounts-export"
+	GISWhatMetersExport    = "meters-export"
+	GISWhatDocumentsExport = "documents-export"
 )
 
-// GISWhats lists the sync subjects in month-cycle order.
-var GISWhats = []string{GISWhatNsi, GISWhatAccounts, GISWhatMeters, GISWhatReadings, GISWhatDocuments, GISWhatWithdrawals,
-	GISWhatPayments, GISWhatCancellations}
+// GISWhats lists the sync subjects in month-cycle order, each
+// reconciliation before the import it protects.
+var GISWhats = []string{GISWhatOrgs, GISWhatNsi, GISWhatHouses, GISWhatAccountsExport, GISWhatAccounts, GISWhatMetersExport,
+	GISWhatMeters, GISWhatReadings, GISWhatDocumentsExport, GISWhatDocuments, GISWhatWithdrawals, GISWhatPayments, GISWhatCancellations}
+
+// GISMonthCycle is a month's exchange in order (`gis sync --what all`):
+// organizations and reference books first, then houses, whose premises
+// GUIDs accounts and meters need.
+var GISMonthCycle = []string{GISWhatOrgs, GISWhatNsi, GISWhatHouses, GISWhatAccounts, GISWhatMeters, GISWhatReadings,
+	GISWhatDocuments, GISWhatPayments}
+
+// gisExportKinds are the message kinds without items: their answer is
+// applied as a whole.
+var gisExportKinds = []string{GISWhatNsi, GISWhatReadings, GISWhatOrgs, GISWhatHouses, GISWhatAccountsExport,
+	GISWhatMetersExport, GISWhatDocumentsExport}

@@ -72,7 +72,7 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 			return &apperr.Error{Kind: apperr.NotReady, Op: "gis poll", Message: "first poll not due yet", RetryAfter: wait}
 		}
 	}
-	org, err := store.GISOrgPPAGUID(ctx, w.Pool, m.OrgID)
+	org, err := GISOrg(ctx, w.Pool, m.OrgID, giszhkh.Service(m.Service), giszhkh.OpGetState)
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,11 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 			if err != nil {
 				return err
 			}
+			if q.Page > 0 && q.Page < st.NsiPages {
+				if err := nextNsiPage(ctx, tx, m, q); err != nil {
+					return err
+				}
+			}
 			return store.FinishGISExport(ctx, tx, id, response, n)
 		case m.Kind == "readings":
 			readings, bad := gis.Readings(st.Readings)
@@ -157,6 +162,9 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 			}
 			return store.FinishGISExport(ctx, tx, id, response, len(readings))
 		default:
+			if ok, err := applyExport(ctx, tx, w.Logger, m, st, response); ok {
+				return err
+			}
 			return store.ApplyGISResults(ctx, tx, id, response, gis.Results(st.Results))
 		}
 	})

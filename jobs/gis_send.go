@@ -73,7 +73,7 @@ func (w *GISSendWorker) work(ctx context.Context, job *river.Job[GISSendArgs]) e
 	case store.GISSent:
 		return w.sent(ctx, job, m, "", "")
 	}
-	org, err := store.GISOrgPPAGUID(ctx, w.Pool, m.OrgID)
+	org, err := GISOrg(ctx, w.Pool, m.OrgID, giszhkh.Service(m.Service), m.Operation)
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,8 @@ const KindGISSync = "gis_sync"
 // TransportGUIDs, and enqueues one send job per message.
 type GISSyncArgs struct {
 	OrgID  int64  `json:"org_id"`
-	What   string `json:"what"`   // accounts, meters, readings, documents, withdrawals, payments, cancellations
-	Period string `json:"period"` // "2026-10"; documents, payments and readings use it
+	What   string `json:"what"`   // one of GISWhats
+	Period string `json:"period"` // "2026-10"; documents, payments, readings and documents-export use it
 }
 
 // Kind implements river.JobArgs.
@@ -118,16 +118,26 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 	if !slices.Contains(GISWhats, a.What) {
 		return nil, apperr.Invalidf("gis sync", "what %q: want one of %v", a.What, GISWhats)
 	}
-	org, err := store.GISOrgPPAGUID(ctx, db, a.OrgID)
-	if err != nil {
-		return nil, err
-	}
 	var period time.Time
-	needPeriod := a.What == GISWhatDocuments || a.What == GISWhatPayments || a.What == GISWhatReadings
+	var err error
+	needPeriod := a.What == GISWhatDocuments || a.What == GISWhatPayments || a.What == GISWhatReadings || a.What == GISWhatDocumentsExport
 	if needPeriod || a.Period != "" {
 		if period, err = ParsePeriod(a.Period); err != nil {
 			return nil, err
 		}
+	}
+	if a.What == GISWhatOrgs {
+		// The organization registry is asked before an organization's
+		// orgPPAGUID is known: it is what the export finds.
+		plans, _, err := planExport(ctx, db, a, period)
+		return plans, err
+	}
+	org, err := store.GISOrgPPAGUID(ctx, db, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if plans, ok, err := planExport(ctx, db, a, period); ok {
+		return plans, err
 	}
 	caps := g.caps()
 	nsi, err := store.GISNsiGUIDs(ctx, db, a.OrgID)
@@ -267,21 +277,26 @@ func PlanGIS(ctx context.Context, db store.DBTX, g *GIS, a GISSyncArgs) ([]GISPl
 type nsiQuery struct {
 	Registry int
 	Provider bool // the organization's own book (exportDataProviderNsiItem)
+	// Page > 0 asks for that page of a common book (exportNsiPagingItem,
+	// 1000 elements a page); the answer of one page queues the next.
+	Page int `json:",omitempty"`
 }
 
 // gisNsiBooks are the reference books the mappings use: common НСИ 2
 // (municipal resources) and 50 (housing services); the provider's НСИ 1
 // (additional services) and 51 (municipal services).
-var gisNsiBooks = []nsiQuery{{2, false}, {50, false}, {1, true}, {51, true}}
+var gisNsiBooks = []nsiQuery{{Registry: 2}, {Registry: 50}, {Registry: 1, Provider: true}, {Registry: 51, Provider: true}}
 
 func planNsi(orgID int64) []GISPlan {
 	var plans []GISPlan
 	for _, q := range gisNsiBooks {
-		b, _ := json.Marshal(q)
-		m := store.GISMessage{OrgID: orgID, Kind: "nsi", Service: string(giszhkh.ServiceNsiCommon), Operation: giszhkh.OpExportNsiItem, Query: b}
+		m := store.GISMessage{OrgID: orgID, Kind: "nsi", Service: string(giszhkh.ServiceNsiCommon), Operation: giszhkh.OpExportNsiPagingItem}
 		if q.Provider {
 			m.Service, m.Operation = string(giszhkh.ServiceNsi), giszhkh.OpExportDataProviderNsiItem
+		} else {
+			q.Page = 1 // common books can be larger than one answer: page through them
 		}
+		m.Query, _ = json.Marshal(q)
 		plans = append(plans, GISPlan{Message: m})
 	}
 	return plans
@@ -327,10 +342,13 @@ func BuildGISRequest(ctx context.Context, g *GIS, org string, m store.GISMessage
 			pending = append(pending, it)
 		}
 	}
-	if m.Kind != "readings" && m.Kind != "nsi" && len(pending) == 0 {
+	if !slices.Contains(gisExportKinds, m.Kind) && len(pending) == 0 {
 		return nil, apperr.Invalidf("gis send", "message %d has no pending items", m.ID)
 	}
 	b := g.Builder
+	if req, ok, err := buildExport(ctx, b, org, m); ok {
+		return req, err
+	}
 	switch m.Kind {
 	case "accounts":
 		v, err := decodeItems[giszhkh.Account](pending)
@@ -380,7 +398,7 @@ func BuildGISRequest(ctx context.Context, g *GIS, org string, m store.GISMessage
 		if q.Provider {
 			return b.ExportDataProviderNsiItem(ctx, org, q.Registry)
 		}
-		return b.ExportNsiItem(ctx, q.Registry, "NSI", 0, time.Time{})
+		return b.ExportNsiItem(ctx, q.Registry, "NSI", q.Page, time.Time{})
 	case "readings":
 		var q giszhkh.HistoryQuery
 		if err := json.Unmarshal(m.Query, &q); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +117,7 @@ func (a *app) gis() *jobs.GIS {
 func cmdGIS(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(env.Stdout, "Usage: zhkhgate gis SUBCOMMAND [flags]\n\nGIS ZhKH exchange:")
-		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch readings and NSI, as durable jobs")
+		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch organizations, houses, NSI,\n             readings and what GIS already holds, as durable jobs")
 		fmt.Fprintln(env.Stdout, "  withdraw   mark posted payment documents for withdrawal: gis withdraw DOCUMENT_ID… (then sync withdrawals)")
 		fmt.Fprintln(env.Stdout, "  cancel     mark reported payments for cancellation: gis cancel PAYMENT_ID… (then sync cancellations)")
 		fmt.Fprintf(env.Stdout, "\nSettings: %s, %s, %s (see README).\n", envGISURL, envGISKey, envGISCert)
@@ -161,11 +162,13 @@ func cmdGISMark(ctx context.Context, env *Env, what string, args []string) error
 }
 
 // gisCycle is the order of `--what all`: a month's cycle.
-var gisCycle = []string{jobs.GISWhatNsi, jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatReadings, jobs.GISWhatDocuments, jobs.GISWhatPayments}
+var gisCycle = jobs.GISMonthCycle
 
 func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "gis sync", "gis sync --org ID --what SUBJECT [--period 2026-10] [--dry-run --out DIR] [--work] [--wait 10m]\n\n"+
-		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+", or all (nsi → accounts → meters → readings → documents → payments).\n"+
+		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+",\nor all ("+strings.Join(gisCycle, " → ")+").\n"+
+		"orgs and houses fetch GIS's identifiers of organizations, houses and premises (meters need the premises');\n"+
+		"accounts-export, meters-export and documents-export reconcile what GIS already holds, matched by number.\n"+
 		"Without --dry-run the sync is queued as jobs; --work runs the workers in this process, --wait waits until\n"+
 		"every message is confirmed or stopped and prints the counts.")
 	var (
@@ -177,7 +180,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	)
 	fs.Int64Var(&org, "org", 0, "organization id")
 	fs.StringVar(&what, "what", "", "subject to exchange")
-	fs.StringVar(&period, "period", "", "month, YYYY-MM (documents, payments, readings)")
+	fs.StringVar(&period, "period", "", "month, YYYY-MM (documents, payments, readings, documents-export)")
 	fs.BoolVar(&dryRun, "dry-run", false, "write the signed envelopes that would be sent to --out, send nothing")
 	fs.StringVar(&out, "out", "", "directory for --dry-run envelopes, one file each")
 	fs.BoolVar(&work, "work", false, "run the job workers in this process until the sync is settled (implies --wait)")
@@ -189,8 +192,11 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 		return apperr.Invalidf("gis sync", "--org and --what are required")
 	}
 	whats := []string{what}
-	if what == "all" {
+	switch {
+	case what == "all":
 		whats = gisCycle
+	case !slices.Contains(jobs.GISWhats, what):
+		return apperr.Invalidf("gis sync", "--what %q: want all or one of %s", what, strings.Join(jobs.GISWhats, ", "))
 	}
 	if dryRun && out == "" {
 		return apperr.Invalidf("gis sync", "--dry-run needs --out DIR")
@@ -300,10 +306,6 @@ func gisDryRun(ctx context.Context, env *Env, a *app, g *jobs.GIS, org int64, wh
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("gis sync: %w", err)
 	}
-	ppa, err := store.GISOrgPPAGUID(ctx, a.pool, org)
-	if err != nil {
-		return err
-	}
 	n := 0
 	for _, w := range whats {
 		plans, err := jobs.PlanGIS(ctx, a.pool, g, jobs.GISSyncArgs{OrgID: org, What: w, Period: period})
@@ -316,6 +318,10 @@ func gisDryRun(ctx context.Context, env *Env, a *app, g *jobs.GIS, org int64, wh
 					fmt.Fprintf(env.Stdout, "cannot send %s %d: %s\n", it.ObjectKind, it.ObjectID, it.Error)
 				}
 				continue
+			}
+			ppa, err := jobs.GISOrg(ctx, a.pool, org, giszhkh.Service(p.Message.Service), p.Message.Operation)
+			if err != nil {
+				return err
 			}
 			req, err := jobs.BuildGISRequest(ctx, g, ppa, p.Message, p.Items)
 			if err != nil {

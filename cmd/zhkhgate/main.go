@@ -35,7 +35,7 @@ func commands() []command {
 		{"pg", "manage the embedded PostgreSQL cluster: pg start|stop|status|url", cmdPG},
 		{"load-demo", "load the demo settlement center into the database and exit", cmdLoadDemo},
 		{"registry", "bank payment registries: import, statement, reconcile, watch, profiles, generate", cmdRegistry},
-		{"gis", "GIS ZhKH exchange: gis sync --org ID --what nsi|accounts|meters|readings|documents|payments|all [--dry-run]", cmdGIS},
+		{"gis", "GIS ZhKH exchange: gis sync --org ID --what orgs|nsi|houses|accounts|meters|readings|documents|payments|…|all [--dry-run]", cmdGIS},
 		{"sim", "run a simulator of an external system: " + simNames(), cmdSim},
 		{"version", "print the version", cmdVersion},
 	}
