@@ -47,6 +47,18 @@ func TestGISConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An export reports what it could not match; the console shows it.
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: 1, Kind: jobs.GISWhatHouses, Service: "house-management", Operation: "exportHouseData"}, nil)
+		if err != nil {
+			return err
+		}
+		r := store.GISExportResult{Received: 1, Missing: 1, MissingLabels: []string{"12"}, Unknown: 1, UnknownLabels: []string{"7"}}
+		return store.FinishGISExportReport(ctx, tx, id, "", r, r.Report("premises not in GIS", "GIS premises not in the store"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	if _, body := b.get(t, "/admin/gis"); strings.Contains(body, "GIS ZhKH exchange") {
 		t.Fatal("/admin/gis shown without login")
 	}
@@ -54,7 +66,8 @@ func TestGISConsole(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "GIS ZhKH exchange") {
 		t.Fatalf("login → /admin/gis = %d: %.300s", code, body)
 	}
-	for _, want := range []string{"importAccountData", "stopped", "AUT011003", "1002003004", "failed", "Not confirmed by GIS for 2026-10"} {
+	for _, want := range []string{"importAccountData", "stopped", "AUT011003", "1002003004", "failed", "Not confirmed by GIS for 2026-10",
+		"exportHouseData", "premises not in GIS: 1 (12); GIS premises not in the store: 1 (7)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/admin/gis lacks %q", want)
 		}
