@@ -15,6 +15,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsibase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsicommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsbase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrybase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/paymentsbase"
@@ -170,11 +171,26 @@ type Account struct {
 	SharePercent  string // decimal share of the premises, "" = whole
 	TotalArea     string // m², decimal, "" = not sent
 	LivingPersons int    // 0 = not sent
-	// Payer, an individual.
+	// Payer, an individual ...
 	Surname, FirstName, Patronymic string
+	// ... or an organisation, by the orgVersionGUID of its record in
+	// GIS's organisation registry (exportOrgRegistry); when set, the name
+	// fields are not sent.
+	PayerOrgVersionGUID string
 	// Closing: set ClosedOn and CloseReason (НСИ 22) to close the account.
 	ClosedOn    time.Time
 	CloseReason NsiRef
+}
+
+// payerInfo names the payer: an organisation by its registry version, or
+// an individual by name.
+func payerInfo(a Account) housemanagement.AccountType_PayerInfo {
+	if a.PayerOrgVersionGUID != "" {
+		return housemanagement.AccountType_PayerInfo{Org: &organizationsregistrybase.RegOrgVersionType{OrgVersionGUID: base.GUIDType(a.PayerOrgVersionGUID)}}
+	}
+	return housemanagement.AccountType_PayerInfo{
+		Ind: &housemanagement.AccountIndType{FIOType: individualregistrybase.FIOType{Surname: a.Surname, FirstName: a.FirstName, Patronymic: a.Patronymic}},
+	}
 }
 
 // ImportAccounts builds importAccountData for up to 100 accounts of type
@@ -191,9 +207,7 @@ func (b *Builder) ImportAccounts(ctx context.Context, org string, accounts []Acc
 			AccountType: housemanagement.AccountType{
 				IsRCAccount: &yes,
 				TotalSquare: premisesbase.PremisesAreaType(a.TotalArea),
-				PayerInfo: housemanagement.AccountType_PayerInfo{
-					Ind: &housemanagement.AccountIndType{FIOType: individualregistrybase.FIOType{Surname: a.Surname, FirstName: a.FirstName, Patronymic: a.Patronymic}},
-				},
+				PayerInfo:   payerInfo(a),
 			},
 			TransportGUID: base.GUIDType(a.TransportGUID),
 			AccountNumber: a.AccountNumber,

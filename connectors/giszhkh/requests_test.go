@@ -64,6 +64,7 @@ func requestCases() []struct {
 					Surname: "Иванов", FirstName: "Иван", Patronymic: "Иванович"},
 				{TransportGUID: b.NewGUID(), AccountNumber: "100200301", AccountGUID: accGUID, PremisesGUID: prem,
 					Surname: "Петрова", FirstName: "Анна", ClosedOn: day, CloseReason: giszhkh.NsiRef{Code: "4", GUID: nsiGUID}},
+				{TransportGUID: b.NewGUID(), AccountNumber: "100200302", PremisesGUID: prem, PayerOrgVersionGUID: nsiGUID},
 			})
 		}},
 		{"exportMeteringDeviceData", func(ctx context.Context, b *giszhkh.Builder) (*giszhkh.Request, error) {

@@ -24,13 +24,16 @@ type GISAccountRow struct {
 	PayerKind      string
 	ClosedOn       *time.Time
 	GISAccountGUID *string
+	// An organisation payer: its OGRN and, once the orgs sync found it, its
+	// orgVersionGUID in GIS's organisation registry.
+	PayerOGRN, PayerOrgVersionGUID *string
 }
 
 // GISAccountsToSend lists accounts of orgID not yet placed in GIS.
 func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GISAccountRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT a.id, a.number, h.fias_house_guid::text, p.gis_premises_guid::text, a.total_area::text, a.residents_count,
-			a.payer_name, a.payer_kind, a.closed_on, a.gis_account_guid::text
+			a.payer_name, a.payer_kind, a.closed_on, a.gis_account_guid::text, a.payer_ogrn, a.gis_payer_org_version_guid::text
 		FROM accounts a JOIN premises p ON p.id = a.premises_id JOIN houses h ON h.id = p.house_id
 		WHERE a.org_id = $1 AND a.gis_account_guid IS NULL AND a.closed_on IS NULL
 			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'account' AND i.object_id = a.id AND i.state = 'pending')
@@ -41,7 +44,7 @@ func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISAccountRow, error) {
 		var a GISAccountRow
 		err := r.Scan(&a.ID, &a.Number, &a.FIASHouseGUID, &a.PremisesGUID, &a.TotalArea, &a.ResidentsCount, &a.PayerName,
-			&a.PayerKind, &a.ClosedOn, &a.GISAccountGUID)
+			&a.PayerKind, &a.ClosedOn, &a.GISAccountGUID, &a.PayerOGRN, &a.PayerOrgVersionGUID)
 		return a, err
 	})
 }

@@ -147,8 +147,23 @@ func Account(r store.GISAccountRow, transport string) (giszhkh.Account, error) {
 			return a, fieldErr(obj, r.ID, "total_area", *r.TotalArea, "must be a non-negative area with at most 2 decimals")
 		}
 	}
-	if r.PayerKind != "person" {
-		return a, fieldErr(obj, r.ID, "payer_kind", r.PayerKind, "only individual payers can be placed (an organisation payer needs its GIS orgVersionGUID)")
+	switch r.PayerKind {
+	case "person":
+	case "organization":
+		// GIS knows an organisation payer only by its registry record.
+		switch {
+		case r.PayerOGRN == nil || *r.PayerOGRN == "":
+			return a, fieldErr(obj, r.ID, "payer_ogrn", "", "an organisation payer needs its OGRN to be found in GIS's organisation registry")
+		case r.PayerOrgVersionGUID == nil:
+			return a, fieldErr(obj, r.ID, "gis_payer_org_version_guid", "", "GIS has not yet named the payer organisation (OGRN "+*r.PayerOGRN+"): run the orgs sync first")
+		}
+		if err := checkGUID(obj, r.ID, "gis_payer_org_version_guid", *r.PayerOrgVersionGUID); err != nil {
+			return a, err
+		}
+		a.PayerOrgVersionGUID = *r.PayerOrgVersionGUID
+		return a, nil
+	default:
+		return a, fieldErr(obj, r.ID, "payer_kind", r.PayerKind, "want person or organization")
 	}
 	var ok bool
 	a.Surname, a.FirstName, a.Patronymic, ok = splitName(r.PayerName)

@@ -29,6 +29,11 @@ func TestAccount(t *testing.T) {
 	if a.Surname != "Иванов" || a.FirstName != "Иван" || a.Patronymic != "Иванович" || a.TotalArea != "54.3" || a.FIASHouseGUID != house {
 		t.Errorf("mapped %+v", a)
 	}
+	org := good
+	org.PayerKind, org.PayerName, org.PayerOGRN, org.PayerOrgVersionGUID = "organization", "ООО «Ромашка»", ptr("1027700132195"), ptr(acc)
+	if a, err := gis.Account(org, tg); err != nil || a.PayerOrgVersionGUID != acc || a.Surname != "" {
+		t.Errorf("organisation payer mapped to %+v, %v; want orgVersionGUID %s and no name", a, err, acc)
+	}
 	tests := []struct {
 		name  string
 		edit  func(r *store.GISAccountRow)
@@ -37,7 +42,14 @@ func TestAccount(t *testing.T) {
 		{"number too long", func(r *store.GISAccountRow) { r.Number = strings.Repeat("1", 31) }, "number"},
 		{"bad house", func(r *store.GISAccountRow) { r.FIASHouseGUID = "x" }, "houses.fias_house_guid"},
 		{"area", func(r *store.GISAccountRow) { r.TotalArea = ptr("12.345") }, "total_area"},
-		{"organisation payer", func(r *store.GISAccountRow) { r.PayerKind = "organization" }, "payer_kind"},
+		{"unknown payer kind", func(r *store.GISAccountRow) { r.PayerKind = "state" }, "payer_kind"},
+		{"organisation payer without OGRN", func(r *store.GISAccountRow) { r.PayerKind = "organization" }, "payer_ogrn"},
+		{"organisation payer not found in GIS yet", func(r *store.GISAccountRow) {
+			r.PayerKind, r.PayerOGRN = "organization", ptr("1027700132195")
+		}, "gis_payer_org_version_guid"},
+		{"organisation payer with a bad GUID", func(r *store.GISAccountRow) {
+			r.PayerKind, r.PayerOGRN, r.PayerOrgVersionGUID = "organization", ptr("1027700132195"), ptr("x")
+		}, "gis_payer_org_version_guid"},
 		{"one-word name", func(r *store.GISAccountRow) { r.PayerName = "Иванов" }, "payer_name"},
 	}
 	for _, tc := range tests {
