@@ -267,27 +267,30 @@ func TestConcurrentValidation(t *testing.T) {
 
 // BenchmarkValidate compares the in-process validator with xmllint on golden
 // requests: house-management (importAccountData), bills
-// (importPaymentDocumentData) and lib (a request header).
+// (importPaymentDocumentData), lib (a request header), and bills-500, the
+// payment documents message grown to 500 documents as the gateway sends them.
 func BenchmarkValidate(b *testing.B) {
 	parts := goldenParts(b)
-	pick := map[string]string{
-		"house-management": "importAccountData/body",
-		"bills":            "importPaymentDocumentData/body",
-		"lib":              "importAccountData/header",
+	docs := map[string][]byte{}
+	for _, p := range parts {
+		switch p.name {
+		case "importAccountData/body":
+			docs["house-management"] = p.doc
+		case "importPaymentDocumentData/body":
+			docs["bills"] = p.doc
+			docs["bills-500"] = manyDocuments(b, p.doc, 500)
+		case "importAccountData/header":
+			docs["lib"] = p.doc
+		}
 	}
 	ctx := context.Background()
 	for _, nv := range validators(b) {
-		for _, service := range []string{"house-management", "bills", "lib"} {
-			var doc []byte
-			for _, p := range parts {
-				if p.name == pick[service] {
-					doc = p.doc
-				}
-			}
+		for _, name := range []string{"house-management", "bills", "bills-500", "lib"} {
+			doc, service := docs[name], strings.TrimSuffix(name, "-500")
 			if doc == nil {
-				b.Fatalf("no golden %s", pick[service])
+				b.Fatalf("no golden document for %s", name)
 			}
-			b.Run(nv.name+"/"+service, func(b *testing.B) {
+			b.Run(nv.name+"/"+name, func(b *testing.B) {
 				if err := nv.v.Validate(ctx, service, doc); err != nil { // parses the schema outside the timing
 					b.Fatal(err)
 				}
@@ -300,4 +303,24 @@ func BenchmarkValidate(b *testing.B) {
 			})
 		}
 	}
+}
+
+// manyDocuments returns the importPaymentDocumentRequest body with its
+// PaymentDocument repeated to n, each with its own TransportGUID (a key).
+func manyDocuments(b *testing.B, body []byte, n int) []byte {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(body); err != nil {
+		b.Fatal(err)
+	}
+	root := doc.Root()
+	pd := root.SelectElement("PaymentDocument")
+	if pd == nil || pd.SelectElement("TransportGUID") == nil {
+		b.Fatal("no PaymentDocument with a TransportGUID in the golden request")
+	}
+	for i := 1; i < n; i++ {
+		c := pd.Copy()
+		c.SelectElement("TransportGUID").SetText(fmt.Sprintf("00000000-0000-4000-9000-%012d", i))
+		root.InsertChildAt(pd.Index()+i, c)
+	}
+	return standalone(b, root)
 }
