@@ -3,6 +3,8 @@ package sim
 import (
 	"encoding/xml"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -24,6 +26,36 @@ var simNSI = map[int][][2]string{
 	2:  {{"1", "Холодная вода"}, {"2", "Горячая вода"}, {"3", "Электрическая энергия"}, {"4", "Газ"}, {"5", "Тепловая энергия"}, {"8", "Сточные воды"}},
 	50: {{"1", "Плата за содержание жилого помещения"}},
 	51: {{"1", "Холодное водоснабжение"}, {"2", "Горячее водоснабжение"}, {"3", "Водоотведение"}, {"4", "Электроснабжение"}, {"6", "Отопление"}, {"17", "Обращение с твердыми коммунальными отходами"}},
+	20: rolesBook(),
+	PagingBook: func() [][2]string {
+		out := make([][2]string, PagingBookSize)
+		for i := range out {
+			out[i] = [2]string{strconv.Itoa(i + 1), fmt.Sprintf("Элемент %d", i+1)}
+		}
+		return out
+	}(),
+}
+
+// PagingBook is the registry number of the simulator's own large common
+// book, PagingBookSize elements, so a client rehearses
+// exportNsiPagingItem over several pages (no real book has this number).
+const (
+	PagingBook     = 9001
+	PagingBookSize = 2500
+)
+
+// rolesBook is НСИ 20 (organization powers) as the World's roles use it.
+func rolesBook() [][2]string {
+	var out [][2]string
+	for _, c := range roles {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		x, _ := strconv.Atoi(a[0])
+		y, _ := strconv.Atoi(b[0])
+		return x - y
+	})
+	return out
 }
 
 // simNSINamespace makes the simulator's element GUIDs stable.
@@ -54,8 +86,16 @@ type simNsiItem struct {
 	Elements []simNsiElement `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-base/ NsiElement"`
 }
 
+// simNsiPagingItem is one page of a book (nsi-common NsiPagingItem).
+type simNsiPagingItem struct {
+	simNsiItem
+	TotalItemsCount int `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-common/ TotalItemsCount"`
+	TotalPages      int `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-common/ TotalPages"`
+	CurrentPage     int `xml:"http://dom.gosuslugi.ru/schema/integration/nsi-common/ CurrentPage"`
+}
+
 func (st *state) exportNsi(s *Server, m *message, body []byte, f *fragment) error {
-	var registry int
+	var registry, page int
 	ns := nsNsiCommon
 	switch m.op {
 	case giszhkh.OpExportNsiItem:
@@ -69,7 +109,7 @@ func (st *state) exportNsi(s *Server, m *message, body []byte, f *fragment) erro
 		if err := xml.Unmarshal(body, &req); err != nil {
 			return err
 		}
-		registry = int(req.RegistryNumber)
+		registry, page = int(req.RegistryNumber), int(req.Page)
 	case giszhkh.OpExportDataProviderNsiItem:
 		var req nsi.ExportDataProviderNsiItemRequest
 		if err := xml.Unmarshal(body, &req); err != nil {
@@ -81,11 +121,26 @@ func (st *state) exportNsi(s *Server, m *message, body []byte, f *fragment) erro
 	if !ok {
 		return nil // INT002012: nothing to export
 	}
+	total := len(els)
+	var pages int
+	if page > 0 {
+		// 1000 elements a page (NsiPageSize); past the last page there is
+		// nothing to export.
+		size := s.nsiPageSize()
+		pages = (total + size - 1) / size
+		if page > pages {
+			return nil
+		}
+		els = els[(page-1)*size : min(page*size, total)]
+	}
 	now := s.cfg.Now().Format("2006-01-02T15:04:05.000-07:00")
 	item := simNsiItem{Registry: registry, Created: now}
 	for _, e := range els {
 		item.Elements = append(item.Elements, simNsiElement{Code: e[0], GUID: NsiGUID(registry, e[0]), Modified: now, IsActual: true,
 			Field: simNsiField{Type: "nsi-base:NsiElementStringFieldType", Name: "Наименование", Value: e[1]}})
+	}
+	if page > 0 {
+		return f.add(ns, "NsiPagingItem", simNsiPagingItem{simNsiItem: item, TotalItemsCount: total, TotalPages: pages, CurrentPage: page})
 	}
 	return f.add(ns, "NsiItem", item)
 }

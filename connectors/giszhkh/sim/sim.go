@@ -1,12 +1,17 @@
 // Package sim is a GIS ZhKH simulator: the server side of the asynchronous
 // SOAP API at the same paths as the real services. It validates every
-// request against the official XSD (xmllint) and its XAdES signature against
+// request against the official XSD and its XAdES signature against
 // configured certificates, answers an Ack, then reports RequestState
 // 1 → 2 → 3 after a configurable delay; a re-sent MessageGUID gets the same
-// Ack. It keeps its own state — accounts, meters, readings, payment
-// documents, payment notices — assigns identifiers in the real formats
-// (ЕЛС 10 characters, ЖКУ id 13, PaymentDocumentID 18), applies business
-// controls as per-item errors, and injects faults on demand.
+// Ack. It starts from a World (the organizations, houses and premises GIS
+// already holds) and keeps its own state — accounts, meters, readings,
+// payment documents, payment notices — assigns identifiers in the real
+// formats (ЕЛС 10 characters, ЖКУ id 13, PaymentDocumentID 18), applies
+// business controls as per-item errors, and injects faults on demand.
+//
+// Every response it writes (Ack, getStateResult, fault detail) is checked
+// against the same XSD before it is sent: a response that fails is a
+// simulator bug, logged and answered with HTTP 500.
 //
 // It is meant for tests, demos and benchmarks on loopback.
 package sim
@@ -64,8 +69,14 @@ type Config struct {
 		gost.Verifier
 		gost.Hasher
 	}
-	// Orgs are the orgPPAGUIDs the simulator knows; empty accepts any.
+	// Orgs are the orgPPAGUIDs the simulator knows besides the World's
+	// organizations; when both are empty any organization is accepted.
 	Orgs []string
+	// World is what GIS holds before the exchange starts.
+	World World
+	// NsiPageSize is the number of elements on one exportNsiPagingItem
+	// page (GIS: 1000, the default).
+	NsiPageSize int
 	// Delay is the processing time: state 1 until Delay/2, 2 until Delay,
 	// then 3.
 	Delay time.Duration
@@ -87,6 +98,10 @@ type Server struct {
 	xsd      *xsdcheck.Validator
 	verifier *xades.Verifier
 	orgs     map[string]bool
+	world    *worldIndex
+	// tamper, set by tests only, changes a response part before it is
+	// checked: the way to prove a broken response never leaves.
+	tamper func(what string, doc []byte) []byte
 
 	mu       sync.Mutex
 	rnd      *rand.Rand
@@ -103,6 +118,9 @@ type Server struct {
 type Stats struct {
 	Requests, Accepted, Duplicates, GetStates int
 	FaultsEXP, Faults502, Faults503, Rejected int
+	// BadResponses counts responses the simulator refused to send because
+	// they broke the schema (a simulator bug; HTTP 500 instead).
+	BadResponses int
 }
 
 type message struct {
@@ -111,7 +129,8 @@ type message struct {
 	op                  string
 	version             string
 	accepted            time.Time
-	result              []byte // getStateResult content for state 3 (built at acceptance)
+	result              []byte       // getStateResult content for state 3 (built at acceptance)
+	checked             map[int]bool // states whose getStateResult passed the schema check
 }
 
 // New returns a simulator.
@@ -121,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.Trusted) == 0 {
 		return nil, errors.New("sim: at least one trusted certificate is required")
+	}
+	if err := cfg.World.Check(); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
 	}
 	v, err := xsdcheck.New(cfg.SpecDir)
 	if err != nil {
@@ -134,13 +156,29 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, xsd: v, verifier: xades.NewVerifier(cfg.Crypto, cfg.Crypto, cfg.Trusted...),
-		orgs: map[string]bool{}, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		orgs: map[string]bool{}, world: indexWorld(cfg.World), rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		faults: cfg.Faults, messages: map[string]*message{}, byReq: map[string]string{}, st: newState(),
 	}
 	for _, o := range cfg.Orgs {
 		s.orgs[strings.ToLower(o)] = true
 	}
+	for _, o := range s.world.orgs {
+		s.orgs[o.PPAGUID] = true
+	}
 	return s, nil
+}
+
+// SeededWorld returns the world the simulator started from, with every GUID
+// it derived filled in.
+func (s *Server) SeededWorld() World {
+	return World{Orgs: append([]WorldOrg(nil), s.world.orgs...), Houses: s.world.houseList()}
+}
+
+func (s *Server) nsiPageSize() int {
+	if s.cfg.NsiPageSize > 0 {
+		return s.cfg.NsiPageSize
+	}
+	return 1000
 }
 
 func (s *Server) historyBlock() int {
@@ -186,7 +224,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := strings.Trim(r.Header.Get("SOAPAction"), `"`)
 	op, ok := giszhkh.OperationByAction(svc, action)
 	if !ok {
-		s.fault(w, "FMT001300", fmt.Sprintf("unknown SOAPAction %q for %s", action, svc))
+		s.fault(r.Context(), w, "FMT001300", fmt.Sprintf("unknown SOAPAction %q for %s", action, svc))
 		return
 	}
 	if code := s.injected(op.Name == giszhkh.OpGetState); code != 0 {
@@ -197,13 +235,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusServiceUnavailable:
 			http.Error(w, "<html><body>503 Service Temporarily Unavailable</body></html>", code)
 		default:
-			s.fault(w, giszhkh.CodeTransferFailure, "Произошла ошибка при передаче данных. Попробуйте осуществить передачу данных повторно.")
+			s.fault(r.Context(), w, giszhkh.CodeTransferFailure, "Произошла ошибка при передаче данных. Попробуйте осуществить передачу данных повторно.")
 		}
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	if err != nil {
-		s.fault(w, "FMT001300", "cannot read request: "+err.Error())
+		s.fault(r.Context(), w, "FMT001300", "cannot read request: "+err.Error())
 		return
 	}
 	// Like the real service, a request that arrived is processed even if
@@ -266,47 +304,47 @@ func (s *Server) request(ctx context.Context, w http.ResponseWriter, op giszhkh.
 	s.mu.Unlock()
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
-		s.reject(w, "FMT001300", "Некорректный XML: "+err.Error())
+		s.reject(ctx, w, "FMT001300", "Некорректный XML: "+err.Error())
 		return
 	}
 	body, err := giszhkh.BodyElement(doc)
 	if err != nil {
-		s.reject(w, "FMT001300", err.Error())
+		s.reject(ctx, w, "FMT001300", err.Error())
 		return
 	}
 	hdrEl := giszhkh.HeaderElement(doc)
 	if hdrEl == nil || hdrEl.Tag != op.Header {
-		s.reject(w, "FMT001300", fmt.Sprintf("operation %s needs a %s header", op.Name, op.Header))
+		s.reject(ctx, w, "FMT001300", fmt.Sprintf("operation %s needs a %s header", op.Name, op.Header))
 		return
 	}
 	if body.Tag != op.Request || body.NamespaceURI() != op.RequestNS {
-		s.reject(w, "FMT001300", fmt.Sprintf("SOAPAction %s does not match body element %s", op.SOAPAction, body.Tag))
+		s.reject(ctx, w, "FMT001300", fmt.Sprintf("SOAPAction %s does not match body element %s", op.SOAPAction, body.Tag))
 		return
 	}
 	hdrXML, bodyXML := standalone(hdrEl), standalone(body)
 	if err := s.xsd.Validate(ctx, "lib", hdrXML); err != nil {
-		s.reject(w, "FMT001300", err.Error())
+		s.reject(ctx, w, "FMT001300", err.Error())
 		return
 	}
 	if err := s.xsd.Validate(ctx, string(op.Service), bodyXML); err != nil {
-		s.reject(w, "FMT001300", err.Error())
+		s.reject(ctx, w, "FMT001300", err.Error())
 		return
 	}
 	if _, err := s.verifier.VerifyElement(ctx, body); err != nil {
 		if errors.Is(err, xades.ErrInvalid) {
-			s.reject(w, "AUT011005", "Подпись не прошла проверку: "+err.Error())
+			s.reject(ctx, w, "AUT011005", "Подпись не прошла проверку: "+err.Error())
 			return
 		}
-		s.fault(w, "EXP001000", "signature check failed: "+err.Error())
+		s.fault(ctx, w, "EXP001000", "signature check failed: "+err.Error())
 		return
 	}
 	var h header
 	if err := xml.Unmarshal(hdrXML, &h); err != nil {
-		s.reject(w, "FMT001300", err.Error())
+		s.reject(ctx, w, "FMT001300", err.Error())
 		return
 	}
 	if op.Header == "RequestHeader" && len(s.orgs) > 0 && !s.orgs[strings.ToLower(h.OrgPPAGUID)] {
-		s.reject(w, "AUT011002", "Организация не найдена: "+h.OrgPPAGUID)
+		s.reject(ctx, w, "AUT011002", "Организация не найдена: "+h.OrgPPAGUID)
 		return
 	}
 
@@ -317,7 +355,7 @@ func (s *Server) request(ctx context.Context, w http.ResponseWriter, op giszhkh.
 		s.stats.Duplicates++
 		m := s.messages[ack]
 		s.mu.Unlock()
-		s.ack(w, m)
+		s.ack(ctx, w, m)
 		return
 	}
 	m := &message{ack: uuid.NewString(), requester: h.MessageGUID, org: strings.ToLower(h.OrgPPAGUID), service: op.Service,
@@ -325,7 +363,7 @@ func (s *Server) request(ctx context.Context, w http.ResponseWriter, op giszhkh.
 	res, err := s.st.process(s, m, bodyXML)
 	if err != nil {
 		s.mu.Unlock()
-		s.fault(w, "EXP001000", err.Error())
+		s.fault(ctx, w, "EXP001000", err.Error())
 		return
 	}
 	m.result = res
@@ -334,7 +372,7 @@ func (s *Server) request(ctx context.Context, w http.ResponseWriter, op giszhkh.
 	s.stats.Accepted++
 	s.mu.Unlock()
 	s.cfg.Logger.Debug("gis sim: accepted", "op", op.Name, "ack", m.ack, "org", h.OrgPPAGUID)
-	s.ack(w, m)
+	s.ack(ctx, w, m)
 }
 
 func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhkh.Service, data []byte) {
@@ -342,7 +380,7 @@ func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhk
 		MessageGUID string `xml:"Body>getStateRequest>MessageGUID"`
 	}
 	if err := xml.Unmarshal(data, &req); err != nil || req.MessageGUID == "" {
-		s.fault(w, "FMT001300", "getStateRequest without MessageGUID")
+		s.fault(ctx, w, "FMT001300", "getStateRequest without MessageGUID")
 		return
 	}
 	s.mu.Lock()
@@ -350,7 +388,7 @@ func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhk
 	m, ok := s.messages[strings.ToLower(req.MessageGUID)]
 	s.mu.Unlock()
 	if !ok || m.service != svc {
-		s.fault(w, giszhkh.CodeUnknownMessage, "Запрос не найден: "+req.MessageGUID)
+		s.fault(ctx, w, giszhkh.CodeUnknownMessage, "Запрос не найден: "+req.MessageGUID)
 		return
 	}
 	age := s.cfg.Now().Sub(m.accepted)
@@ -365,7 +403,24 @@ func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhk
 	if state == giszhkh.StateDone {
 		content = m.result
 	}
-	s.write(w, http.StatusOK, stateEnvelope(svc, m, state, content))
+	hdr := s.resultHeader(uuid.NewString())
+	body := stateResult(svc, m, state, content)
+	s.mu.Lock()
+	checked := m.checked[state]
+	s.mu.Unlock()
+	parts := []part{{"lib", hdr}}
+	if !checked {
+		// A message's getStateResult for a state never changes: checked once.
+		parts = append(parts, part{string(svc), body})
+	}
+	if s.respond(ctx, w, http.StatusOK, "getStateResult of "+m.op, envelope(hdr, body), parts...) && !checked {
+		s.mu.Lock()
+		if m.checked == nil {
+			m.checked = map[int]bool{}
+		}
+		m.checked[state] = true
+		s.mu.Unlock()
+	}
 }
 
 // standalone serializes el as its own document.
@@ -378,32 +433,96 @@ func standalone(el *etree.Element) []byte {
 
 var prefixes = canon.Prefixes{}
 
-func (s *Server) ack(w http.ResponseWriter, m *message) {
+// resultHeader renders the ResultHeader of a reply.
+func (s *Server) resultHeader(messageGUID string) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Header>`)
-	_ = canon.New(&b, prefixes).Element(base.ResultHeader{HeaderType: base.HeaderType{Date: s.cfg.Now().Format(time.RFC3339), MessageGUID: base.GUIDType(m.ack)}})
-	b.WriteString(`</soapenv:Header><soapenv:Body>`)
-	_ = canon.New(&b, prefixes).Element(base.AckRequest{Ack: base.AckRequest_Ack{MessageGUID: base.GUIDType(m.ack), RequesterMessageGUID: base.GUIDType(m.requester)}})
-	b.WriteString(`</soapenv:Body></soapenv:Envelope>`)
-	s.write(w, http.StatusOK, b.Bytes())
+	_ = canon.New(&b, prefixes).Element(base.ResultHeader{HeaderType: base.HeaderType{
+		Date: s.cfg.Now().Format("2006-01-02T15:04:05.000-07:00"), MessageGUID: base.GUIDType(messageGUID)}})
+	return b.Bytes()
 }
 
-func (s *Server) reject(w http.ResponseWriter, code, msg string) {
+// envelope wraps a header element (may be nil) and a body element.
+func envelope(hdr, body []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `">`)
+	if hdr != nil {
+		b.WriteString(`<soapenv:Header>`)
+		b.Write(hdr)
+		b.WriteString(`</soapenv:Header>`)
+	}
+	b.WriteString(`<soapenv:Body>`)
+	b.Write(body)
+	b.WriteString(`</soapenv:Body></soapenv:Envelope>`)
+	return b.Bytes()
+}
+
+func (s *Server) ack(ctx context.Context, w http.ResponseWriter, m *message) {
+	hdr := s.resultHeader(m.ack)
+	var b bytes.Buffer
+	_ = canon.New(&b, prefixes).Element(base.AckRequest{Ack: base.AckRequest_Ack{MessageGUID: base.GUIDType(m.ack), RequesterMessageGUID: base.GUIDType(m.requester)}})
+	s.respond(ctx, w, http.StatusOK, "Ack of "+m.op, envelope(hdr, b.Bytes()), part{"lib", hdr}, part{"lib", b.Bytes()})
+}
+
+func (s *Server) reject(ctx context.Context, w http.ResponseWriter, code, msg string) {
 	s.mu.Lock()
 	s.stats.Rejected++
 	s.mu.Unlock()
 	s.cfg.Logger.Info("gis sim: rejected", "code", code, "error", msg)
-	s.fault(w, code, msg)
+	s.fault(ctx, w, code, msg)
 }
 
-func (s *Server) fault(w http.ResponseWriter, code, msg string) {
+// maxFaultMessage keeps ErrorMessage well inside what clients display; long
+// schema reports are cut.
+const maxFaultMessage = 2000
+
+func (s *Server) fault(ctx context.Context, w http.ResponseWriter, code, msg string) {
+	if r := []rune(msg); len(r) > maxFaultMessage {
+		msg = string(r[:maxFaultMessage]) + "…"
+	}
+	var detail bytes.Buffer
+	_ = canon.New(&detail, prefixes).Element(base.Fault{ErrorCode: code, ErrorMessage: msg})
 	var b bytes.Buffer
-	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>`)
+	b.WriteString(`<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>`)
 	xml.EscapeText(&b, []byte(msg))
 	b.WriteString(`</faultstring><detail>`)
-	_ = canon.New(&b, prefixes).Element(base.Fault{ErrorCode: code, ErrorMessage: msg})
-	b.WriteString(`</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
-	s.write(w, http.StatusInternalServerError, b.Bytes())
+	b.Write(detail.Bytes())
+	b.WriteString(`</detail></soapenv:Fault>`)
+	s.respond(ctx, w, http.StatusInternalServerError, "fault "+code, envelope(nil, b.Bytes()), part{"lib", detail.Bytes()})
+}
+
+// part is one element of a response and the schema it must satisfy.
+type part struct {
+	schema string
+	doc    []byte
+}
+
+// respond checks the parts of a response against the schema and sends env;
+// a part that fails is the simulator's own bug: it is logged, counted and
+// answered with HTTP 500 instead. It reports whether env was sent.
+func (s *Server) respond(ctx context.Context, w http.ResponseWriter, status int, what string, env []byte, parts ...part) bool {
+	for _, p := range parts {
+		doc := p.doc
+		if s.tamper != nil {
+			doc = s.tamper(what, doc)
+			env = bytes.Replace(env, p.doc, doc, 1)
+		}
+		if err := s.xsd.Validate(ctx, p.schema, doc); err != nil {
+			s.mu.Lock()
+			s.stats.BadResponses++
+			s.mu.Unlock()
+			s.cfg.Logger.Error("gis sim: response does not match the schema", "response", what, "schema", p.schema, "error", err)
+			// The schema's complaint first: clients show only the start of a body.
+			msg := err.Error()
+			if _, after, ok := strings.Cut(msg, ".xsd): "); ok {
+				msg = after
+			}
+			msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " | ")), " ")
+			http.Error(w, "simulator bug, "+what+" breaks the schema "+p.schema+": "+msg, http.StatusInternalServerError)
+			return false
+		}
+	}
+	s.write(w, status, env)
+	return true
 }
 
 // delay sleeps the injected latency. It is spent after a request was

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -36,6 +37,19 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// testLogger shows the simulator's warnings and errors in the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 type env struct {
 	sim     *sim.Server
 	client  *giszhkh.Client
@@ -65,7 +79,7 @@ func newEnv(t *testing.T, delay time.Duration) *env {
 	}
 	c := &clock{t: time.Date(2026, 10, 28, 12, 0, 0, 0, time.UTC)}
 	s, err := sim.New(sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1})
+		Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,15 +18,23 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/bills"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/devicemetering"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/housemanagement"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/individualregistrybase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/meteringdevicebase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsi"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsibase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsicommon"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/premisesbase"
 )
 
 // Business error codes the simulator answers per item.
 const (
 	codeNotFound = "INT002000" // «Значение в поле отсутствует в реестре»
 	codeExists   = "INT004132" // object already posted
+	// codeNoHousingObject: the id names no (actual) object of the housing
+	// registry, e.g. a premises GUID that is not a premises of the house.
+	codeNoHousingObject = "INT002034"
 )
 
 const (
@@ -40,11 +48,20 @@ const (
 type account struct {
 	guid, org, number, els, zhku, unique, house string
 	closed                                      bool
+	created                                     string // CreationDate
+	acm                                         []housemanagement.AccountExportType_Accommodation
+	payer                                       housemanagement.AccountExportType_PayerInfo
+	persons                                     *int64
+	area                                        string
 }
 
 type meter struct {
 	root, version, org, account, number, resourceCode, resourceGUID, unit, initial string
 	archived                                                                       bool
+	house, premises                                                                string // FIAS house GUID and premises GUID as placed
+	basic                                                                          housemanagement.MeteringDeviceBasicCharacteristicsType
+	versionNo                                                                      int64
+	updated                                                                        time.Time
 }
 
 type reading struct {
@@ -170,6 +187,14 @@ func (st *state) process(s *Server, m *message, body []byte) ([]byte, error) {
 		err = st.cancelNotices(s, m, body, &f)
 	case giszhkh.OpExportNsiItem, giszhkh.OpExportNsiPagingItem, giszhkh.OpExportDataProviderNsiItem:
 		err = st.exportNsi(s, m, body, &f)
+	case giszhkh.OpExportOrgRegistry:
+		err = s.exportOrgRegistry(body, &f)
+	case giszhkh.OpExportDataProvider:
+		err = s.exportDataProvider(body, &f)
+	case giszhkh.OpExportHouseData:
+		err = s.exportHouse(m, body, &f)
+	case giszhkh.OpExportMeteringDeviceData:
+		err = st.exportMeters(s, m, body, &f)
 	default:
 		// Not modelled: an empty export.
 		return emptyResult(), nil
@@ -193,7 +218,10 @@ func (st *state) importAccounts(s *Server, m *message, body []byte, f *fragment)
 		t := string(a.TransportGUID)
 		var cr base.CommonResultType
 		var acc *account
+		house, problem := s.accommodationHouse(a.Accommodation)
 		switch {
+		case problem != "":
+			cr = failed(t, codeNoHousingObject, problem)
 		case a.AccountGUID != "":
 			acc = st.accounts[strings.ToLower(string(a.AccountGUID))]
 			if acc == nil || acc.org != m.org {
@@ -205,12 +233,15 @@ func (st *state) importAccounts(s *Server, m *message, body []byte, f *fragment)
 			cr = failed(t, codeExists, "Лицевой счет с номером "+a.AccountNumber+" уже размещен")
 		default:
 			st.seq++
-			acc = &account{guid: uuid.NewString(), org: m.org, number: a.AccountNumber, unique: fmt.Sprintf("%010d", st.seq)}
+			acc = &account{guid: uuid.NewString(), org: m.org, number: a.AccountNumber, unique: fmt.Sprintf("%010d", st.seq),
+				house: house, created: s.cfg.Now().Format(dateTime), persons: a.LivingPersonsNumber, area: string(a.TotalSquare)}
 			acc.els = st.nextELS()
 			acc.zhku = acc.els + "-01"
-			if len(a.Accommodation) > 0 {
-				acc.house = strings.ToLower(string(a.Accommodation[0].FIASHouseGuid))
+			for _, x := range a.Accommodation {
+				acc.acm = append(acc.acm, housemanagement.AccountExportType_Accommodation{PremisesGUID: x.PremisesGUID,
+					FIASHouseGuid: x.FIASHouseGuid, LivingRoomGUID: x.LivingRoomGUID, SharePercent: x.SharePercent})
 			}
+			acc.payer = exportPayer(a.PayerInfo)
 			st.accounts[acc.guid], st.accByNum[m.org+"|"+acc.number] = acc, acc
 			st.accByELS[acc.els], st.accByZHKU[acc.zhku] = acc, acc
 			cr = s.ok(t, acc.guid, acc.unique)
@@ -257,8 +288,9 @@ func (st *state) exportAccounts(m *message, body []byte, f *fragment) error {
 	yes := true
 	for _, a := range found {
 		if err := f.add(nsHM, "exportAccountResult", housemanagement.ExportAccountResultType{
-			AccountExportType: housemanagement.AccountExportType{IsRCAccount: &yes},
-			AccountNumber:     a.number, AccountGUID: base.GUIDType(a.guid), UnifiedAccountNumber: a.els, ServiceID: a.zhku,
+			AccountExportType: housemanagement.AccountExportType{IsRCAccount: &yes, CreationDate: a.created, LivingPersonsNumber: a.persons,
+				TotalSquare: premisesbase.PremisesAreaExportType(a.area), Accommodation: a.acm, PayerInfo: a.payer},
+			AccountNumber: a.number, AccountGUID: base.GUIDType(a.guid), UnifiedAccountNumber: a.els, ServiceID: a.zhku,
 		}); err != nil {
 			return err
 		}
@@ -278,16 +310,31 @@ func (st *state) importMeters(s *Server, m *message, body []byte, f *fragment) e
 		switch {
 		case d.DeviceDataToCreate != nil:
 			bc := d.DeviceDataToCreate.BasicChatacteristicts
-			var accGUID string
-			if bc.ResidentialPremiseDevice != nil && len(bc.ResidentialPremiseDevice.AccountGUID) > 0 {
-				accGUID = strings.ToLower(string(bc.ResidentialPremiseDevice.AccountGUID[0]))
+			var accGUID, premises string
+			switch dev := bc; {
+			case dev.ResidentialPremiseDevice != nil:
+				accGUID, premises = first(dev.ResidentialPremiseDevice.AccountGUID), first(dev.ResidentialPremiseDevice.PremiseGUID)
+			case dev.NonResidentialPremiseDevice != nil:
+				accGUID, premises = first(dev.NonResidentialPremiseDevice.AccountGUID), first(dev.NonResidentialPremiseDevice.PremiseGUID)
 			}
 			acc := st.accounts[accGUID]
 			if acc == nil || acc.org != m.org {
 				c.CommonResultType = failed(t, codeNotFound, "Лицевой счет прибора учета не найден: "+accGUID)
 				break
 			}
-			mt := &meter{root: uuid.NewString(), version: uuid.NewString(), org: m.org, account: accGUID, number: bc.MeteringDeviceNumber}
+			house := strings.ToLower(string(req.FIASHouseGuid))
+			if house == "" {
+				house = acc.house
+			}
+			if problem := s.meterPremisesProblem(house, premises); problem != "" {
+				c.CommonResultType = failed(t, codeNoHousingObject, problem)
+				break
+			}
+			if h := s.world.premises[premises]; h != nil {
+				house = h.FIASHouseGUID
+			}
+			mt := &meter{root: uuid.NewString(), version: uuid.NewString(), org: m.org, account: accGUID, number: bc.MeteringDeviceNumber,
+				house: house, premises: premises, basic: bc, versionNo: 1, updated: s.cfg.Now()}
 			if r := d.DeviceDataToCreate.MunicipalResourceNotEnergy; len(r) > 0 {
 				mt.resourceCode, mt.resourceGUID = string(r[0].MunicipalResource.Code), string(r[0].MunicipalResource.GUID)
 				mt.unit, mt.initial = r[0].Unit, string(r[0].MeteringValue)
@@ -308,6 +355,7 @@ func (st *state) importMeters(s *Server, m *message, body []byte, f *fragment) e
 			}
 			if d.DeviceDataToUpdate.ArchiveDevice != nil {
 				mt.archived = true
+				mt.updated = s.cfg.Now()
 			}
 			c.CommonResultType = s.ok(t, mt.version, "")
 		}
@@ -396,8 +444,7 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 		if mt.org != m.org || mt.archived {
 			continue
 		}
-		acc := st.accounts[mt.account]
-		match := want[root] || (len(want) == 0 && (len(houses) == 0 || (acc != nil && houses[acc.house])) && (len(resources) == 0 || resources[mt.resourceCode]))
+		match := want[root] || (len(want) == 0 && (len(houses) == 0 || houses[mt.house]) && (len(resources) == 0 || resources[mt.resourceCode]))
 		if match {
 			roots = append(roots, root)
 		}
@@ -434,7 +481,7 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 			cv.MeteringValue = meteringdevicebase.MeteringValueType(x.value)
 			cv.ReadingsSource = x.source
 			cv.EnterIntoSystem = x.date + "T00:00:00.000+03:00"
-			cv.DateValue = x.date
+			cv.DateValue = x.date + "T00:00:00.000+03:00" // xs:dateTime in the export
 			vals = append(vals, cv)
 		}
 		if err := f.add(nsDM, "exportMeteringDeviceHistoryResult", devicemetering.ExportMeteringDeviceHistoryResultType{
@@ -596,17 +643,31 @@ func (st *state) cancelNotices(s *Server, m *message, body []byte, f *fragment) 
 	return nil
 }
 
-// stateEnvelope renders a getStateResult of service svc.
-func stateEnvelope(svc giszhkh.Service, m *message, state int, content []byte) []byte {
+// stateResult renders the getStateResult element of service svc.
+func stateResult(svc giszhkh.Service, m *message, state int, content []byte) []byte {
 	ns := serviceNS[svc]
+	version := m.version
+	if v, ok := resultVersion[svc]; ok {
+		version = v
+	}
 	var b bytes.Buffer
-	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + giszhkh.NSSoap + `"><soapenv:Header>`)
-	_ = canon.New(&b, prefixes).Element(base.ResultHeader{HeaderType: base.HeaderType{Date: time.Now().Format(time.RFC3339), MessageGUID: base.GUIDType(uuid.NewString())}})
-	b.WriteString(`</soapenv:Header><soapenv:Body><svc:getStateResult xmlns:svc="` + ns + `" xmlns:base="` + nsBase + `" base:version="` + m.version + `">`)
+	b.WriteString(`<svc:getStateResult xmlns:svc="` + ns + `" xmlns:base="` + nsBase + `" base:version="` + version + `">`)
 	fmt.Fprintf(&b, `<base:RequestState>%d</base:RequestState><base:MessageGUID>%s</base:MessageGUID>`, state, m.ack)
 	b.Write(content)
-	b.WriteString(`</svc:getStateResult></soapenv:Body></soapenv:Envelope>`)
+	b.WriteString(`</svc:getStateResult>`)
 	return b.Bytes()
+}
+
+// resultVersion is the base:version each service's schema fixes on its
+// getStateResult, whatever version the request had.
+var resultVersion = map[giszhkh.Service]string{
+	giszhkh.ServiceBills:           bills.GetStateResult_VersionFixed,
+	giszhkh.ServiceHouseManagement: housemanagement.GetStateResult_VersionFixed,
+	giszhkh.ServiceDeviceMetering:  devicemetering.GetStateResult_VersionFixed,
+	giszhkh.ServicePayment:         payment.GetStateResult_VersionFixed,
+	giszhkh.ServiceNsi:             nsi.GetStateResult_VersionFixed,
+	giszhkh.ServiceNsiCommon:       nsicommon.GetStateResult_VersionFixed,
+	giszhkh.ServiceOrgRegistry:     organizationsregistrycommon.GetStateResult_VersionFixed,
 }
 
 var serviceNS = map[giszhkh.Service]string{
@@ -617,4 +678,64 @@ var serviceNS = map[giszhkh.Service]string{
 	giszhkh.ServiceNsi:             "http://dom.gosuslugi.ru/schema/integration/nsi/",
 	giszhkh.ServiceNsiCommon:       "http://dom.gosuslugi.ru/schema/integration/nsi-common/",
 	giszhkh.ServiceOrgRegistry:     "http://dom.gosuslugi.ru/schema/integration/organizations-registry-common/",
+}
+
+func first(gs []base.GUIDType) string {
+	if len(gs) == 0 {
+		return ""
+	}
+	return strings.ToLower(string(gs[0]))
+}
+
+// exportPayer turns the payer of an imported account into its exported form.
+func exportPayer(p housemanagement.AccountType_PayerInfo) housemanagement.AccountExportType_PayerInfo {
+	out := housemanagement.AccountExportType_PayerInfo{IsRenter: p.IsRenter, IsAccountsDivided: p.IsAccountsDivided, Org: p.Org}
+	if i := p.Ind; i != nil {
+		out.Ind = &housemanagement.AccountIndExportType{FIOExportType: individualregistrybase.FIOExportType{
+			Surname: i.Surname, FirstName: i.FirstName, Patronymic: i.Patronymic}, Sex: i.Sex, DateOfBirth: i.DateOfBirth, SNILS: i.SNILS}
+	}
+	return out
+}
+
+// accommodationHouse returns the FIAS house an account's accommodation
+// names, or why GIS would refuse it: a premises GUID must be a premises of
+// the housing registry (the World) — of the named house when one is named.
+// With an empty World (no housing registry) any premises GUID passes.
+func (s *Server) accommodationHouse(acm []housemanagement.AccountType_Accommodation) (house, problem string) {
+	for _, x := range acm {
+		if x.FIASHouseGuid != "" {
+			house = strings.ToLower(string(x.FIASHouseGuid))
+		}
+	}
+	for _, x := range acm {
+		p := strings.ToLower(string(x.PremisesGUID))
+		if p == "" {
+			continue
+		}
+		h := s.world.premises[p]
+		switch {
+		case h != nil && house != "" && h.FIASHouseGUID != house:
+			return "", fmt.Sprintf("Помещение %s не относится к дому %s", p, house)
+		case h != nil:
+			house = h.FIASHouseGUID
+		case house != "" && s.world.houses[house] != nil:
+			return "", fmt.Sprintf("Помещение %s не найдено в доме %s", p, house)
+		case house == "" && len(s.world.houses) > 0:
+			return "", fmt.Sprintf("Помещение %s не найдено в реестре объектов жилищного фонда", p)
+		}
+	}
+	return house, ""
+}
+
+// meterPremisesProblem says why GIS would refuse a device placed in premises
+// of house: when the house is in the World, the premises must be one of its
+// premises. Houses the World does not hold are not checked.
+func (s *Server) meterPremisesProblem(house, premises string) string {
+	if h := s.world.premises[premises]; h != nil && house != "" && h.FIASHouseGUID != house {
+		return fmt.Sprintf("Помещение %s не относится к дому %s", premises, house)
+	}
+	if s.world.houses[house] != nil && !s.world.premisesOf[house][premises] {
+		return fmt.Sprintf("Помещение %s не найдено в доме %s", premises, house)
+	}
+	return ""
 }
