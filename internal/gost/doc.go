@@ -7,9 +7,12 @@
 //
 // Code that signs depends on [Signer]; code that checks signatures depends on
 // [Verifier]; code that needs digests depends on [Hasher]. The shipped
-// implementation of all three is [OpenSSL], which runs the openssl command-line
-// tool with the GOST engine (Debian package libengine-gost-openssl). Production
-// deployments that must use certified crypto (CryptoPro) plug in another Signer.
+// implementation of all three is [OpenSSL], built on the OpenSSL GOST engine
+// (Debian package libengine-gost-openssl): in-process through libcrypto when
+// built with cgo, otherwise (or with OpenSSLOptions.Processes) by running the
+// openssl command-line tool, which also generates test keys and makes CMS.
+// Production deployments that must use certified crypto (CryptoPro) plug in
+// another Signer.
 //
 // # Byte order
 //
@@ -22,7 +25,7 @@
 //
 // # Typical use
 //
-//	tool, err := gost.NewOpenSSL(gost.OpenSSLOptions{})
+//	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
 //	signer, err := tool.LoadSigner(ctx, "key.pem", "cert.pem")
 //	sig, err := signer.Sign(ctx, msg)                       // 64 bytes, s ‖ r
 //	err = tool.Verify(ctx, signer.Certificate(), msg, sig)  // nil or ErrBadSignature

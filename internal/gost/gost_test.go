@@ -369,29 +369,3 @@ func FuzzParseCertificatePEM(f *testing.F) {
 		_ = c.SerialNumber()
 	})
 }
-
-func BenchmarkSign(b *testing.B) {
-	tool := newTool(b)
-	signer := fixedSigner(b, tool)
-	msg := bytes.Repeat([]byte("x"), 1024)
-	ctx := context.Background()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := signer.Sign(ctx, msg); err != nil {
-				b.Error(err)
-			}
-		}
-	})
-}
-
-func BenchmarkDigest1MiB(b *testing.B) {
-	tool := newTool(b)
-	msg := bytes.Repeat([]byte("x"), 1<<20)
-	ctx := context.Background()
-	b.SetBytes(int64(len(msg)))
-	for b.Loop() {
-		if _, err := tool.Digest(ctx, msg); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

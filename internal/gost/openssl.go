@@ -29,20 +29,30 @@ type OpenSSLOptions struct {
 	Engine string
 	// MaxProcs caps concurrently running openssl processes; default 2×NumCPU.
 	MaxProcs int
+	// Processes runs every operation through the openssl command, as builds
+	// without cgo always do, instead of in-process through libcrypto.
+	Processes bool
 }
 
-// OpenSSL implements [Hasher] and [Verifier], and loads [Signer]s, by running
-// the openssl command-line tool with the GOST engine. Data, keys and
-// signatures are passed through pipes (stdin and /dev/fd/N); nothing is
-// written to disk. One process costs about 5 ms plus hashing time, so callers
-// sign once per message, not once per item. Safe for concurrent use.
+// OpenSSL implements [Hasher] and [Verifier], and loads [Signer]s, with the
+// OpenSSL GOST engine.
+//
+// By default (built with cgo) digests, signatures and verification run
+// in-process: the engine is loaded into libcrypto once per process and each
+// call makes and frees its own EVP contexts. Otherwise, and for key
+// generation and CMS always, it runs the openssl command-line tool; data,
+// keys and signatures are passed through pipes (stdin and /dev/fd/N), nothing
+// is written to disk, and one process costs about 5–10 ms plus hashing time.
+// Both paths give the same bytes (signatures are randomised but in the same
+// format). Safe for concurrent use.
 type OpenSSL struct {
 	path   string
 	engine string
 	sem    chan struct{}
+	lib    *libEngine // nil: child processes only
 }
 
-// NewOpenSSL returns an OpenSSL tool after checking that the binary runs and
+// NewOpenSSL returns an OpenSSL tool after checking that the binary exists and
 // the GOST engine computes a known Streebog-256 digest.
 func NewOpenSSL(ctx context.Context, opts OpenSSLOptions) (*OpenSSL, error) {
 	o := &OpenSSL{path: opts.Path, engine: opts.Engine}
@@ -60,6 +70,13 @@ func NewOpenSSL(ctx context.Context, opts OpenSSLOptions) (*OpenSSL, error) {
 	if _, err := exec.LookPath(o.path); err != nil {
 		return nil, fmt.Errorf("gost: openssl binary %q not found: %w", o.path, err)
 	}
+	if !opts.Processes && inProcessAvailable {
+		lib, err := loadEngine(o.engine)
+		if err != nil {
+			return nil, fmt.Errorf("gost: GOST engine %q not usable (Debian package libengine-gost-openssl): %w", o.engine, err)
+		}
+		o.lib = lib
+	}
 	d, err := o.Digest(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("gost: GOST engine %q not usable (Debian package libengine-gost-openssl): %w", o.engine, err)
@@ -70,8 +87,22 @@ func NewOpenSSL(ctx context.Context, opts OpenSSLOptions) (*OpenSSL, error) {
 	return o, nil
 }
 
+// InProcess reports whether digests and signatures run in-process through
+// libcrypto rather than in openssl child processes.
+func (o *OpenSSL) InProcess() bool { return o.lib != nil }
+
 // Digest returns the Streebog-256 digest of data.
 func (o *OpenSSL) Digest(ctx context.Context, data []byte) (Digest, error) {
+	if o.lib != nil {
+		if err := ctx.Err(); err != nil {
+			return Digest{}, fmt.Errorf("gost: digest: %w", err)
+		}
+		d, err := o.lib.digest(data)
+		if err != nil {
+			return Digest{}, fmt.Errorf("gost: digest: %w", err)
+		}
+		return d, nil
+	}
 	var d Digest
 	out, err := o.run(ctx, data, nil, "dgst", "-engine", o.engine, "-md_gost12_256", "-binary")
 	if err != nil {
@@ -85,9 +116,19 @@ func (o *OpenSSL) Digest(ctx context.Context, data []byte) (Digest, error) {
 }
 
 // DigestEach returns the digests of items in order, hashing up to 64 items
-// per openssl process.
+// per openssl process on the process path.
 func (o *OpenSSL) DigestEach(ctx context.Context, items ...[]byte) ([]Digest, error) {
 	res := make([]Digest, 0, len(items))
+	if o.lib != nil {
+		for _, item := range items {
+			d, err := o.Digest(ctx, item)
+			if err != nil {
+				return nil, err
+			}
+			res = append(res, d)
+		}
+		return res, nil
+	}
 	for start := 0; start < len(items); start += maxFilesPerCall {
 		batch := items[start:min(start+maxFilesPerCall, len(items))]
 		args := []string{"dgst", "-engine", o.engine, "-md_gost12_256", "-r"}
@@ -125,6 +166,19 @@ func (o *OpenSSL) Verify(ctx context.Context, cert *Certificate, msg, sig []byte
 	if len(sig) != SignatureSize {
 		return fmt.Errorf("gost: verify: signature is %d bytes, want %d: %w", len(sig), SignatureSize, ErrBadSignature)
 	}
+	if o.lib != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("gost: verify: %w", err)
+		}
+		switch err := o.lib.verify(cert.x509.RawSubjectPublicKeyInfo, msg, sig); {
+		case err == nil:
+			return nil
+		case errors.Is(err, errMismatch):
+			return fmt.Errorf("gost: verify (certificate %q): %w", cert.x509.Subject, ErrBadSignature)
+		default:
+			return fmt.Errorf("gost: verify: %w", err)
+		}
+	}
 	out, err := o.run(ctx, msg, [][]byte{cert.PublicKeyPEM(), sig},
 		"dgst", "-engine", o.engine, "-md_gost12_256", "-verify", fdPath(0), "-signature", fdPath(1))
 	switch {
@@ -141,8 +195,9 @@ func (o *OpenSSL) Verify(ctx context.Context, cert *Certificate, msg, sig []byte
 
 // LoadSigner reads a PEM private key (PKCS#8, as `openssl genpkey` writes it)
 // and its PEM certificate, checks that they belong together by signing and
-// verifying a probe, and returns a Signer. The key stays in memory and is
-// handed to openssl through a pipe for every signature.
+// verifying a probe, and returns a Signer. The key stays in memory: parsed
+// once in-process, or handed to openssl through a pipe for every signature on
+// the process path.
 func (o *OpenSSL) LoadSigner(ctx context.Context, keyFile, certFile string) (*OpenSSLSigner, error) {
 	key, err := os.ReadFile(keyFile)
 	if err != nil {
@@ -161,6 +216,13 @@ func (o *OpenSSL) NewSigner(ctx context.Context, keyPEM []byte, cert *Certificat
 		return nil, errors.New("gost: signer key: no PEM \"PRIVATE KEY\" (PKCS#8) block found")
 	}
 	s := &OpenSSLSigner{tool: o, key: bytes.Clone(keyPEM), cert: cert}
+	if o.lib != nil {
+		k, err := o.lib.loadKey(s.key)
+		if err != nil {
+			return nil, fmt.Errorf("gost: signer key unusable: %w", err)
+		}
+		s.lib = k
+	}
 	probe := []byte("zhkhgate key/certificate probe")
 	sig, err := s.Sign(ctx, probe)
 	if err != nil {
@@ -175,12 +237,23 @@ func (o *OpenSSL) NewSigner(ctx context.Context, keyPEM []byte, cert *Certificat
 // OpenSSLSigner is the [Signer] made by [OpenSSL.LoadSigner].
 type OpenSSLSigner struct {
 	tool *OpenSSL
-	key  []byte
+	key  []byte  // PEM, for the process path and CMS
+	lib  *libKey // parsed key when tool runs in-process
 	cert *Certificate
 }
 
 // Sign implements [Signer].
 func (s *OpenSSLSigner) Sign(ctx context.Context, msg []byte) ([]byte, error) {
+	if s.lib != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("gost: sign: %w", err)
+		}
+		sig, err := s.tool.lib.sign(s.lib, msg)
+		if err != nil {
+			return nil, fmt.Errorf("gost: sign: %w", err)
+		}
+		return sig, nil
+	}
 	out, err := s.tool.run(ctx, msg, [][]byte{s.key},
 		"dgst", "-engine", s.tool.engine, "-md_gost12_256", "-sign", fdPath(0), "-binary")
 	if err != nil {
