@@ -18,7 +18,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,6 +184,9 @@ func collect(t reflect.Type, index []int, ti *typeInfo) {
 // fieldValue follows the index through embedded structs; ok is false when
 // a nil embedded pointer is on the way.
 func fieldValue(v reflect.Value, index []int) (reflect.Value, bool) {
+	if len(index) == 1 { // the common case: no embedded struct on the way
+		return v.Field(index[0]), true
+	}
 	for i, x := range index {
 		if i > 0 && v.Kind() == reflect.Pointer {
 			if v.IsNil() {
@@ -243,7 +246,8 @@ func (w *Writer) declared(prefix, ns string) bool {
 func (w *Writer) element(n name, v reflect.Value) error {
 	ti := typeInfoOf(v.Type())
 	start := w.buf.Len()
-	var attrs []attr
+	var attrBuf [8]attr // most elements have a few attributes or none
+	attrs := attrBuf[:0]
 	var chardata, inner *reflect.Value
 	for _, f := range ti.fields {
 		fv, ok := fieldValue(v, f.index)
@@ -280,14 +284,18 @@ func (w *Writer) element(n name, v reflect.Value) error {
 	}
 
 	// Namespace declarations: the element's prefix and its attributes'
-	// prefixes, unless an output ancestor declared them already.
+	// prefixes, unless an output ancestor declared them already. Most
+	// elements declare nothing; their map stays nil (reads of nil are fine).
 	prefix := w.PrefixFor(n.ns)
-	decl := map[string]string{}
+	var decl map[string]string
 	if !w.declared(prefix, n.ns) {
-		decl[prefix] = n.ns
+		decl = map[string]string{prefix: n.ns}
 	}
 	for _, a := range attrs {
 		if a.prefix != "" && !w.declared(a.prefix, a.ns) {
+			if decl == nil {
+				decl = map[string]string{}
+			}
 			decl[a.prefix] = a.ns
 		}
 	}
@@ -295,24 +303,28 @@ func (w *Writer) element(n name, v reflect.Value) error {
 	w.buf.WriteString(prefix)
 	w.buf.WriteByte(':')
 	w.buf.WriteString(n.local)
-	keys := make([]string, 0, len(decl))
-	for p := range decl {
-		keys = append(keys, p)
-	}
-	sort.Strings(keys)
-	for _, p := range keys {
-		w.buf.WriteString(" xmlns:")
-		w.buf.WriteString(p)
-		w.buf.WriteString(`="`)
-		escapeAttr(w.buf, decl[p])
-		w.buf.WriteByte('"')
-	}
-	sort.Slice(attrs, func(i, j int) bool {
-		if attrs[i].ns != attrs[j].ns {
-			return attrs[i].ns < attrs[j].ns
+	if len(decl) > 0 {
+		keys := make([]string, 0, len(decl))
+		for p := range decl {
+			keys = append(keys, p)
 		}
-		return attrs[i].local < attrs[j].local
-	})
+		slices.Sort(keys)
+		for _, p := range keys {
+			w.buf.WriteString(" xmlns:")
+			w.buf.WriteString(p)
+			w.buf.WriteString(`="`)
+			escapeAttr(w.buf, decl[p])
+			w.buf.WriteByte('"')
+		}
+	}
+	if len(attrs) > 1 {
+		slices.SortFunc(attrs, func(a, b attr) int {
+			if c := strings.Compare(a.ns, b.ns); c != 0 {
+				return c
+			}
+			return strings.Compare(a.local, b.local)
+		})
+	}
 	for _, a := range attrs {
 		if err := checkChars(a.value); err != nil {
 			return fmt.Errorf("%s/@%s: %w", n.local, a.local, err)
