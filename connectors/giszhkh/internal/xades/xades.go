@@ -7,8 +7,8 @@
 // policies, roles and timestamps).
 //
 // XML handling uses etree; canonicalization uses goxmldsig's canonicalizers.
-// Crypto goes through internal/gost: one openssl process hashes both
-// references, one signs SignedInfo.
+// Crypto goes through internal/gost: one DigestEach call hashes both
+// references, one Sign call signs SignedInfo.
 package xades
 
 import (
