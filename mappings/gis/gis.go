@@ -384,13 +384,25 @@ func Results(rs []giszhkh.ItemResult) []store.GISItemResult {
 	return out
 }
 
+// gisDay reads the day of an xs:date or xs:dateTime GIS sends (the
+// reading's DateValue is one or the other, by schema version), in the zone
+// it was written in.
+func gisDay(v string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02", "2006-01-02Z07:00", time.RFC3339Nano, "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date: %q", v)
+}
+
 // Readings maps exported readings to canonical ones; a reading that cannot
 // be stored is reported, the others are kept.
 func Readings(rs []giszhkh.ExportedReading) ([]store.GISReading, []error) {
 	var out []store.GISReading
 	var errs []error
 	for _, r := range rs {
-		day, err := time.Parse("2006-01-02", r.Date)
+		day, err := gisDay(r.Date)
 		if err != nil {
 			errs = append(errs, &FieldError{Object: "reading", ID: r.RootGUID, Field: "DateValue", Value: r.Date, Reason: "not a date"})
 			continue

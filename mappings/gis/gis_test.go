@@ -129,6 +129,17 @@ func TestPaymentAndResults(t *testing.T) {
 	if len(good) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "MeteringValue") {
 		t.Errorf("readings %+v %v", good, errs)
 	}
+	// DateValue is xs:date or xs:dateTime depending on the schema version; the day is taken in GIS's zone.
+	oct20 := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
+	for _, d := range []string{"2026-10-20", "2026-10-20+03:00", "2026-10-20T00:00:00.000+03:00", "2026-10-20T23:30:00Z", "2026-10-20T10:00:00"} {
+		good, errs := gis.Readings([]giszhkh.ExportedReading{{RootGUID: acc, Value: "1", Date: d}})
+		if len(errs) != 0 || len(good) != 1 || !good[0].TakenOn.Equal(oct20) {
+			t.Errorf("reading dated %q: %+v %v, want %s", d, good, errs, oct20)
+		}
+	}
+	if _, errs := gis.Readings([]giszhkh.ExportedReading{{RootGUID: acc, Value: "1", Date: "20.10.2026"}}); len(errs) != 1 {
+		t.Errorf("reading dated 20.10.2026 accepted")
+	}
 }
 
 func TestMeter(t *testing.T) {
