@@ -500,10 +500,13 @@ type part struct {
 // a part that fails is the simulator's own bug: it is logged, counted and
 // answered with HTTP 500 instead. It reports whether env was sent.
 func (s *Server) respond(ctx context.Context, w http.ResponseWriter, status int, what string, env []byte, parts ...part) bool {
+	s.mu.Lock()
+	tamper := s.tamper
+	s.mu.Unlock()
 	for _, p := range parts {
 		doc := p.doc
-		if s.tamper != nil {
-			doc = s.tamper(what, doc)
+		if tamper != nil {
+			doc = tamper(what, doc)
 			env = bytes.Replace(env, p.doc, doc, 1)
 		}
 		if err := s.xsd.Validate(ctx, p.schema, doc); err != nil {

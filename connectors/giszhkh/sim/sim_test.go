@@ -60,6 +60,12 @@ type env struct {
 
 func newEnv(t *testing.T, delay time.Duration) *env {
 	t.Helper()
+	return newEnvWith(t, delay, nil)
+}
+
+// newEnvWith is newEnv with the simulator's configuration adjusted by set.
+func newEnvWith(t *testing.T, delay time.Duration, set func(*sim.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
 	if err != nil {
@@ -78,8 +84,12 @@ func newEnv(t *testing.T, delay time.Duration) *env {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 10, 28, 12, 0, 0, 0, time.UTC)}
-	s, err := sim.New(sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1, Logger: testLogger(t)})
+	cfg := sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
+		Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1, Logger: testLogger(t)}
+	if set != nil {
+		set(&cfg)
+	}
+	s, err := sim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,9 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsibase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsicommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsbase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/paymentsbase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/premisesbase"
 )
 
@@ -72,6 +74,7 @@ type document struct {
 	id, guid, org, account, number string
 	year, month                    int
 	withdrawn                      bool
+	bik, bankAccount, total        string // the recipient's bank details and TotalPayableByPD, as imported
 }
 
 type order struct {
@@ -531,7 +534,11 @@ func (st *state) importDocuments(s *Server, m *message, body []byte, f *fragment
 		case pd.PaymentDocumentNumber != "" && st.docByNum[key] != nil && !st.docByNum[key].withdrawn:
 			cr = failed(t, codeExists, "Платежный документ с таким номером уже существует.")
 		default:
-			d := &document{guid: uuid.NewString(), org: m.org, account: acc.guid, number: pd.PaymentDocumentNumber, year: year, month: month}
+			d := &document{guid: uuid.NewString(), org: m.org, account: acc.guid, number: pd.PaymentDocumentNumber, year: year, month: month,
+				total: pd.TotalPayableByPD}
+			if len(req.PaymentInformation) > 0 {
+				d.bik, d.bankAccount = string(req.PaymentInformation[0].BankBIK), req.PaymentInformation[0].OperatingAccountNumber
+			}
 			for i := 1; ; i++ {
 				d.id = fmt.Sprintf("%s-%02d-%02d%02d", acc.els, i, month, year%100)
 				if st.docs[d.id] == nil {
@@ -551,19 +558,33 @@ func (st *state) importDocuments(s *Server, m *message, body []byte, f *fragment
 	return nil
 }
 
+// exportDocuments answers exportPaymentDocumentData: documents by
+// PaymentDocumentID, or of one month by ЕЛС, ЖКУ id, account GUID, or a
+// house's account numbers or document numbers. Withdrawn documents are not
+// exported.
 func (st *state) exportDocuments(m *message, body []byte, f *fragment) error {
 	var req bills.ExportPaymentDocumentRequest
 	if err := xml.Unmarshal(body, &req); err != nil {
 		return err
 	}
+	set := func(vs []string) map[string]bool {
+		out := map[string]bool{}
+		for _, v := range vs {
+			out[strings.ToLower(v)] = true
+		}
+		return out
+	}
 	ids := map[string]bool{}
 	for _, id := range req.PaymentDocumentID {
 		ids[id] = true
 	}
-	accs := map[string]bool{}
+	var guids []string
 	for _, g := range req.AccountGUID {
-		accs[strings.ToLower(string(g))] = true
+		guids = append(guids, string(g))
 	}
+	accs, els, zhku := set(guids), set(req.UnifiedAccountNumber), set(req.ServiceID)
+	numbers, docNumbers := set(req.AccountNumber), set(req.PaymentDocumentNumber)
+	house := strings.ToLower(string(req.FIASHouseGuid))
 	var keys []string
 	for id := range st.docs {
 		keys = append(keys, id)
@@ -574,14 +595,25 @@ func (st *state) exportDocuments(m *message, body []byte, f *fragment) error {
 		if d.org != m.org || d.withdrawn {
 			continue
 		}
-		match := ids[id] || (accs[d.account] && req.Year != nil && int(*req.Year) == d.year && req.Month != nil && int(*req.Month) == d.month)
+		acc := st.accounts[d.account]
+		inMonth := req.Year != nil && int(*req.Year) == d.year && req.Month != nil && int(*req.Month) == d.month
+		match := ids[id] || inMonth && acc != nil && (accs[d.account] || els[strings.ToLower(acc.els)] || zhku[strings.ToLower(acc.zhku)] ||
+			house != "" && acc.house == house && (numbers[strings.ToLower(acc.number)] || docNumbers[strings.ToLower(d.number)]))
 		if !match {
 			continue
 		}
-		if err := f.add(nsBills, "exportPaymentDocResult", bills.ExportPaymentDocumentResultType{PaymentDocument: &bills.ExportPaymentDocumentResultType_PaymentDocument{
-			PaymentDocumentExportType: bills.PaymentDocumentExportType{AccountGuid: base.GUIDType(d.account), PaymentDocumentNumber: d.number},
-			PaymentDocumentID:         d.id,
-		}}); err != nil {
+		year, month := int64(d.year), base.MonthType(d.month)
+		pd := &bills.ExportPaymentDocumentResultType_PaymentDocument{
+			PaymentDocumentExportType: bills.PaymentDocumentExportType{AccountGuid: base.GUIDType(d.account), PaymentDocumentNumber: d.number,
+				TotalPayableByPD: d.total, Month: &month, Year: &year},
+			PaymentDocumentID: d.id,
+		}
+		if d.bik != "" {
+			pd.PaymentInformation = []bills.ExportPaymentDocumentResultType_PaymentDocument_PaymentInformation{{
+				PaymentInformationExportType: paymentsbase.PaymentInformationExportType{BankBIK: organizationsbase.BIKExportType(d.bik), OperatingAccountNumber: d.bankAccount},
+			}}
+		}
+		if err := f.add(nsBills, "exportPaymentDocResult", bills.ExportPaymentDocumentResultType{PaymentDocument: pd}); err != nil {
 			return err
 		}
 	}
