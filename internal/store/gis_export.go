@@ -73,10 +73,20 @@ type GISOrgRow struct {
 }
 
 // GISOrgsToExport lists the organizations that have an OGRN, orgID first,
-// so a registry export resolves every organization the gateway acts for.
+// so a registry export resolves every organization the gateway acts for;
+// then the organisations paying orgID's open accounts (ID 0) whose registry
+// version GIS has not yet named: an account is placed with it.
 func GISOrgsToExport(ctx context.Context, db DBTX, orgID int64) ([]GISOrgRow, error) {
-	rows, err := db.Query(ctx, `SELECT id, ogrn, coalesce(kpp, '') FROM organizations WHERE ogrn IS NOT NULL
-		ORDER BY id <> $1, id`, orgID)
+	rows, err := db.Query(ctx, `
+		SELECT id, ogrn, kpp FROM (
+			SELECT id, ogrn, coalesce(kpp, '') AS kpp, 0 AS payer FROM organizations WHERE ogrn IS NOT NULL
+			UNION
+			SELECT 0, a.payer_ogrn, coalesce(a.payer_kpp, ''), 1 FROM accounts a
+			WHERE a.org_id = $1 AND a.payer_kind = 'organization' AND a.payer_ogrn IS NOT NULL
+				AND a.gis_payer_org_version_guid IS NULL AND a.closed_on IS NULL
+				AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.ogrn = a.payer_ogrn AND coalesce(o.kpp, '') = coalesce(a.payer_kpp, ''))
+		) x
+		ORDER BY payer, id <> $1, id, ogrn, kpp`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("gis orgs to export: %w", err)
 	}
@@ -92,6 +102,7 @@ type GISOrg struct {
 // ApplyGISOrgs writes the registry identifiers of organizations found by
 // OGRN (and KPP when both sides have one): root and version GUIDs, and the
 // orgPPAGUID when GIS gave one. An organization keeps a PPA GUID it has.
+// Accounts paid by an organisation GIS returned get its version GUID.
 func ApplyGISOrgs(ctx context.Context, tx pgx.Tx, orgs []GISOrg) (GISExportResult, error) {
 	r := GISExportResult{Received: len(orgs)}
 	n := len(orgs)
@@ -118,15 +129,34 @@ func ApplyGISOrgs(ctx context.Context, tx pgx.Tx, orgs []GISOrg) (GISExportResul
 	if err != nil {
 		return r, fmt.Errorf("apply gis orgs: %w", err)
 	}
+	// Payer organisations of accounts: the registry version names them in
+	// importAccountData. A branch's KPP wins over the head office's record.
+	const payers = `
+		WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(root, ver, ppa, ogrn, kpp)),
+		p AS (
+			SELECT DISTINCT ON (a.id) a.id, t.root, t.ver FROM accounts a
+			JOIN t ON t.ogrn = a.payer_ogrn AND (t.kpp = '' OR a.payer_kpp IS NULL OR t.kpp = a.payer_kpp)
+			WHERE a.payer_kind = 'organization' AND t.ver <> ''
+			ORDER BY a.id, (t.kpp = coalesce(a.payer_kpp, '')) DESC, t.root)`
+	if _, err := tx.Exec(ctx, payers+`
+		UPDATE accounts a SET gis_payer_org_version_guid = p.ver::uuid FROM p
+		WHERE a.id = p.id AND a.gis_payer_org_version_guid IS DISTINCT FROM p.ver::uuid`,
+		root, ver, ppa, ogrn, kpp); err != nil {
+		return r, fmt.Errorf("apply gis payer orgs: %w", err)
+	}
 	err = countResult(tx.QueryRow(ctx, match+`,
+		p AS (SELECT DISTINCT t.root FROM t JOIN accounts a ON a.payer_kind = 'organization' AND a.payer_ogrn = t.ogrn
+			AND (t.kpp = '' OR a.payer_kpp IS NULL OR t.kpp = a.payer_kpp) WHERE t.ver <> ''),
 		ours AS (SELECT o.id, o.ogrn, o.gis_org_root_guid::text AS root FROM organizations o WHERE o.ogrn = ANY($4))
-		SELECT (SELECT count(*) FROM ours JOIN m USING (id) WHERE ours.root = m.root),
+		SELECT (SELECT count(*) FROM ours JOIN m USING (id) WHERE ours.root = m.root)
+				+ (SELECT count(*) FROM p WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.root = p.root)),
 			(SELECT count(*) FROM ours WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.id = ours.id AND m.root = ours.root)),
 			coalesce((SELECT array_agg(ogrn ORDER BY id) FROM (SELECT id, ogrn FROM ours WHERE NOT EXISTS
 				(SELECT 1 FROM m WHERE m.id = ours.id AND m.root = ours.root) LIMIT 20) x), '{}'),
-			(SELECT count(*) FROM t WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.root = t.root)),
+			(SELECT count(*) FROM t WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.root = t.root)
+				AND NOT EXISTS (SELECT 1 FROM p WHERE p.root = t.root)),
 			coalesce((SELECT array_agg(ogrn || '/' || kpp) FROM (SELECT ogrn, kpp FROM t WHERE NOT EXISTS
-				(SELECT 1 FROM m WHERE m.root = t.root) LIMIT 20) x), '{}')`,
+				(SELECT 1 FROM m WHERE m.root = t.root) AND NOT EXISTS (SELECT 1 FROM p WHERE p.root = t.root) LIMIT 20) x), '{}')`,
 		root, ver, ppa, ogrn, kpp), &r)
 	if err != nil {
 		return r, fmt.Errorf("count gis orgs: %w", err)

@@ -115,3 +115,59 @@ func TestApplyGISExports(t *testing.T) {
 		t.Errorf("Report = %q", r)
 	}
 }
+
+// TestGISPayerOrgs: an organisation paying an account is looked up in the
+// GIS registry with the centre's own organisations, and the version GUID
+// GIS answers reaches the account, which is then sent with it.
+func TestGISPayerOrgs(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 2)
+	if _, err := db.Exec(ctx, `UPDATE organizations SET ogrn = '1115902000123', kpp = '590201001' WHERE id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE accounts SET payer_kind = 'organization', payer_name = 'ООО «Ромашка»',
+		payer_ogrn = '1027700132195', payer_kpp = '770401001' WHERE id = $1`, accs[1]); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := store.GISOrgsToExport(ctx, db, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.GISOrgRow{{ID: org, OGRN: "1115902000123", KPP: "590201001"}, {ID: 0, OGRN: "1027700132195", KPP: "770401001"}}
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("orgs to export = %+v, want %+v", rows, want)
+	}
+	const ver = "a0b1c2d3-e4f5-4a6b-8c7d-000000000911"
+	answer := []store.GISOrg{
+		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000900", VersionGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000901", OGRN: "1115902000123", KPP: "590201001"},
+		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000910", VersionGUID: ver, OGRN: "1027700132195", KPP: "770401001"},
+		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000920", VersionGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000921", OGRN: "1037700000001"},
+	}
+	for run := 1; run <= 2; run++ {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := store.ApplyGISOrgs(ctx, tx, answer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r.Received != 3 || r.Matched != 2 || r.Unknown != 1 || !reflect.DeepEqual(r.UnknownLabels, []string{"1037700000001/"}) {
+			t.Errorf("run %d: result %+v, want 3 received, 2 matched (the centre and the payer), 1 unknown", run, r)
+		}
+	}
+	if rows, err := store.GISOrgsToExport(ctx, db, org); err != nil || len(rows) != 1 {
+		t.Errorf("after the answer, orgs to export = %+v, %v; want only the centre", rows, err)
+	}
+	sent, err := store.GISAccountsToSend(ctx, db, org, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || sent[1].PayerOrgVersionGUID == nil || *sent[1].PayerOrgVersionGUID != ver || *sent[1].PayerOGRN != "1027700132195" {
+		t.Errorf("accounts to send: %+v; want the second with the payer's version %s", sent, ver)
+	}
+}
