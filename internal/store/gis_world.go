@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// GISWorldOrg is an organization as GIS ZhKH's organizations registry holds
+// it: the natural keys and the GIS GUIDs the store knows ("" when not yet).
+type GISWorldOrg struct {
+	ID                        int64
+	Name, ShortName, INN, KPP string
+	OGRN, Role                string
+	RootGUID, PPAGUID         string
+}
+
+// GISWorldHouse is a house of the housing registry with its premises.
+type GISWorldHouse struct {
+	FIASHouseGUID, Address, OKTMO string
+	HouseGUID                     string // "" until GIS's id is known
+	Living                        bool
+	Floors, BuiltYear             int
+	Premises                      []GISWorldPremises
+}
+
+// GISWorldPremises is one premises of a house; Kind is residential or
+// nonresidential (rooms count as residential), Area in m² or "".
+type GISWorldPremises struct {
+	Number, Kind, Area, GUID string
+}
+
+// GISWorld returns what GIS ZhKH holds before an exchange, as far as the
+// store knows: the organizations (org > 0: only that one) and the houses
+// (org > 0: that organization's) with their premises, each FIAS house once,
+// ordered by FIAS house GUID and premises number. GIS GUIDs the store does
+// not know yet are "".
+func GISWorld(ctx context.Context, db DBTX, org int64) ([]GISWorldOrg, []GISWorldHouse, error) {
+	rows, err := db.Query(ctx, `
+		SELECT id, name, short_name, inn, coalesce(kpp, ''), coalesce(ogrn, ''), role,
+		       coalesce(gis_org_root_guid::text, ''), coalesce(gis_org_ppa_guid::text, '')
+		FROM organizations WHERE $1 = 0 OR id = $1 ORDER BY id`, org)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gis world: organizations: %w", err)
+	}
+	orgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISWorldOrg, error) {
+		var o GISWorldOrg
+		err := r.Scan(&o.ID, &o.Name, &o.ShortName, &o.INN, &o.KPP, &o.OGRN, &o.Role, &o.RootGUID, &o.PPAGUID)
+		return o, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gis world: organizations: %w", err)
+	}
+	// One row per premises (or per house without premises); a FIAS house
+	// several organizations serve comes once, from its first row.
+	rows, err = db.Query(ctx, `
+		SELECT DISTINCT ON (h.fias_house_guid, p.number)
+		       h.fias_house_guid::text, h.address, coalesce(h.oktmo, ''), coalesce(h.gis_house_guid::text, ''), h.kind = 'living',
+		       coalesce(h.floors, 0), coalesce(h.built_year, 0),
+		       p.number, coalesce(p.kind, ''), coalesce(p.total_area::text, ''), coalesce(p.gis_premises_guid::text, '')
+		FROM houses h LEFT JOIN premises p ON p.house_id = h.id
+		WHERE $1 = 0 OR h.org_id = $1
+		ORDER BY h.fias_house_guid, p.number, h.id, p.id`, org)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gis world: houses: %w", err)
+	}
+	defer rows.Close()
+	var houses []GISWorldHouse
+	for rows.Next() {
+		var h GISWorldHouse
+		var number *string
+		var p GISWorldPremises
+		if err := rows.Scan(&h.FIASHouseGUID, &h.Address, &h.OKTMO, &h.HouseGUID, &h.Living, &h.Floors, &h.BuiltYear,
+			&number, &p.Kind, &p.Area, &p.GUID); err != nil {
+			return nil, nil, fmt.Errorf("gis world: houses: %w", err)
+		}
+		if n := len(houses); n == 0 || houses[n-1].FIASHouseGUID != h.FIASHouseGUID {
+			houses = append(houses, h)
+		}
+		if number != nil {
+			p.Number = *number
+			if p.Kind == "room" {
+				p.Kind = "residential"
+			}
+			last := &houses[len(houses)-1]
+			last.Premises = append(last.Premises, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("gis world: houses: %w", err)
+	}
+	return orgs, houses, nil
+}
