@@ -120,6 +120,7 @@ func cmdGIS(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, "  sync       send what is due (accounts, meters, documents, payments …) or fetch organizations, houses, NSI,\n             readings and what GIS already holds, as durable jobs")
 		fmt.Fprintln(env.Stdout, "  withdraw   mark posted payment documents for withdrawal: gis withdraw DOCUMENT_ID… (then sync withdrawals)")
 		fmt.Fprintln(env.Stdout, "  cancel     mark reported payments for cancellation: gis cancel PAYMENT_ID… (then sync cancellations)")
+		fmt.Fprintln(env.Stdout, "  world      write the GIS simulator's seed world (organizations, houses, premises) from the store: gis world --out FILE")
 		fmt.Fprintf(env.Stdout, "\nSettings: %s, %s, %s (see README).\n", envGISURL, envGISKey, envGISCert)
 		return nil
 	}
@@ -128,6 +129,8 @@ func cmdGIS(ctx context.Context, env *Env, args []string) error {
 		return cmdGISSync(ctx, env, args[1:])
 	case "withdraw", "cancel":
 		return cmdGISMark(ctx, env, args[0], args[1:])
+	case "world":
+		return cmdGISWorld(ctx, env, args[1:])
 	}
 	return apperr.Invalidf("gis", "unknown subcommand %q; run 'zhkhgate gis help'", args[0])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,11 +24,13 @@ type gisSimOptions struct {
 	SpecDir string // official schemas
 	Trust   []string
 	Orgs    []string
+	World   sim.World // what GIS holds before the exchange
 	Delay   time.Duration
 	Faults  sim.Faults
 	// User and Password, when set, are required as HTTP Basic auth, as on
 	// the GIS test stands.
 	User, Password string
+	Logger         *slog.Logger
 }
 
 // gisSim is a running simulator and what the gateway needs to use it.
@@ -68,8 +71,8 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 		}
 		certs = append(certs, c)
 	}
-	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, Delay: o.Delay, Faults: o.Faults, Seed: 1,
-		User: o.User, Password: o.Password})
+	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, World: o.World, Delay: o.Delay, Faults: o.Faults, Seed: 1,
+		User: o.User, Password: o.Password, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -115,19 +118,21 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "sim gis", "sim gis [flags]\n\nRuns the GIS ZhKH simulator on loopback at the real service paths. It validates every request\n"+
 		"against the official XSD, checks the XAdES signature against trusted certificates, answers Ack,\n"+
 		"then RequestState 1 → 2 → 3, keeps accounts, meters, readings, documents and payments, and injects\n"+
-		"faults on demand. Without -trust it creates a demo operator key pair in DIR/operator and trusts it.")
+		"faults on demand. Without -trust it creates a demo operator key pair in DIR/operator and trusts it.\n"+
+		"With -world it starts from what GIS already holds (`zhkhgate gis world --out FILE` writes one from the store).")
 	cfg, err := loadConfig(env.Getenv)
 	if err != nil {
 		return err
 	}
 	o := gisSimOptions{}
-	var trust, orgs string
+	var trust, orgs, world string
 	var outageFor time.Duration
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8092", "loopback address to listen on")
 	fs.StringVar(&o.Dir, "dir", filepath.Join(cfg.DataDir, "gis"), "directory of the demo operator key pair")
 	fs.StringVar(&o.SpecDir, "spec", or(env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"), "directory of the official WSDL/XSD")
 	fs.StringVar(&trust, "trust", "", "comma-separated PEM certificates whose signatures are accepted")
-	fs.StringVar(&orgs, "orgs", "", "comma-separated orgPPAGUIDs the simulator knows (empty: any)")
+	fs.StringVar(&orgs, "orgs", "", "comma-separated orgPPAGUIDs the simulator knows besides the world's (both empty: any)")
+	fs.StringVar(&world, "world", "", "JSON file of the organizations, houses and premises GIS holds at the start")
 	fs.DurationVar(&o.Delay, "delay", 2*time.Second, "processing time: state 1, then 2 after half, 3 after all of it")
 	fs.Float64Var(&o.Faults.EXPRate, "exp-rate", 0, "share of requests answered with fault EXP001000 (0..1)")
 	fs.Float64Var(&o.Faults.HTTP502Rate, "http502-rate", 0, "share of calls answered with HTTP 502 (0..1)")
@@ -150,12 +155,21 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 		o.Faults.OutageFrom, o.Faults.OutageTo = time.Now(), time.Now().Add(outageFor)
 	}
 	o.Trust, o.Orgs = splitList(trust), splitList(orgs)
+	if world != "" {
+		if o.World, err = sim.LoadWorld(world); err != nil {
+			return apperr.Wrap(apperr.Invalid, "sim gis", err)
+		}
+	}
+	o.Logger = cfg.logger()
 	s, err := startGISSim(ctx, o)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "GIS ZhKH simulator listening on %s (delay %s, EXP001000 %.0f%%, HTTP 502 %.0f%%)\n",
 		s.URL, o.Delay, o.Faults.EXPRate*100, o.Faults.HTTP502Rate*100)
+	if world != "" {
+		fmt.Fprintf(env.Stdout, "World %s: %d organizations, %d houses\n", world, len(o.World.Orgs), len(o.World.Houses))
+	}
 	fmt.Fprintln(env.Stdout, "\nPoint the gateway at it with:")
 	for _, kv := range s.env() {
 		fmt.Fprintf(env.Stdout, "  export %s\n", kv)
@@ -167,13 +181,22 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 	return ctx.Err()
 }
 
-// gisDemoService runs the simulator for `zhkhgate demo` with fast polling
-// and points the gateway at it through the same variables an operator sets.
+// gisDemoService runs the simulator for `zhkhgate demo` with fast polling,
+// seeded with the demo's organizations, houses and premises (the demo
+// center is loaded by then), and points the gateway at it through the same
+// variables an operator sets.
 func gisDemoService() demoService {
 	return demoService{name: "GIS ZhKH simulator", start: func(ctx context.Context, a *app) (string, error) {
+		world, skipped, err := worldFromStore(ctx, a.pool, 0)
+		if err != nil {
+			return "", err
+		}
+		if len(skipped) > 0 {
+			a.logger.Warn("GIS simulator world: organizations left out", "skipped", strings.Join(skipped, "; "))
+		}
 		s, err := startGISSim(ctx, gisSimOptions{Addr: or(a.env.Getenv("ZHKHGATE_GIS_SIM_ADDR"), "127.0.0.1:8092"),
 			Dir: filepath.Join(a.cfg.DataDir, "gis"), SpecDir: or(a.env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"),
-			Delay: 500 * time.Millisecond})
+			Delay: 500 * time.Millisecond, World: world, Logger: a.logger})
 		if err != nil {
 			return "", err
 		}
