@@ -51,8 +51,12 @@ func gisWorld(n int) sim.World {
 		h.Premises = append(h.Premises, sim.WorldPremises{Number: fmt.Sprint(i), Kind: sim.KindResidential, Area: "54.30"})
 	}
 	return sim.World{Orgs: []sim.WorldOrg{{Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123",
-		PPAGUID: gisOrgPPA, Roles: []string{"settlement"}}}, Houses: []sim.WorldHouse{h}}
+		PPAGUID: gisOrgPPA, Roles: []string{"settlement"}}, gisPayerOrg}, Houses: []sim.WorldHouse{h}}
 }
+
+// gisPayerOrg rents the last premises: its account is placed with the
+// payer's registry version, which only the orgs export can tell.
+var gisPayerOrg = sim.WorldOrg{Name: "ООО «Ромашка»", INN: "5904123450", KPP: "590401001", OGRN: "1025900512345"}
 
 // seedGIS loads one settlement centre with n accounts, each with a meter,
 // three charges, a ready payment document and one payment for the period.
@@ -108,6 +112,10 @@ func seedGIS(t testing.TB, db *pgxpool.Pool, n int) int64 {
 	must(store.CopyCharges(ctx, db, seqOf(charges)))
 	must(store.CopyPaymentDocuments(ctx, db, seqOf(docs)))
 	must(store.CopyPayments(ctx, db, seqOf(pays)))
+	if _, err := db.Exec(ctx, `UPDATE accounts SET payer_kind = 'organization', payer_name = $2, payer_inn = $3, payer_ogrn = $4,
+		payer_kpp = $5 WHERE id = $1`, n, gisPayerOrg.Name, gisPayerOrg.INN, gisPayerOrg.OGRN, gisPayerOrg.KPP); err != nil {
+		t.Fatal(err)
+	}
 	return 1
 }
 

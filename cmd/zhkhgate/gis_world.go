@@ -28,8 +28,12 @@ func worldFromStore(ctx context.Context, db store.DBTX, org int64) (w sim.World,
 			skipped = append(skipped, fmt.Sprintf("organization %d (%s): no OGRN", o.ID, o.Name))
 			continue
 		}
+		var roles []string
+		if o.Role != "" { // a payer organisation has no role with the centre
+			roles = []string{o.Role}
+		}
 		w.Orgs = append(w.Orgs, sim.WorldOrg{Name: o.Name, ShortName: o.ShortName, INN: o.INN, KPP: o.KPP, OGRN: o.OGRN,
-			RootGUID: o.RootGUID, PPAGUID: o.PPAGUID, Roles: []string{o.Role}})
+			RootGUID: o.RootGUID, PPAGUID: o.PPAGUID, Roles: roles})
 	}
 	for _, h := range houses {
 		x := sim.WorldHouse{FIASHouseGUID: h.FIASHouseGUID, Address: h.Address, OKTMO: h.OKTMO, HouseGUID: h.HouseGUID,

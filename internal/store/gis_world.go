@@ -32,15 +32,27 @@ type GISWorldPremises struct {
 }
 
 // GISWorld returns what GIS ZhKH holds before an exchange, as far as the
-// store knows: the organizations (org > 0: only that one) and the houses
+// store knows: the organizations (org > 0: only that one), then the
+// organisations paying accounts (ID 0, no role), and the houses
 // (org > 0: that organization's) with their premises, each FIAS house once,
 // ordered by FIAS house GUID and premises number. GIS GUIDs the store does
 // not know yet are "".
 func GISWorld(ctx context.Context, db DBTX, org int64) ([]GISWorldOrg, []GISWorldHouse, error) {
 	rows, err := db.Query(ctx, `
-		SELECT id, name, short_name, inn, coalesce(kpp, ''), coalesce(ogrn, ''), role,
+		SELECT * FROM (
+		SELECT id, name, short_name, inn, coalesce(kpp, '') AS kpp, coalesce(ogrn, '') AS ogrn, role,
 		       coalesce(gis_org_root_guid::text, ''), coalesce(gis_org_ppa_guid::text, '')
-		FROM organizations WHERE $1 = 0 OR id = $1 ORDER BY id`, org)
+		FROM organizations WHERE $1 = 0 OR id = $1
+		UNION ALL
+		-- Organisations paying accounts are in GIS's registry too (ID 0, no role).
+		SELECT * FROM (
+			SELECT DISTINCT ON (a.payer_ogrn, coalesce(a.payer_kpp, '')) 0::bigint, a.payer_name, '', a.payer_inn, coalesce(a.payer_kpp, ''),
+				a.payer_ogrn, '', '', ''
+			FROM accounts a
+			WHERE ($1 = 0 OR a.org_id = $1) AND a.payer_kind = 'organization' AND a.payer_ogrn IS NOT NULL AND a.payer_inn IS NOT NULL
+				AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.ogrn = a.payer_ogrn AND coalesce(o.kpp, '') = coalesce(a.payer_kpp, ''))
+			ORDER BY a.payer_ogrn, coalesce(a.payer_kpp, ''), a.id) p
+		) u ORDER BY id = 0, id, ogrn, kpp`, org)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gis world: organizations: %w", err)
 	}

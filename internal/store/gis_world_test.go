@@ -66,3 +66,38 @@ func TestGISWorld(t *testing.T) {
 		t.Errorf("world of one organization: %+v, %+v", orgs, houses)
 	}
 }
+
+// TestGISWorldPayers: an organisation paying accounts is in the world once,
+// without a role; one the store already holds as an organization is not
+// repeated, and a payer without an INN is left out (GIS's registry needs it).
+func TestGISWorldPayers(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 4)
+	if _, err := db.Exec(ctx, `UPDATE organizations SET ogrn = '1115902000123' WHERE id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+	payers := []struct {
+		acc                  int64
+		name, inn, ogrn, kpp any
+	}{
+		{accs[0], "ООО «Ромашка»", "7704123456", "1027700132195", "770401001"},
+		{accs[1], "ООО «Ромашка»", "7704123456", "1027700132195", "770401001"}, // the same payer twice
+		{accs[2], "РЦ", "7701234567", "1115902000123", nil},                    // the centre itself
+		{accs[3], "ИП Сидоров", nil, "304590200012345", nil},                   // no INN
+	}
+	for _, p := range payers {
+		if _, err := db.Exec(ctx, `UPDATE accounts SET payer_kind = 'organization', payer_name = $2, payer_inn = $3, payer_ogrn = $4,
+			payer_kpp = $5 WHERE id = $1`, p.acc, p.name, p.inn, p.ogrn, p.kpp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orgs, _, err := store.GISWorld(ctx, db, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != 2 || orgs[0].ID != org || orgs[1].ID != 0 || orgs[1].OGRN != "1027700132195" || orgs[1].KPP != "770401001" ||
+		orgs[1].INN != "7704123456" || orgs[1].Name != "ООО «Ромашка»" || orgs[1].Role != "" {
+		t.Errorf("orgs %+v, want the centre and ООО «Ромашка» without a role", orgs)
+	}
+}
