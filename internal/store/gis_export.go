@@ -24,7 +24,6 @@ type GISExportResult struct {
 	MissingLabels, UnknownLabels        []string // the first of each, for the report
 }
 
-
 // Report summarizes the unmatched objects for operators.
 func (r GISExportResult) Report(ours, theirs string) string {
 	var parts []string
