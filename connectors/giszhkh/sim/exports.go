@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/xml"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,11 +206,7 @@ func (st *state) exportMeters(s *Server, m *message, body []byte, f *fragment) e
 	root := strings.ToLower(string(req.MeteringDeviceRootGUID))
 	version := strings.ToLower(string(req.MeteringDeviceVersionGUID))
 	house := strings.ToLower(string(req.FIASHouseGuid))
-	var roots []string
-	for r := range st.meters {
-		roots = append(roots, r)
-	}
-	slices.Sort(roots)
+	roots := slices.Sorted(maps.Keys(st.meters))
 	for _, r := range roots {
 		mt := st.meters[r]
 		switch {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,8 +24,8 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsi"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsibase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/nsicommon"
-	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsbase"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/organizationsregistrycommon"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/payment"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/paymentsbase"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/gen/premisesbase"
@@ -585,11 +586,7 @@ func (st *state) exportDocuments(m *message, body []byte, f *fragment) error {
 	accs, els, zhku := set(guids), set(req.UnifiedAccountNumber), set(req.ServiceID)
 	numbers, docNumbers := set(req.AccountNumber), set(req.PaymentDocumentNumber)
 	house := strings.ToLower(string(req.FIASHouseGuid))
-	var keys []string
-	for id := range st.docs {
-		keys = append(keys, id)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(st.docs))
 	for _, id := range keys {
 		d := st.docs[id]
 		if d.org != m.org || d.withdrawn {
