@@ -91,10 +91,15 @@ func (c *Client) call(ctx context.Context, req *Request) (Exchange, error) {
 		return Exchange{Duration: time.Since(start)}, fmt.Errorf("giszhkh: %s: %w", req.Operation.Name, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	ex := Exchange{HTTPStatus: resp.StatusCode, Response: body, Duration: time.Since(start)}
 	if err != nil {
 		return ex, fmt.Errorf("giszhkh: %s: read response: %w", req.Operation.Name, err)
+	}
+	if len(body) > maxResponse {
+		// Decoding a cut answer would only report an XML syntax error.
+		ex.Response = body[:4096]
+		return ex, fmt.Errorf("giszhkh: %s: the answer exceeds %d MB; ask for less per message", req.Operation.Name, maxResponse>>20)
 	}
 	isXML := strings.Contains(resp.Header.Get("Content-Type"), "xml")
 	if resp.StatusCode != http.StatusOK && !(resp.StatusCode == http.StatusInternalServerError && isXML) {
