@@ -46,12 +46,47 @@ func seqOf[T any](xs []T) iter.Seq[T] {
 // registered (its root GUID derived by the simulator) and the house with
 // the n premises seedGIS creates, premises GUIDs derived.
 func gisWorld(n int) sim.World {
-	h := sim.WorldHouse{FIASHouseGUID: gisHouse, Address: "ул. Ленина, 1", OKTMO: "57701000"}
+	houses := make([]sim.WorldHouse, gisHouses(n))
+	for i := range houses {
+		houses[i] = sim.WorldHouse{FIASHouseGUID: gisHouseGUID(i + 1), Address: gisHouseAddress(i + 1), OKTMO: "57701000"}
+	}
 	for i := 1; i <= n; i++ {
+		h := &houses[gisHouseOf(i)-1]
 		h.Premises = append(h.Premises, sim.WorldPremises{Number: fmt.Sprint(i), Kind: sim.KindResidential, Area: "54.30"})
 	}
 	return sim.World{Orgs: []sim.WorldOrg{{Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123",
-		PPAGUID: gisOrgPPA, Roles: []string{"settlement"}}, gisPayerOrg}, Houses: []sim.WorldHouse{h}}
+		PPAGUID: gisOrgPPA, Roles: []string{"settlement"}}, gisPayerOrg}, Houses: houses}
+}
+
+// gisPerHouse is how many premises a house of a benchmark-sized seed has:
+// a real house holds hundreds, not 100 000 (whose export would not fit in
+// one answer). Tests below 1000 accounts keep one house.
+const gisPerHouse = 500
+
+func gisHouses(n int) int {
+	if n < 1000 {
+		return 1
+	}
+	return (n + gisPerHouse - 1) / gisPerHouse
+}
+
+// gisHouseOf is the house (from 1) of premises i.
+func gisHouseOf(i int) int64 {
+	return int64((i-1)/gisPerHouse + 1)
+}
+
+func gisHouseGUID(h int) string {
+	if h == 1 {
+		return gisHouse
+	}
+	return fmt.Sprintf("b9a1c2d3-e4f5-4a6b-8c7d-%012d", h)
+}
+
+func gisHouseAddress(h int) string {
+	if h == 1 {
+		return "ул. Ленина, 1"
+	}
+	return fmt.Sprintf("ул. Ленина, %d", h)
 }
 
 // gisPayerOrg rents the last premises: its account is placed with the
@@ -73,7 +108,12 @@ func seedGIS(t testing.TB, db *pgxpool.Pool, n int) int64 {
 		}
 	}
 	must(store.CopyOrganizations(ctx, db, seqOf([]store.Organization{{ID: 1, Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123", Role: "settlement", GISOrgPPAGUID: &ppa}})))
-	must(store.CopyHouses(ctx, db, seqOf([]store.House{{ID: 1, OrgID: 1, Address: "ул. Ленина, 1", FIASHouseGUID: uuid.MustParse(gisHouse), OKTMO: "57701000", Floors: 9, BuiltYear: 1985, TotalArea: store.Decimal{Units: 500000, Scale: 2}}})))
+	var houses []store.House
+	for h := 1; h <= gisHouses(n); h++ {
+		houses = append(houses, store.House{ID: int64(h), OrgID: 1, Address: gisHouseAddress(h), FIASHouseGUID: uuid.MustParse(gisHouseGUID(h)),
+			OKTMO: "57701000", Floors: 9, BuiltYear: 1985, TotalArea: store.Decimal{Units: 500000, Scale: 2}})
+	}
+	must(store.CopyHouses(ctx, db, seqOf(houses)))
 	must(store.CopyServices(ctx, db, seqOf([]store.Service{
 		{ID: 1, OrgID: 1, Code: "maintenance", Name: "Содержание", Unit: "м²", Kind: "housing", NSIRegistry: 50, NSICode: "1"},
 		{ID: 2, OrgID: 1, Code: "cold_water", Name: "ХВС", Unit: "м³", Kind: "utility", NSIRegistry: 51, NSICode: "1"},
@@ -89,7 +129,7 @@ func seedGIS(t testing.TB, db *pgxpool.Pool, n int) int64 {
 	opened := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
 		id := int64(i)
-		prem = append(prem, store.Premises{ID: id, HouseID: 1, Number: fmt.Sprint(i), Kind: "residential", TotalArea: store.Decimal{Units: 5430, Scale: 2}})
+		prem = append(prem, store.Premises{ID: id, HouseID: gisHouseOf(i), Number: fmt.Sprint(i), Kind: "residential", TotalArea: store.Decimal{Units: 5430, Scale: 2}})
 		accs = append(accs, store.Account{ID: id, OrgID: 1, PremisesID: id, Number: fmt.Sprintf("77%05d", i), PayerName: "Иванов Иван Иванович",
 			TotalArea: store.Decimal{Units: 5430, Scale: 2}, ResidentsCount: 2, OpenedOn: opened})
 		meters = append(meters, store.Meter{ID: id, PremisesID: id, AccountID: id, Number: fmt.Sprintf("ХВ-%05d", i), Resource: "cold_water",
