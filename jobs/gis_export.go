@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -250,20 +249,4 @@ func applyExport(ctx context.Context, tx pgx.Tx, logger *slog.Logger, m store.GI
 		logger.WarnContext(ctx, "gis export did not match everything", "message", m.ID, "kind", m.Kind, "report", report)
 	}
 	return true, store.FinishGISExportReport(ctx, tx, m.ID, response, res, report)
-}
-
-// nextNsiPage queues the next page of a paged reference-book export as a
-// new message, in the transaction that applies this page.
-func nextNsiPage(ctx context.Context, tx pgx.Tx, m store.GISMessage, q nsiQuery) error {
-	q.Page++
-	b, err := json.Marshal(q)
-	if err != nil {
-		return err
-	}
-	id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: m.OrgID, Kind: m.Kind, Service: m.Service, Operation: m.Operation, Query: b}, nil)
-	if err != nil {
-		return err
-	}
-	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, GISSendArgs{MessageID: id}, nil)
-	return err
 }

@@ -122,7 +122,7 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 				w.Logger.ErrorContext(ctx, "gis message rejected whole", "message", id, "code", st.Error.Code, "error", st.Error.Description)
 			}
 			return store.MarkGISStopped(ctx, tx, id, st.Error.Code, st.Error.Description)
-		case m.Kind == "nsi":
+		case m.Kind == GISWhatNsi:
 			var q nsiQuery
 			if err := json.Unmarshal(m.Query, &q); err != nil {
 				return fmt.Errorf("gis poll %d: query: %w", id, err)
@@ -140,12 +140,13 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 				return err
 			}
 			if q.Page > 0 && q.Page < st.NsiPages {
-				if err := nextNsiPage(ctx, tx, m, q); err != nil {
+				q.Page++
+				if err := chainExport(ctx, tx, m, q); err != nil {
 					return err
 				}
 			}
 			return store.FinishGISExport(ctx, tx, id, response, n)
-		case m.Kind == "readings":
+		case m.Kind == GISWhatReadings:
 			readings, bad := gis.Readings(st.Readings)
 			for _, e := range bad {
 				if w.Logger != nil {
@@ -156,7 +157,7 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 				return err
 			}
 			if st.NextBlock != "" {
-				if err := w.nextBlock(ctx, tx, m, st.NextBlock); err != nil {
+				if err := nextBlock(ctx, tx, m, st.NextBlock); err != nil {
 					return err
 				}
 			}
@@ -184,15 +185,22 @@ func (w *GISPollWorker) settle(ctx context.Context, job *river.Job[GISPollArgs],
 }
 
 // nextBlock queues the export of the next block of devices as a new message.
-func (w *GISPollWorker) nextBlock(ctx context.Context, tx pgx.Tx, m store.GISMessage, from string) error {
+func nextBlock(ctx context.Context, tx pgx.Tx, m store.GISMessage, from string) error {
 	var q giszhkh.HistoryQuery
 	if err := json.Unmarshal(m.Query, &q); err != nil {
 		return fmt.Errorf("gis poll %d: query: %w", m.ID, err)
 	}
 	q.NextBlock = from
-	b, err := json.Marshal(q)
+	return chainExport(ctx, tx, m, q)
+}
+
+// chainExport queues the rest of an export that GIS answers in parts (the
+// next block of devices, the next page of a book) as a new message like m
+// asking query, in the transaction that applies this part.
+func chainExport(ctx context.Context, tx pgx.Tx, m store.GISMessage, query any) error {
+	b, err := json.Marshal(query)
 	if err != nil {
-		return err
+		return fmt.Errorf("gis poll %d: next query: %w", m.ID, err)
 	}
 	id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: m.OrgID, Kind: m.Kind, Service: m.Service, Operation: m.Operation,
 		Period: m.Period, Query: b}, nil)
