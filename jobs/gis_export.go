@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/mappings/gis"
 )
@@ -194,18 +195,18 @@ func applyExport(ctx context.Context, tx pgx.Tx, logger *slog.Logger, m store.GI
 	switch m.Kind {
 	case GISWhatOrgs:
 		if m.Operation == giszhkh.OpExportDataProvider {
-			var ps []store.GISProvider
+			var ps []model.GISProvider
 			ps, bad = gis.Providers(st.Providers)
 			res, err = store.ApplyGISProviders(ctx, tx, ps)
 			ours, theirs = "", "providers of organizations not in the store"
 			break
 		}
-		var os []store.GISOrg
+		var os []model.GISOrg
 		os, bad = gis.Orgs(st.Orgs)
 		res, err = store.ApplyGISOrgs(ctx, tx, os)
 		ours, theirs = "organizations not found in GIS (OGRN)", "GIS organizations not in the store (OGRN/KPP)"
 	case GISWhatHouses:
-		house := store.GISHouse{FIASHouseGUID: h.FIASHouseGUID}
+		house := model.GISHouse{FIASHouseGUID: h.FIASHouseGUID}
 		if st.House != nil {
 			house, bad = gis.House(st.House)
 			house.FIASHouseGUID = h.FIASHouseGUID // the house asked for; GIS may omit it
@@ -213,12 +214,12 @@ func applyExport(ctx context.Context, tx pgx.Tx, logger *slog.Logger, m store.GI
 		res, err = store.ApplyGISHouse(ctx, tx, m.OrgID, house)
 		ours, theirs = "premises not in GIS", "GIS premises not in the store"
 	case GISWhatAccountsExport:
-		var as []store.GISExportedAccount
+		var as []model.GISExportedAccount
 		as, bad = gis.ExportedAccounts(st.Accounts)
 		res, err = store.ApplyGISAccounts(ctx, tx, m.OrgID, h.FIASHouseGUID, as)
 		ours, theirs = "accounts not in GIS", "GIS accounts not in the store"
 	case GISWhatMetersExport:
-		var ms []store.GISExportedMeter
+		var ms []model.GISExportedMeter
 		ms, bad = gis.ExportedMeters(st.Meters)
 		res, err = store.ApplyGISMeters(ctx, tx, m.OrgID, h.FIASHouseGUID, ms)
 		ours, theirs = "meters not in GIS", "GIS meters not in the store"
@@ -227,7 +228,7 @@ func applyExport(ctx context.Context, tx pgx.Tx, logger *slog.Logger, m store.GI
 		if err := json.Unmarshal(m.Query, &q); err != nil {
 			return true, fmt.Errorf("gis poll %d: query: %w", m.ID, err)
 		}
-		var ds []store.GISExportedDocument
+		var ds []model.GISExportedDocument
 		ds, bad = gis.ExportedDocuments(st.Documents)
 		res, err = store.ApplyGISDocuments(ctx, tx, m.OrgID, time.Date(q.Year, time.Month(q.Month), 1, 0, 0, 0, 0, time.UTC), q.AccountGUIDs, ds)
 		ours, theirs = "documents not in GIS", "GIS documents not in the store"

@@ -20,6 +20,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -107,42 +108,42 @@ func seedGIS(t testing.TB, db *pgxpool.Pool, n int) int64 {
 			t.Fatal(err)
 		}
 	}
-	must(store.CopyOrganizations(ctx, db, seqOf([]store.Organization{{ID: 1, Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123", Role: "settlement", GISOrgPPAGUID: &ppa}})))
-	var houses []store.House
+	must(store.CopyOrganizations(ctx, db, seqOf([]model.Organization{{ID: 1, Name: "РЦ «Город»", INN: "5902987651", KPP: "590201001", OGRN: "1115902000123", Role: "settlement", GISOrgPPAGUID: &ppa}})))
+	var houses []model.House
 	for h := 1; h <= gisHouses(n); h++ {
-		houses = append(houses, store.House{ID: int64(h), OrgID: 1, Address: gisHouseAddress(h), FIASHouseGUID: uuid.MustParse(gisHouseGUID(h)),
-			OKTMO: "57701000", Floors: 9, BuiltYear: 1985, TotalArea: store.Decimal{Units: 500000, Scale: 2}})
+		houses = append(houses, model.House{ID: int64(h), OrgID: 1, Address: gisHouseAddress(h), FIASHouseGUID: uuid.MustParse(gisHouseGUID(h)),
+			OKTMO: "57701000", Floors: 9, BuiltYear: 1985, TotalArea: model.Decimal{Units: 500000, Scale: 2}})
 	}
 	must(store.CopyHouses(ctx, db, seqOf(houses)))
-	must(store.CopyServices(ctx, db, seqOf([]store.Service{
+	must(store.CopyServices(ctx, db, seqOf([]model.Service{
 		{ID: 1, OrgID: 1, Code: "maintenance", Name: "Содержание", Unit: "м²", Kind: "housing", NSIRegistry: 50, NSICode: "1"},
 		{ID: 2, OrgID: 1, Code: "cold_water", Name: "ХВС", Unit: "м³", Kind: "utility", NSIRegistry: 51, NSICode: "1"},
 		{ID: 3, OrgID: 1, Code: "capital_repair", Name: "Капремонт", Unit: "м²", Kind: "capital_repair"},
 	})))
-	var prem []store.Premises
-	var accs []store.Account
-	var meters []store.Meter
-	var readings []store.Reading
-	var charges []store.Charge
-	var docs []store.PaymentDocument
-	var pays []store.Payment
+	var prem []model.Premises
+	var accs []model.Account
+	var meters []model.Meter
+	var readings []model.Reading
+	var charges []model.Charge
+	var docs []model.PaymentDocument
+	var pays []model.Payment
 	opened := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
 		id := int64(i)
-		prem = append(prem, store.Premises{ID: id, HouseID: gisHouseOf(i), Number: fmt.Sprint(i), Kind: "residential", TotalArea: store.Decimal{Units: 5430, Scale: 2}})
-		accs = append(accs, store.Account{ID: id, OrgID: 1, PremisesID: id, Number: fmt.Sprintf("77%05d", i), PayerName: "Иванов Иван Иванович",
-			TotalArea: store.Decimal{Units: 5430, Scale: 2}, ResidentsCount: 2, OpenedOn: opened})
-		meters = append(meters, store.Meter{ID: id, PremisesID: id, AccountID: id, Number: fmt.Sprintf("ХВ-%05d", i), Resource: "cold_water",
+		prem = append(prem, model.Premises{ID: id, HouseID: gisHouseOf(i), Number: fmt.Sprint(i), Kind: "residential", TotalArea: model.Decimal{Units: 5430, Scale: 2}})
+		accs = append(accs, model.Account{ID: id, OrgID: 1, PremisesID: id, Number: fmt.Sprintf("77%05d", i), PayerName: "Иванов Иван Иванович",
+			TotalArea: model.Decimal{Units: 5430, Scale: 2}, ResidentsCount: 2, OpenedOn: opened})
+		meters = append(meters, model.Meter{ID: id, PremisesID: id, AccountID: id, Number: fmt.Sprintf("ХВ-%05d", i), Resource: "cold_water",
 			TariffZones: 1, InstalledOn: opened, VerifiedOn: opened, NextVerifyOn: opened.AddDate(6, 0, 0)})
-		readings = append(readings, store.Reading{MeterID: id, TakenOn: opened, Value: store.Decimal{Units: 1000, Scale: 2}, Source: "initial"})
+		readings = append(readings, model.Reading{MeterID: id, TakenOn: opened, Value: model.Decimal{Units: 1000, Scale: 2}, Source: "initial"})
 		charges = append(charges,
-			store.Charge{AccountID: id, ServiceID: 1, Period: gisPeriod, Tariff: store.Decimal{Units: 285000, Scale: 4}, Volume: store.Decimal{Units: 5430, Scale: 2}, Amount: 154755},
-			store.Charge{AccountID: id, ServiceID: 2, Period: gisPeriod, Tariff: store.Decimal{Units: 482000, Scale: 4}, Volume: store.Decimal{Units: 55, Scale: 1}, Amount: 26510},
-			store.Charge{AccountID: id, ServiceID: 3, Period: gisPeriod, Tariff: store.Decimal{Units: 128500, Scale: 4}, Volume: store.Decimal{Units: 5430, Scale: 2}, Amount: 69776})
-		docs = append(docs, store.PaymentDocument{ID: id, AccountID: id, Period: gisPeriod, Number: fmt.Sprintf("2026-10-%05d", i),
+			model.Charge{AccountID: id, ServiceID: 1, Period: gisPeriod, Tariff: model.Decimal{Units: 285000, Scale: 4}, Volume: model.Decimal{Units: 5430, Scale: 2}, Amount: 154755},
+			model.Charge{AccountID: id, ServiceID: 2, Period: gisPeriod, Tariff: model.Decimal{Units: 482000, Scale: 4}, Volume: model.Decimal{Units: 55, Scale: 1}, Amount: 26510},
+			model.Charge{AccountID: id, ServiceID: 3, Period: gisPeriod, Tariff: model.Decimal{Units: 128500, Scale: 4}, Volume: model.Decimal{Units: 5430, Scale: 2}, Amount: 69776})
+		docs = append(docs, model.PaymentDocument{ID: id, AccountID: id, Period: gisPeriod, Number: fmt.Sprintf("2026-10-%05d", i),
 			Charged: 251041, TotalDue: 251041, State: "ready"})
 		p := gisPeriod
-		pays = append(pays, store.Payment{Source: "sber", OperationID: fmt.Sprintf("op-%d", i), OperationDate: gisPeriod.AddDate(0, 0, 14),
+		pays = append(pays, model.Payment{Source: "sber", OperationID: fmt.Sprintf("op-%d", i), OperationDate: gisPeriod.AddDate(0, 0, 14),
 			AccountID: id, Period: &p, Amount: 251041, PayerName: "Иванов"})
 	}
 	must(store.CopyPremises(ctx, db, seqOf(prem)))

@@ -34,6 +34,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -317,7 +318,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"date":     func(t *time.Time) string { return formatDate(t) },
 		"day":      func(t time.Time) string { return formatDate(&t) },
 		"resource": resourceName,
-		"reading":  func(d *store.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+		"reading":  func(d *model.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 func TestParseRubles(t *testing.T) {
@@ -23,7 +23,7 @@ func TestParseRubles(t *testing.T) {
 }
 
 func TestParseReading(t *testing.T) {
-	for in, want := range map[string]store.Decimal{"123": {Units: 123}, "123,45": {Units: 12345, Scale: 2}, " 0.0001 ": {Units: 1, Scale: 4}} {
+	for in, want := range map[string]model.Decimal{"123": {Units: 123}, "123,45": {Units: 12345, Scale: 2}, " 0.0001 ": {Units: 1, Scale: 4}} {
 		if got, err := parseReading(in); err != nil || got != want {
 			t.Errorf("parseReading(%q) = %v, %v", in, got, err)
 		}
@@ -33,11 +33,11 @@ func TestParseReading(t *testing.T) {
 			t.Errorf("parseReading(%q) accepted", in)
 		}
 	}
-	if cmpDecimal(store.Decimal{Units: 1230, Scale: 1}, store.Decimal{Units: 123}) != 0 ||
-		cmpDecimal(store.Decimal{Units: 1231, Scale: 1}, store.Decimal{Units: 123}) != 1 {
+	if cmpDecimal(model.Decimal{Units: 1230, Scale: 1}, model.Decimal{Units: 123}) != 0 ||
+		cmpDecimal(model.Decimal{Units: 1231, Scale: 1}, model.Decimal{Units: 123}) != 1 {
 		t.Error("cmpDecimal")
 	}
-	if wholePart(store.Decimal{Units: 12399, Scale: 2}) != 123 {
+	if wholePart(model.Decimal{Units: 12399, Scale: 2}) != 123 {
 		t.Error("wholePart")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -13,17 +14,17 @@ import (
 const maxReadingDigits = 11
 
 // parseReading reads a meter value typed with a comma or a dot, up to 4 decimals.
-func parseReading(s string) (store.Decimal, error) {
+func parseReading(s string) (model.Decimal, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
 	bad := apperr.Invalidf("reading", "Показание — число, например 123,45 (не больше 4 знаков после запятой).")
 	intPart, frac, _ := strings.Cut(s, ".")
 	if intPart == "" || len(intPart) > maxReadingDigits || len(frac) > 4 {
-		return store.Decimal{}, bad
+		return model.Decimal{}, bad
 	}
-	var d store.Decimal
+	var d model.Decimal
 	for _, c := range intPart + frac {
 		if c < '0' || c > '9' {
-			return store.Decimal{}, bad
+			return model.Decimal{}, bad
 		}
 		d.Units = d.Units*10 + int64(c-'0')
 	}
@@ -32,7 +33,7 @@ func parseReading(s string) (store.Decimal, error) {
 }
 
 // cmpDecimal compares two decimals exactly.
-func cmpDecimal(a, b store.Decimal) int {
+func cmpDecimal(a, b model.Decimal) int {
 	for a.Scale < b.Scale {
 		a.Units, a.Scale = a.Units*10, a.Scale+1
 	}
@@ -49,7 +50,7 @@ func cmpDecimal(a, b store.Decimal) int {
 }
 
 // wholePart drops the fraction: residents copy the black digits of the meter.
-func wholePart(d store.Decimal) int64 {
+func wholePart(d model.Decimal) int64 {
 	for ; d.Scale > 0; d.Scale-- {
 		d.Units /= 10
 	}

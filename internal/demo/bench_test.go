@@ -1,9 +1,10 @@
 package demo
 
 import (
-	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"testing"
 	"time"
+
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
 )
 
 // BenchmarkGenerate measures the client side of a demo load: generating

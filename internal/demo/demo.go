@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -197,11 +198,11 @@ var orgs = []orgDef{
 	{"Общество с ограниченной ответственностью «Расчётный центр «Город»", "ООО «РЦ «Город»", "5902987651", "590201001", "1115902000123", "settlement"},
 }
 
-func (g *generator) organizations() iter.Seq[store.Organization] {
-	return func(yield func(store.Organization) bool) {
+func (g *generator) organizations() iter.Seq[model.Organization] {
+	return func(yield func(model.Organization) bool) {
 		for i, o := range orgs {
 			ppa := g.uuid("org-ppa", i)
-			if !yield(store.Organization{ID: g.orgID0 + int64(i), Name: o.name, ShortName: o.short, INN: o.inn, KPP: o.kpp,
+			if !yield(model.Organization{ID: g.orgID0 + int64(i), Name: o.name, ShortName: o.short, INN: o.inn, KPP: o.kpp,
 				OGRN: o.ogrn, Role: o.role, GISOrgPPAGUID: &ppa}) {
 				return
 			}
@@ -234,11 +235,11 @@ func (g *generator) serviceID(org, svc int) int64 {
 	return g.serviceID0 + int64(org*len(serviceDefs)+svc)
 }
 
-func (g *generator) services() iter.Seq[store.Service] {
-	return func(yield func(store.Service) bool) {
+func (g *generator) services() iter.Seq[model.Service] {
+	return func(yield func(model.Service) bool) {
 		for org := range managementOrgs {
 			for i, s := range serviceDefs {
-				if !yield(store.Service{ID: g.serviceID(org, i), OrgID: g.orgID0 + int64(org), Code: s.code, Name: s.name,
+				if !yield(model.Service{ID: g.serviceID(org, i), OrgID: g.orgID0 + int64(org), Code: s.code, Name: s.name,
 					Unit: s.unit, Kind: s.kind, NSIRegistry: s.nsiRegistry, NSICode: s.nsiCode}) {
 					return
 				}
@@ -263,12 +264,12 @@ func (g *generator) rateAt(svc int, p time.Time) int64 {
 	return rate
 }
 
-func (g *generator) tariffs() iter.Seq[store.Tariff] {
-	return func(yield func(store.Tariff) bool) {
+func (g *generator) tariffs() iter.Seq[model.Tariff] {
+	return func(yield func(model.Tariff) bool) {
 		for org := range managementOrgs {
 			for i, s := range serviceDefs {
 				var from time.Time
-				var prev *store.Tariff
+				var prev *model.Tariff
 				for _, p := range g.periods {
 					r := g.rateAt(i, p)
 					if prev != nil && prev.Rate.Units == r {
@@ -282,9 +283,9 @@ func (g *generator) tariffs() iter.Seq[store.Tariff] {
 							return
 						}
 					}
-					t := store.Tariff{ServiceID: g.serviceID(org, i), ValidFrom: from, Rate: store.Decimal{Units: r, Scale: 4}}
+					t := model.Tariff{ServiceID: g.serviceID(org, i), ValidFrom: from, Rate: model.Decimal{Units: r, Scale: 4}}
 					if s.norm > 0 {
-						t.Norm = &store.Decimal{Units: s.norm, Scale: 6}
+						t.Norm = &model.Decimal{Units: s.norm, Scale: 6}
 					}
 					prev = &t
 				}
@@ -306,59 +307,59 @@ func (g *generator) houseAddress(h int) (string, city) {
 	return fmt.Sprintf("%s%03d, %s, %s, %s, д. %d", c.postcode, h%1000, c.region, c.name, street, num), c
 }
 
-func (g *generator) houses() iter.Seq[store.House] {
-	return func(yield func(store.House) bool) {
+func (g *generator) houses() iter.Seq[model.House] {
+	return func(yield func(model.House) bool) {
 		for h := range g.nHouses {
 			r := g.rng("house", h)
 			addr, c := g.houseAddress(h)
 			floors := 5 + r.IntN(12)
-			if !yield(store.House{ID: g.houseID0 + int64(h), OrgID: g.orgID0 + int64(g.houseOrg(h)), Address: addr,
+			if !yield(model.House{ID: g.houseID0 + int64(h), OrgID: g.orgID0 + int64(g.houseOrg(h)), Address: addr,
 				FIASHouseGUID: g.uuid("fias-house", h), OKTMO: c.oktmo, Floors: floors, BuiltYear: 1960 + r.IntN(64),
-				TotalArea: store.Decimal{Units: int64(flatsPerHouse) * 5500, Scale: 2}}) {
+				TotalArea: model.Decimal{Units: int64(flatsPerHouse) * 5500, Scale: 2}}) {
 				return
 			}
 		}
 		for i, addr := range sampleHouses {
-			if !yield(store.House{ID: g.houseID0 + int64(g.nHouses+i), OrgID: g.orgID0, Address: addr,
+			if !yield(model.House{ID: g.houseID0 + int64(g.nHouses+i), OrgID: g.orgID0, Address: addr,
 				FIASHouseGUID: g.uuid("sample-house", i), OKTMO: cities[0].oktmo, Floors: 9, BuiltYear: 1985,
-				TotalArea: store.Decimal{Units: 540000, Scale: 2}}) {
+				TotalArea: model.Decimal{Units: 540000, Scale: 2}}) {
 				return
 			}
 		}
 	}
 }
 
-func (g *generator) premises() iter.Seq[store.Premises] {
-	return func(yield func(store.Premises) bool) {
+func (g *generator) premises() iter.Seq[model.Premises] {
+	return func(yield func(model.Premises) bool) {
 		for a := range g.o.Accounts {
 			acc := g.account(a)
-			if !yield(store.Premises{ID: g.premisesID0 + int64(a), HouseID: g.houseID0 + int64(a/flatsPerHouse),
+			if !yield(model.Premises{ID: g.premisesID0 + int64(a), HouseID: g.houseID0 + int64(a/flatsPerHouse),
 				Number: fmt.Sprint(a%flatsPerHouse + 1), Kind: "residential", TotalArea: acc.area, Rooms: acc.rooms}) {
 				return
 			}
 		}
 		for j, sa := range sampleAccounts {
-			if !yield(store.Premises{ID: g.premisesID0 + int64(g.o.Accounts+j), HouseID: g.houseID0 + int64(g.nHouses+sa.house),
-				Number: sa.flat, Kind: "residential", TotalArea: store.Decimal{Units: 5400, Scale: 2}, Rooms: 2}) {
+			if !yield(model.Premises{ID: g.premisesID0 + int64(g.o.Accounts+j), HouseID: g.houseID0 + int64(g.nHouses+sa.house),
+				Number: sa.flat, Kind: "residential", TotalArea: model.Decimal{Units: 5400, Scale: 2}, Rooms: 2}) {
 				return
 			}
 		}
 	}
 }
 
-func (g *generator) accounts() iter.Seq[store.Account] {
-	return func(yield func(store.Account) bool) {
+func (g *generator) accounts() iter.Seq[model.Account] {
+	return func(yield func(model.Account) bool) {
 		for a := range g.o.Accounts {
 			acc := g.account(a)
-			if !yield(store.Account{ID: g.accountID0 + int64(a), OrgID: g.orgID0 + int64(g.houseOrg(a/flatsPerHouse)),
+			if !yield(model.Account{ID: g.accountID0 + int64(a), OrgID: g.orgID0 + int64(g.houseOrg(a/flatsPerHouse)),
 				PremisesID: g.premisesID0 + int64(a), Number: AccountNumber(a), PayerName: acc.payer,
 				TotalArea: acc.area, ResidentsCount: acc.residents, OpenedOn: acc.opened}) {
 				return
 			}
 		}
 		for j, sa := range sampleAccounts {
-			if !yield(store.Account{ID: g.accountID0 + int64(g.o.Accounts+j), OrgID: g.orgID0, PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
-				Number: sa.number, PayerName: sa.payer, TotalArea: store.Decimal{Units: 5400, Scale: 2}, ResidentsCount: 2,
+			if !yield(model.Account{ID: g.accountID0 + int64(g.o.Accounts+j), OrgID: g.orgID0, PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
+				Number: sa.number, PayerName: sa.payer, TotalArea: model.Decimal{Units: 5400, Scale: 2}, ResidentsCount: 2,
 				OpenedOn: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)}) {
 				return
 			}
@@ -374,13 +375,13 @@ var meterResources = []struct{ resource, place string }{
 	{"cold_water", "санузел"}, {"hot_water", "санузел"}, {"electricity", "лестничная площадка"},
 }
 
-func (g *generator) meters() iter.Seq[store.Meter] {
-	return func(yield func(store.Meter) bool) {
+func (g *generator) meters() iter.Seq[model.Meter] {
+	return func(yield func(model.Meter) bool) {
 		for a := range g.o.Accounts {
 			acc := g.account(a)
 			for m, mr := range meterResources {
 				installed := acc.meterInstalled
-				if !yield(store.Meter{ID: g.meterID(a, m), PremisesID: g.premisesID0 + int64(a), AccountID: g.accountID0 + int64(a),
+				if !yield(model.Meter{ID: g.meterID(a, m), PremisesID: g.premisesID0 + int64(a), AccountID: g.accountID0 + int64(a),
 					Number: fmt.Sprintf("%02d%08d", m+1, 1000000+a*7+m), Resource: mr.resource, Place: mr.place, TariffZones: 1,
 					InstalledOn: installed, VerifiedOn: installed, NextVerifyOn: installed.AddDate(6, 0, 0)}) {
 					return
@@ -391,7 +392,7 @@ func (g *generator) meters() iter.Seq[store.Meter] {
 		installed := time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC)
 		for j, sa := range sampleAccounts {
 			for _, m := range sa.meters {
-				if !yield(store.Meter{ID: g.meterID0 + int64(g.o.Accounts*len(meterResources)+k), PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
+				if !yield(model.Meter{ID: g.meterID0 + int64(g.o.Accounts*len(meterResources)+k), PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
 					AccountID: g.accountID0 + int64(g.o.Accounts+j), Number: m.number, Resource: m.resource, Place: "санузел", TariffZones: 1,
 					InstalledOn: installed, VerifiedOn: installed, NextVerifyOn: installed.AddDate(6, 0, 0)}) {
 					return
@@ -433,18 +434,18 @@ func sampleMeterCount() int {
 
 func (g *generator) meterID(a, m int) int64 { return g.meterID0 + int64(a*len(meterResources)+m) }
 
-func (g *generator) readings() iter.Seq[store.Reading] {
-	return func(yield func(store.Reading) bool) {
+func (g *generator) readings() iter.Seq[model.Reading] {
+	return func(yield func(model.Reading) bool) {
 		for a := range g.o.Accounts {
 			h := g.history(a)
 			for m := range meterResources {
-				if !yield(store.Reading{MeterID: g.meterID(a, m), TakenOn: g.periods[0].AddDate(0, 0, -12),
-					Value: store.Decimal{Units: h.start[m], Scale: 3}, Source: "initial"}) {
+				if !yield(model.Reading{MeterID: g.meterID(a, m), TakenOn: g.periods[0].AddDate(0, 0, -12),
+					Value: model.Decimal{Units: h.start[m], Scale: 3}, Source: "initial"}) {
 					return
 				}
 				for i, p := range g.periods {
-					if !yield(store.Reading{MeterID: g.meterID(a, m), TakenOn: p.AddDate(0, 0, 19),
-						Value: store.Decimal{Units: h.reading[i][m], Scale: 3}, Source: "resident"}) {
+					if !yield(model.Reading{MeterID: g.meterID(a, m), TakenOn: p.AddDate(0, 0, 19),
+						Value: model.Decimal{Units: h.reading[i][m], Scale: 3}, Source: "resident"}) {
 						return
 					}
 				}
@@ -453,8 +454,8 @@ func (g *generator) readings() iter.Seq[store.Reading] {
 	}
 }
 
-func (g *generator) charges() iter.Seq[store.Charge] {
-	return func(yield func(store.Charge) bool) {
+func (g *generator) charges() iter.Seq[model.Charge] {
+	return func(yield func(model.Charge) bool) {
 		for a := range g.o.Accounts {
 			h := g.history(a)
 			org := g.houseOrg(a / flatsPerHouse)
@@ -471,8 +472,8 @@ func (g *generator) charges() iter.Seq[store.Charge] {
 	}
 }
 
-func (g *generator) payments() iter.Seq[store.Payment] {
-	return func(yield func(store.Payment) bool) {
+func (g *generator) payments() iter.Seq[model.Payment] {
+	return func(yield func(model.Payment) bool) {
 		for a := range g.o.Accounts {
 			h := g.history(a)
 			acc := g.account(a)
@@ -486,8 +487,8 @@ func (g *generator) payments() iter.Seq[store.Payment] {
 	}
 }
 
-func (g *generator) documents() iter.Seq[store.PaymentDocument] {
-	return func(yield func(store.PaymentDocument) bool) {
+func (g *generator) documents() iter.Seq[model.PaymentDocument] {
+	return func(yield func(model.PaymentDocument) bool) {
 		for a := range g.o.Accounts {
 			h := g.history(a)
 			for _, d := range h.documents {

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // accountFacts are the unchanging facts of one demo account.
 type accountFacts struct {
-	area           store.Decimal // m², scale 2
+	area           model.Decimal // m², scale 2
 	rooms          int
 	residents      int
 	payer          string
@@ -22,7 +22,7 @@ func (g *generator) account(a int) accountFacts {
 	r := g.rng("account", a)
 	area := int64(2800 + r.IntN(6700))
 	f := accountFacts{
-		area:      store.Decimal{Units: area, Scale: 2},
+		area:      model.Decimal{Units: area, Scale: 2},
 		rooms:     1 + int(area-2800)/2000,
 		residents: 1 + r.IntN(5),
 		opened:    time.Date(2012+r.IntN(12), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC),
@@ -50,9 +50,9 @@ func (g *generator) account(a int) accountFacts {
 type history struct {
 	start     [3]int64
 	reading   [][3]int64
-	charges   [][]store.Charge
-	payments  []store.Payment
-	documents []store.PaymentDocument
+	charges   [][]model.Charge
+	payments  []model.Payment
+	documents []model.PaymentDocument
 }
 
 // amount converts rate (scale 4) × volume (scale 6) to kopecks, rounding half up.
@@ -66,7 +66,7 @@ func (g *generator) history(a int) history {
 	f := g.account(a)
 	r := g.rng("history", a)
 	n := len(g.periods)
-	h := history{reading: make([][3]int64, n), charges: make([][]store.Charge, n)}
+	h := history{reading: make([][3]int64, n), charges: make([][]model.Charge, n)}
 	h.start = [3]int64{int64(r.IntN(500_000)), int64(r.IntN(300_000)), int64(r.IntN(20_000_000))}
 	cur := h.start
 	areaVol := f.area.Units * 10_000 // scale 2 → 6
@@ -100,14 +100,14 @@ func (g *generator) history(a int) history {
 			areaVol,                                 // capital repair, per m²
 			1_000_000,                               // intercom, per flat
 		}
-		row := make([]store.Charge, len(serviceDefs))
+		row := make([]model.Charge, len(serviceDefs))
 		var charged int64
 		for s, def := range serviceDefs {
 			rate := g.rateAt(s, p)
-			c := store.Charge{Tariff: store.Decimal{Units: rate, Scale: 4}, Volume: store.Decimal{Units: volumes[s], Scale: 6},
+			c := model.Charge{Tariff: model.Decimal{Units: rate, Scale: 4}, Volume: model.Decimal{Units: volumes[s], Scale: 6},
 				Amount: amount(rate, volumes[s])}
 			if def.norm > 0 {
-				c.Norm = &store.Decimal{Units: def.norm, Scale: 6}
+				c.Norm = &model.Decimal{Units: def.norm, Scale: 6}
 			}
 			if s == 4 && f.benefit {
 				c.Benefit = c.Amount / 2
@@ -138,7 +138,7 @@ func (g *generator) history(a int) history {
 				fp := g.periods[i-1]
 				forPeriod = &fp
 			}
-			h.payments = append(h.payments, store.Payment{
+			h.payments = append(h.payments, model.Payment{
 				Source: "sberbank", OperationID: fmt.Sprintf("%d%04d", 1_000_000_000+a, i), OperationDate: opDate,
 				PaidAt: opDate.Add(time.Duration(8*3600+r.IntN(12*3600)) * time.Second), Period: forPeriod,
 				Amount: paid, Commission: (paid + 50) / 100,
@@ -149,7 +149,7 @@ func (g *generator) history(a int) history {
 			penalties = (balance - paid) / 300 // a month of 1/300 refinancing-rate penalties, roughly
 		}
 		due := balance + charged + penalties - paid
-		h.documents = append(h.documents, store.PaymentDocument{
+		h.documents = append(h.documents, model.PaymentDocument{
 			Period: p, Number: fmt.Sprintf("%s-%s", AccountNumber(a), p.Format("200601")),
 			OpeningBalance: balance, Paid: paid, Charged: charged, Penalties: penalties, TotalDue: due, State: "ready",
 		})

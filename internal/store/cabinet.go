@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // Purposes of one-time e-mail tokens.
@@ -295,7 +296,7 @@ type MeterReading struct {
 	Number      string
 	Resource    string
 	Place       string
-	LastValue   *Decimal
+	LastValue   *model.Decimal
 	LastTakenOn *time.Time
 }
 
@@ -336,14 +337,14 @@ func AccountMeters(ctx context.Context, db DBTX, accountID int64) ([]MeterReadin
 
 // SaveResidentReading stores a resident's reading for today; a second one the same day replaces
 // the first. The meter must belong to the account.
-func SaveResidentReading(ctx context.Context, db DBTX, accountID, meterID int64, value Decimal) error {
+func SaveResidentReading(ctx context.Context, db DBTX, accountID, meterID int64, value model.Decimal) error {
 	tag, err := db.Exec(ctx, `
 		INSERT INTO readings (meter_id, taken_on, value, source)
 		SELECT m.id, current_date, $3, 'resident'
 		FROM meters m JOIN accounts a ON a.id = $1
 		WHERE m.id = $2 AND m.premises_id = a.premises_id AND (m.account_id = a.id OR m.account_id IS NULL)
 		ON CONFLICT (meter_id, taken_on, source) DO UPDATE SET value = EXCLUDED.value, created_at = now()`,
-		accountID, meterID, value.Numeric())
+		accountID, meterID, numeric(value))
 	if err != nil {
 		return fmt.Errorf("save reading of meter %d: %w", meterID, err)
 	}
@@ -385,14 +386,14 @@ func RecentCapturedMail(ctx context.Context, db DBTX, to string, limit int) ([]C
 }
 
 // decimalFromText reads PostgreSQL's numeric text form ("123.4500").
-func decimalFromText(s string) (Decimal, error) {
+func decimalFromText(s string) (model.Decimal, error) {
 	intPart, frac, _ := strings.Cut(s, ".")
 	neg := strings.HasPrefix(intPart, "-")
 	intPart = strings.TrimPrefix(intPart, "-")
-	var d Decimal
+	var d model.Decimal
 	for _, c := range intPart + frac {
 		if c < '0' || c > '9' || d.Units > (1<<62)/10 {
-			return Decimal{}, fmt.Errorf("not a decimal: %q", s)
+			return model.Decimal{}, fmt.Errorf("not a decimal: %q", s)
 		}
 		d.Units = d.Units*10 + int64(c-'0')
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // GIS message states (gis_messages.state).
@@ -255,24 +256,11 @@ func CountGISPoll(ctx context.Context, db DBTX, id int64, response string) (int,
 	return n, nil
 }
 
-// GISItemResult is the outcome of one item as GIS reported it.
-type GISItemResult struct {
-	TransportGUID        string
-	OK                   bool
-	GUID                 string
-	UniqueNumber         string
-	RootGUID             string // meters
-	UnifiedAccountNumber string // accounts: ЕЛС
-	ServiceID            string // accounts: ЖКУ id
-	ErrorCode            string
-	Error                string
-}
-
 // ApplyGISResults records per-item results of a processed message and writes
 // the identifiers GIS assigned into the canonical tables, then closes the
 // message. Items GIS did not mention fail with "no result". Idempotent: items
 // already settled are left alone.
-func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, results []GISItemResult) error {
+func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, results []model.GISItemResult) error {
 	n := len(results)
 	guids, ok := make([]string, n), make([]bool, n)
 	gisGUID, uniq, root, els, zhku, code, msg := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -366,17 +354,10 @@ func FinishGISExport(ctx context.Context, db DBTX, id int64, response string, re
 	return nil
 }
 
-// GISReading is a meter reading GIS exported (entered by a resident on Gosuslugi).
-type GISReading struct {
-	RootGUID string
-	TakenOn  time.Time
-	Value    string // decimal
-}
-
 // SaveGISReadings stores readings from GIS for meters of orgID known by
 // their GIS root GUID (source 'gis'); a reading already stored is skipped.
 // It returns how many were new.
-func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []GISReading) (int, error) {
+func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []model.GISReading) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
@@ -504,16 +485,9 @@ func SaveGISNsi(ctx context.Context, tx pgx.Tx, orgID *int64, registry int, els 
 	return int(tag.RowsAffected()), nil
 }
 
-// GISNsiIndex indexes the reference-book elements visible to an
-// organization (common books and its own, its own winning).
-type GISNsiIndex struct {
-	GUIDs map[string]string // "registry/code" → GUID
-	Codes map[string]string // "registry/lower-case name" → code
-}
-
 // GISNsiGUIDs loads the actual reference-book elements visible to orgID.
-func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (GISNsiIndex, error) {
-	idx := GISNsiIndex{GUIDs: map[string]string{}, Codes: map[string]string{}}
+func GISNsiGUIDs(ctx context.Context, db DBTX, orgID int64) (model.GISNsiIndex, error) {
+	idx := model.GISNsiIndex{GUIDs: map[string]string{}, Codes: map[string]string{}}
 	rows, err := db.Query(ctx, `
 		SELECT registry, code, guid::text, lower(name) FROM gis_nsi
 		WHERE (org_id IS NULL OR org_id = $1) AND is_actual ORDER BY org_id NULLS FIRST, code`, orgID)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // The functions below apply GIS exports to the canonical store. Each runs in
@@ -64,18 +65,11 @@ func countResult(row pgx.Row, r *GISExportResult) error {
 
 // --- organizations ----------------------------------------------------------
 
-// GISOrgRow is an organization to look up in the GIS registry.
-type GISOrgRow struct {
-	ID   int64
-	OGRN string
-	KPP  string // "" when none
-}
-
 // GISOrgsToExport lists the organizations that have an OGRN, orgID first,
 // so a registry export resolves every organization the gateway acts for;
 // then the organisations paying orgID's open accounts (ID 0) whose registry
 // version GIS has not yet named: an account is placed with it.
-func GISOrgsToExport(ctx context.Context, db DBTX, orgID int64) ([]GISOrgRow, error) {
+func GISOrgsToExport(ctx context.Context, db DBTX, orgID int64) ([]model.GISOrgRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT id, ogrn, kpp FROM (
 			SELECT id, ogrn, coalesce(kpp, '') AS kpp, 0 AS payer FROM organizations WHERE ogrn IS NOT NULL
@@ -89,20 +83,14 @@ func GISOrgsToExport(ctx context.Context, db DBTX, orgID int64) ([]GISOrgRow, er
 	if err != nil {
 		return nil, fmt.Errorf("gis orgs to export: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISOrgRow])
-}
-
-// GISOrg is one organization as the GIS registry knows it.
-type GISOrg struct {
-	RootGUID, VersionGUID, PPAGUID string
-	OGRN, KPP                      string
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[model.GISOrgRow])
 }
 
 // ApplyGISOrgs writes the registry identifiers of organizations found by
 // OGRN (and KPP when both sides have one): root and version GUIDs, and the
 // orgPPAGUID when GIS gave one. An organization keeps a PPA GUID it has.
 // Accounts paid by an organisation GIS returned get its version GUID.
-func ApplyGISOrgs(ctx context.Context, tx pgx.Tx, orgs []GISOrg) (GISExportResult, error) {
+func ApplyGISOrgs(ctx context.Context, tx pgx.Tx, orgs []model.GISOrg) (GISExportResult, error) {
 	r := GISExportResult{Received: len(orgs)}
 	n := len(orgs)
 	root, ver, ppa, ogrn, kpp := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -163,16 +151,11 @@ func ApplyGISOrgs(ctx context.Context, tx pgx.Tx, orgs []GISOrg) (GISExportResul
 	return r, nil
 }
 
-// GISProvider is a data provider linked to the gateway's information system.
-type GISProvider struct {
-	DataProviderGUID, RootGUID string
-}
-
 // ApplyGISProviders gives organizations known by their registry root GUID
 // and still without an orgPPAGUID the provider GUID GIS lists for them
 // (exportDataProvider). Providers of organizations the store does not hold
 // are counted as unknown.
-func ApplyGISProviders(ctx context.Context, tx pgx.Tx, ps []GISProvider) (GISExportResult, error) {
+func ApplyGISProviders(ctx context.Context, tx pgx.Tx, ps []model.GISProvider) (GISExportResult, error) {
 	r := GISExportResult{Received: len(ps)}
 	prov, root := make([]string, len(ps)), make([]string, len(ps))
 	for i, p := range ps {
@@ -209,23 +192,11 @@ func GISOrgHouses(ctx context.Context, db DBTX, orgID int64) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// GISHouse is a house exported from GIS with its live premises.
-type GISHouse struct {
-	FIASHouseGUID, HouseGUID, UniqueNumber string
-	Premises                               []GISPremises
-}
-
-// GISPremises is one premises of an exported house.
-type GISPremises struct {
-	Number, GUID, UniqueNumber string
-	Residential                bool
-}
-
 // ApplyGISHouse writes the GIS GUID of orgID's house and of its premises,
 // matched by premises number (a residential premises prefers a residential
 // one of that number, a non-residential one a non-residential one). Our
 // premises GIS does not list are Missing, GIS premises we do not hold Unknown.
-func ApplyGISHouse(ctx context.Context, tx pgx.Tx, orgID int64, h GISHouse) (GISExportResult, error) {
+func ApplyGISHouse(ctx context.Context, tx pgx.Tx, orgID int64, h model.GISHouse) (GISExportResult, error) {
 	r := GISExportResult{Received: len(h.Premises)}
 	var houseID int64
 	err := tx.QueryRow(ctx, `SELECT id FROM houses WHERE org_id = $1 AND fias_house_guid = $2::uuid`, orgID, h.FIASHouseGUID).Scan(&houseID)
@@ -297,16 +268,11 @@ func GISAccountHousesToReconcile(ctx context.Context, db DBTX, orgID int64) ([]s
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// GISExportedAccount is an account GIS holds.
-type GISExportedAccount struct {
-	GUID, Number, ELS, ServiceID string
-}
-
 // ApplyGISAccounts reconciles orgID's accounts of one house with the
 // accounts GIS exported for it, matched by account number: the GIS GUID,
 // ЕЛС and ЖКУ id are written where the store has none. An account already
 // holding another GUID is left alone and reported missing.
-func ApplyGISAccounts(ctx context.Context, tx pgx.Tx, orgID int64, fiasHouseGUID string, as []GISExportedAccount) (GISExportResult, error) {
+func ApplyGISAccounts(ctx context.Context, tx pgx.Tx, orgID int64, fiasHouseGUID string, as []model.GISExportedAccount) (GISExportResult, error) {
 	r := GISExportResult{Received: len(as)}
 	n := len(as)
 	guid, num, els, zhku := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -364,17 +330,11 @@ func GISMeterHousesToReconcile(ctx context.Context, db DBTX, orgID int64) ([]str
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// GISExportedMeter is an active device GIS holds.
-type GISExportedMeter struct {
-	RootGUID, VersionGUID, Number string
-	Resource                      string // canonical resource, "" = unknown
-}
-
 // ApplyGISMeters reconciles the meters of orgID's accounts in one house with
 // the devices GIS exported for it, matched by factory number (and resource
 // when GIS names one): the root and version GUIDs are written where the
 // store has none, and the version is refreshed for a known root.
-func ApplyGISMeters(ctx context.Context, tx pgx.Tx, orgID int64, fiasHouseGUID string, ms []GISExportedMeter) (GISExportResult, error) {
+func ApplyGISMeters(ctx context.Context, tx pgx.Tx, orgID int64, fiasHouseGUID string, ms []model.GISExportedMeter) (GISExportResult, error) {
 	r := GISExportResult{Received: len(ms)}
 	n := len(ms)
 	root, ver, num, res := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -431,18 +391,13 @@ func GISDocumentAccountsToReconcile(ctx context.Context, db DBTX, orgID int64, p
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// GISExportedDocument is a payment document GIS holds.
-type GISExportedDocument struct {
-	PaymentDocumentID, Number, AccountGUID string
-}
-
 // ApplyGISDocuments reconciles orgID's payment documents of period with the
 // documents GIS exported for accounts (accountGUIDs, the export's query),
 // matched by account and number: the 18-character GIS id is written and
 // the document is posted. Missing counts queried accounts whose document
 // GIS did not return. exportPaymentDocumentData carries no document GUID,
 // so gis_payment_document_guid stays as it is.
-func ApplyGISDocuments(ctx context.Context, tx pgx.Tx, orgID int64, period time.Time, accountGUIDs []string, ds []GISExportedDocument) (GISExportResult, error) {
+func ApplyGISDocuments(ctx context.Context, tx pgx.Tx, orgID int64, period time.Time, accountGUIDs []string, ds []model.GISExportedDocument) (GISExportResult, error) {
 	r := GISExportResult{Received: len(ds)}
 	n := len(ds)
 	id, num, acc := make([]string, n), make([]string, n), make([]string, n)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 )
@@ -42,36 +43,36 @@ func TestApplyGISExports(t *testing.T) {
 		want  store.GISExportResult
 	}{
 		{"orgs", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISOrgs(ctx, tx, []store.GISOrg{
+			return store.ApplyGISOrgs(ctx, tx, []model.GISOrg{
 				{RootGUID: g(900), VersionGUID: g(901), PPAGUID: "6d2f5e3a-1b2c-4d5e-8f90-123456789abc", OGRN: "1115902000123", KPP: "590201001"},
 				{RootGUID: g(910), VersionGUID: g(911), OGRN: "1027700132195", KPP: "770401001"},
 			})
 		}, store.GISExportResult{Received: 2, Matched: 1, Unknown: 1, UnknownLabels: []string{"1027700132195/770401001"}, MissingLabels: []string{}}},
 		{"providers", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISProviders(ctx, tx, []store.GISProvider{{DataProviderGUID: g(920), RootGUID: g(900)}, {DataProviderGUID: g(930), RootGUID: g(931)}})
+			return store.ApplyGISProviders(ctx, tx, []model.GISProvider{{DataProviderGUID: g(920), RootGUID: g(900)}, {DataProviderGUID: g(930), RootGUID: g(931)}})
 		}, store.GISExportResult{Received: 2, Matched: 1, Unknown: 1, UnknownLabels: []string{g(930)}, MissingLabels: []string{}}},
 		{"houses", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISHouse(ctx, tx, org, store.GISHouse{FIASHouseGUID: exportHouse, HouseGUID: g(100), UniqueNumber: "1234567890123456789012345-00001",
-				Premises: []store.GISPremises{
+			return store.ApplyGISHouse(ctx, tx, org, model.GISHouse{FIASHouseGUID: exportHouse, HouseGUID: g(100), UniqueNumber: "1234567890123456789012345-00001",
+				Premises: []model.GISPremises{
 					{Number: "1", GUID: g(1), Residential: true}, {Number: " 2", GUID: g(2), Residential: true},
 					{Number: "1", GUID: g(11)}, // non-residential «1»: our residential 1 takes the residential one
 					{Number: "7", GUID: g(7), Residential: true},
 				}})
 		}, store.GISExportResult{Received: 4, Matched: 2, Missing: 1, MissingLabels: []string{"3"}, Unknown: 2, UnknownLabels: []string{"1", "7"}}},
 		{"accounts", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISAccounts(ctx, tx, org, exportHouse, []store.GISExportedAccount{
+			return store.ApplyGISAccounts(ctx, tx, org, exportHouse, []model.GISExportedAccount{
 				{GUID: g(201), Number: "10000", ELS: "10АБ000001", ServiceID: "10АБ000001-01"},
 				{GUID: g(299), Number: "99999", ELS: "10АБ000099"},
 			})
 		}, store.GISExportResult{Received: 2, Matched: 1, Missing: 2, MissingLabels: []string{"10001", "10002"}, Unknown: 1, UnknownLabels: []string{"99999"}}},
 		{"meters", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISMeters(ctx, tx, org, exportHouse, []store.GISExportedMeter{
+			return store.ApplyGISMeters(ctx, tx, org, exportHouse, []model.GISExportedMeter{
 				{RootGUID: g(301), VersionGUID: g(311), Number: "ХВ-10000", Resource: "cold_water"},
 				{RootGUID: g(302), VersionGUID: g(312), Number: "ХВ-10001", Resource: "hot_water"}, // another resource: not ours
 			})
 		}, store.GISExportResult{Received: 2, Matched: 1, Missing: 2, MissingLabels: []string{"ХВ-10001", "ХВ-10002"}, Unknown: 1, UnknownLabels: []string{"ХВ-10001"}}},
 		{"documents", func(tx pgx.Tx) (store.GISExportResult, error) {
-			return store.ApplyGISDocuments(ctx, tx, org, period, []string{g(201)}, []store.GISExportedDocument{
+			return store.ApplyGISDocuments(ctx, tx, org, period, []string{g(201)}, []model.GISExportedDocument{
 				{PaymentDocumentID: "12АБ345678-01-6101", Number: "2026-10-10000", AccountGUID: g(201)},
 			})
 		}, store.GISExportResult{Received: 1, Matched: 1, MissingLabels: []string{}, UnknownLabels: []string{}}},
@@ -134,12 +135,12 @@ func TestGISPayerOrgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.GISOrgRow{{ID: org, OGRN: "1115902000123", KPP: "590201001"}, {ID: 0, OGRN: "1027700132195", KPP: "770401001"}}
+	want := []model.GISOrgRow{{ID: org, OGRN: "1115902000123", KPP: "590201001"}, {ID: 0, OGRN: "1027700132195", KPP: "770401001"}}
 	if !reflect.DeepEqual(rows, want) {
 		t.Fatalf("orgs to export = %+v, want %+v", rows, want)
 	}
 	const ver = "a0b1c2d3-e4f5-4a6b-8c7d-000000000911"
-	answer := []store.GISOrg{
+	answer := []model.GISOrg{
 		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000900", VersionGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000901", OGRN: "1115902000123", KPP: "590201001"},
 		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000910", VersionGUID: ver, OGRN: "1027700132195", KPP: "770401001"},
 		{RootGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000920", VersionGUID: "a0b1c2d3-e4f5-4a6b-8c7d-000000000921", OGRN: "1037700000001"},

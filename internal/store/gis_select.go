@@ -6,31 +6,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // The queries below choose what a GIS sync sends. Each skips objects that
 // already have an item in flight (gis_items state 'pending'), so a sync run
 // twice sends nothing twice.
 
-// GISAccountRow is an account to place in GIS.
-type GISAccountRow struct {
-	ID             int64
-	Number         string
-	FIASHouseGUID  string
-	PremisesGUID   *string
-	TotalArea      *string // decimal
-	ResidentsCount int
-	PayerName      string
-	PayerKind      string
-	ClosedOn       *time.Time
-	GISAccountGUID *string
-	// An organisation payer: its OGRN and, once the orgs sync found it, its
-	// orgVersionGUID in GIS's organisation registry.
-	PayerOGRN, PayerOrgVersionGUID *string
-}
-
 // GISAccountsToSend lists accounts of orgID not yet placed in GIS.
-func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GISAccountRow, error) {
+func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]model.GISAccountRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT a.id, a.number, h.fias_house_guid::text, p.gis_premises_guid::text, a.total_area::text, a.residents_count,
 			a.payer_name, a.payer_kind, a.closed_on, a.gis_account_guid::text, a.payer_ogrn, a.gis_payer_org_version_guid::text
@@ -41,28 +25,17 @@ func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("gis accounts to send: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISAccountRow, error) {
-		var a GISAccountRow
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.GISAccountRow, error) {
+		var a model.GISAccountRow
 		err := r.Scan(&a.ID, &a.Number, &a.FIASHouseGUID, &a.PremisesGUID, &a.TotalArea, &a.ResidentsCount, &a.PayerName,
 			&a.PayerKind, &a.ClosedOn, &a.GISAccountGUID, &a.PayerOGRN, &a.PayerOrgVersionGUID)
 		return a, err
 	})
 }
 
-// GISMeterRow is an individual meter to place in GIS.
-type GISMeterRow struct {
-	ID             int64
-	Number         string
-	Resource       string // cold_water, hot_water, electricity, heat, gas, wastewater
-	InstalledOn    *time.Time
-	AccountGUID    string
-	PremisesGUID   *string
-	InitialReading *string // decimal: the first reading, if any
-}
-
 // GISMetersToSend lists meters of orgID's accounts that GIS knows, whose
 // meters are not yet placed.
-func GISMetersToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GISMeterRow, error) {
+func GISMetersToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]model.GISMeterRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT m.id, m.number, m.resource, m.installed_on, a.gis_account_guid::text, p.gis_premises_guid::text,
 			(SELECT r.value::text FROM readings r WHERE r.meter_id = m.id ORDER BY r.taken_on LIMIT 1)
@@ -73,38 +46,16 @@ func GISMetersToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GI
 	if err != nil {
 		return nil, fmt.Errorf("gis meters to send: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISMeterRow, error) {
-		var m GISMeterRow
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.GISMeterRow, error) {
+		var m model.GISMeterRow
 		err := r.Scan(&m.ID, &m.Number, &m.Resource, &m.InstalledOn, &m.AccountGUID, &m.PremisesGUID, &m.InitialReading)
 		return m, err
 	})
 }
 
-// GISChargeRow is one service line of a payment document.
-type GISChargeRow struct {
-	ServiceKind string // housing, utility, capital_repair, other
-	ServiceName string
-	NSIRegistry *int
-	NSICode     *string
-	NSIGUID     *string
-	Tariff      string // decimal
-	Volume      string // decimal
-	Total       int64  // kopecks
-}
-
-// GISDocumentRow is a payment document to post.
-type GISDocumentRow struct {
-	ID             int64
-	Number         string
-	AccountGUID    string
-	OpeningBalance int64
-	TotalDue       int64
-	Charges        []GISChargeRow
-}
-
 // GISDocumentsToSend lists ready documents of a period whose accounts GIS
 // knows, with their charges.
-func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Time, limit int) ([]GISDocumentRow, error) {
+func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Time, limit int) ([]model.GISDocumentRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT d.id, d.number, a.gis_account_guid::text, d.opening_balance, d.total_due, d.account_id
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
@@ -115,10 +66,10 @@ func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.T
 	if err != nil {
 		return nil, fmt.Errorf("gis documents to send: %w", err)
 	}
-	var docs []GISDocumentRow
+	var docs []model.GISDocumentRow
 	var accountIDs []int64
 	for rows.Next() {
-		var d GISDocumentRow
+		var d model.GISDocumentRow
 		var acc int64
 		if err := rows.Scan(&d.ID, &d.Number, &d.AccountGUID, &d.OpeningBalance, &d.TotalDue, &acc); err != nil {
 			rows.Close()
@@ -141,10 +92,10 @@ func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.T
 		return nil, fmt.Errorf("gis document charges: %w", err)
 	}
 	defer crows.Close()
-	byAccount := map[int64][]GISChargeRow{}
+	byAccount := map[int64][]model.GISChargeRow{}
 	for crows.Next() {
 		var acc int64
-		var c GISChargeRow
+		var c model.GISChargeRow
 		if err := crows.Scan(&acc, &c.ServiceKind, &c.ServiceName, &c.NSIRegistry, &c.NSICode, &c.NSIGUID, &c.Tariff, &c.Volume, &c.Total); err != nil {
 			return nil, fmt.Errorf("gis document charges: %w", err)
 		}
@@ -159,14 +110,8 @@ func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.T
 	return docs, nil
 }
 
-// GISWithdrawalRow is a posted document an operator asked to withdraw.
-type GISWithdrawalRow struct {
-	ID                int64
-	PaymentDocumentID string
-}
-
 // GISWithdrawalsToSend lists documents with a withdrawal requested.
-func GISWithdrawalsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GISWithdrawalRow, error) {
+func GISWithdrawalsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]model.GISWithdrawalRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT d.id, d.gis_payment_document_id
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
@@ -177,23 +122,13 @@ func GISWithdrawalsToSend(ctx context.Context, db DBTX, orgID int64, limit int) 
 	if err != nil {
 		return nil, fmt.Errorf("gis withdrawals to send: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISWithdrawalRow])
-}
-
-// GISPaymentRow is a received payment to report to GIS.
-type GISPaymentRow struct {
-	ID                int64
-	OperationDate     time.Time
-	Period            *time.Time
-	Amount            int64
-	PaymentDocumentID *string // the posted document of the period paid for
-	ServiceID         *string // ЖКУ id of the account
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[model.GISWithdrawalRow])
 }
 
 // GISPaymentsToSend lists payments of orgID's accounts operated in period
 // that GIS can match (a posted document of the period or a ЖКУ id) and that
 // are not yet reported.
-func GISPaymentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Time, limit int) ([]GISPaymentRow, error) {
+func GISPaymentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Time, limit int) ([]model.GISPaymentRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT p.id, p.operation_date, p.period, p.amount, d.gis_payment_document_id, a.zhku_id
 		FROM payments p JOIN accounts a ON a.id = p.account_id
@@ -206,18 +141,11 @@ func GISPaymentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("gis payments to send: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISPaymentRow])
-}
-
-// GISCancellationRow is a reported payment an operator asked to cancel.
-type GISCancellationRow struct {
-	ID          int64
-	OrderID     string
-	RequestedAt time.Time
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[model.GISPaymentRow])
 }
 
 // GISCancellationsToSend lists payments whose cancellation is requested.
-func GISCancellationsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]GISCancellationRow, error) {
+func GISCancellationsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]model.GISCancellationRow, error) {
 	rows, err := db.Query(ctx, `
 		SELECT p.id, p.gis_order_id, p.gis_cancel_requested_at
 		FROM payments p JOIN accounts a ON a.id = p.account_id
@@ -228,7 +156,7 @@ func GISCancellationsToSend(ctx context.Context, db DBTX, orgID int64, limit int
 	if err != nil {
 		return nil, fmt.Errorf("gis cancellations to send: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISCancellationRow])
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[model.GISCancellationRow])
 }
 
 // GISHouseGUIDs lists the FIAS GUIDs of orgID's houses that have meters

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 )
@@ -93,7 +94,7 @@ func TestGISMessageLifecycle(t *testing.T) {
 	if err := store.MarkGISSent(ctx, db, id, "00000000-0000-4000-8000-0000000000bb", "<ack/>"); err != nil {
 		t.Fatal(err)
 	}
-	results := []store.GISItemResult{
+	results := []model.GISItemResult{
 		{TransportGUID: items[0].TransportGUID, OK: true, GUID: "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f5a", UniqueNumber: "0000000001", UnifiedAccountNumber: "10АБ000001", ServiceID: "10АБ000001-01"},
 		{TransportGUID: items[1].TransportGUID, OK: false, ErrorCode: "INT004132", Error: "уже размещен"},
 		// items[2]: no result at all.

@@ -5,31 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
-
-// GISWorldOrg is an organization as GIS ZhKH's organizations registry holds
-// it: the natural keys and the GIS GUIDs the store knows ("" when not yet).
-type GISWorldOrg struct {
-	ID                        int64
-	Name, ShortName, INN, KPP string
-	OGRN, Role                string
-	RootGUID, PPAGUID         string
-}
-
-// GISWorldHouse is a house of the housing registry with its premises.
-type GISWorldHouse struct {
-	FIASHouseGUID, Address, OKTMO string
-	HouseGUID                     string // "" until GIS's id is known
-	Living                        bool
-	Floors, BuiltYear             int
-	Premises                      []GISWorldPremises
-}
-
-// GISWorldPremises is one premises of a house; Kind is residential or
-// nonresidential (rooms count as residential), Area in m² or "".
-type GISWorldPremises struct {
-	Number, Kind, Area, GUID string
-}
 
 // GISWorld returns what GIS ZhKH holds before an exchange, as far as the
 // store knows: the organizations (org > 0: only that one), then the
@@ -37,7 +14,7 @@ type GISWorldPremises struct {
 // (org > 0: that organization's) with their premises, each FIAS house once,
 // ordered by FIAS house GUID and premises number. GIS GUIDs the store does
 // not know yet are "".
-func GISWorld(ctx context.Context, db DBTX, org int64) ([]GISWorldOrg, []GISWorldHouse, error) {
+func GISWorld(ctx context.Context, db DBTX, org int64) ([]model.GISWorldOrg, []model.GISWorldHouse, error) {
 	rows, err := db.Query(ctx, `
 		SELECT * FROM (
 		SELECT id, name, short_name, inn, coalesce(kpp, '') AS kpp, coalesce(ogrn, '') AS ogrn, role,
@@ -56,8 +33,8 @@ func GISWorld(ctx context.Context, db DBTX, org int64) ([]GISWorldOrg, []GISWorl
 	if err != nil {
 		return nil, nil, fmt.Errorf("gis world: organizations: %w", err)
 	}
-	orgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISWorldOrg, error) {
-		var o GISWorldOrg
+	orgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.GISWorldOrg, error) {
+		var o model.GISWorldOrg
 		err := r.Scan(&o.ID, &o.Name, &o.ShortName, &o.INN, &o.KPP, &o.OGRN, &o.Role, &o.RootGUID, &o.PPAGUID)
 		return o, err
 	})
@@ -78,11 +55,11 @@ func GISWorld(ctx context.Context, db DBTX, org int64) ([]GISWorldOrg, []GISWorl
 		return nil, nil, fmt.Errorf("gis world: houses: %w", err)
 	}
 	defer rows.Close()
-	var houses []GISWorldHouse
+	var houses []model.GISWorldHouse
 	for rows.Next() {
-		var h GISWorldHouse
+		var h model.GISWorldHouse
 		var number *string
-		var p GISWorldPremises
+		var p model.GISWorldPremises
 		if err := rows.Scan(&h.FIASHouseGUID, &h.Address, &h.OKTMO, &h.HouseGUID, &h.Living, &h.Floors, &h.BuiltYear,
 			&number, &p.Kind, &p.Area, &p.GUID); err != nil {
 			return nil, nil, fmt.Errorf("gis world: houses: %w", err)

@@ -4,168 +4,12 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"math/big"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
-
-// Decimal is a fixed-point number: Units × 10^-Scale. It carries tariffs,
-// volumes, areas and meter readings without floating point.
-type Decimal struct {
-	Units int64
-	Scale int32
-}
-
-// Numeric converts d for pgx.
-func (d Decimal) Numeric() pgtype.Numeric {
-	return pgtype.Numeric{Int: big.NewInt(d.Units), Exp: -d.Scale, Valid: true}
-}
-
-// String prints d with exactly Scale decimals, e.g. {12345, 2} → "123.45".
-func (d Decimal) String() string {
-	if d.Scale <= 0 {
-		return fmt.Sprint(d.Units)
-	}
-	sign, u := "", d.Units
-	if u < 0 {
-		sign, u = "-", -u
-	}
-	p := int64(1)
-	for range d.Scale {
-		p *= 10
-	}
-	return fmt.Sprintf("%s%d.%0*d", sign, u/p, int(d.Scale), u%p)
-}
-
-// Organization is a management company, supplier, settlement center or HOA served.
-type Organization struct {
-	ID            int64
-	Name          string
-	ShortName     string
-	INN, KPP      string
-	OGRN          string
-	Role          string // management, supplier, settlement, hoa, capital_repair
-	GISOrgPPAGUID *uuid.UUID
-}
-
-// House is an apartment building.
-type House struct {
-	ID            int64
-	OrgID         int64
-	Address       string
-	FIASHouseGUID uuid.UUID
-	OKTMO         string
-	Floors        int
-	BuiltYear     int
-	TotalArea     Decimal
-}
-
-// Premises is a flat or non-residential room in a house.
-type Premises struct {
-	ID        int64
-	HouseID   int64
-	Number    string
-	Kind      string // residential, nonresidential, room
-	TotalArea Decimal
-	Rooms     int
-}
-
-// Account is a personal account (лицевой счёт).
-type Account struct {
-	ID             int64
-	OrgID          int64
-	PremisesID     int64
-	Number         string // text: leading zeros matter
-	PayerName      string
-	TotalArea      Decimal
-	ResidentsCount int
-	OpenedOn       time.Time
-}
-
-// Service is a housing or utility service billed to accounts.
-type Service struct {
-	ID          int64
-	OrgID       int64
-	Code        string
-	Name        string
-	Unit        string
-	Kind        string // housing, utility, capital_repair, other
-	NSIRegistry int
-	NSICode     string
-}
-
-// Tariff is the rate of a service from a date.
-type Tariff struct {
-	ServiceID int64
-	ValidFrom time.Time
-	ValidTo   *time.Time
-	Rate      Decimal // rubles per unit
-	Norm      *Decimal
-}
-
-// Charge is one month's charge of one service to one account.
-type Charge struct {
-	AccountID, ServiceID int64
-	Period               time.Time // first day of the month
-	Tariff               Decimal
-	Norm                 *Decimal
-	Volume               Decimal
-	Amount               int64 // kopecks
-	Recalculation        int64 // kopecks
-	Benefit              int64 // kopecks
-}
-
-// PaymentDocument is the monthly bill of an account.
-type PaymentDocument struct {
-	ID             int64
-	AccountID      int64
-	Period         time.Time
-	Number         string
-	OpeningBalance int64 // kopecks; positive is debt, negative advance
-	Paid           int64
-	Charged        int64
-	Penalties      int64
-	TotalDue       int64
-	State          string
-}
-
-// Payment is money a payer paid to an account.
-type Payment struct {
-	Source        string
-	OperationID   string
-	OperationDate time.Time
-	PaidAt        time.Time
-	AccountID     int64
-	Period        *time.Time
-	Amount        int64 // kopecks
-	Commission    int64
-	PayerName     string
-}
-
-// Meter is a metering device in premises.
-type Meter struct {
-	ID           int64
-	PremisesID   int64
-	AccountID    int64
-	Number       string
-	Resource     string // cold_water, hot_water, electricity, heat, gas, wastewater
-	Place        string
-	TariffZones  int
-	InstalledOn  time.Time
-	VerifiedOn   time.Time
-	NextVerifyOn time.Time
-}
-
-// Reading is a meter reading.
-type Reading struct {
-	MeterID int64
-	TakenOn time.Time
-	Value   Decimal
-	Source  string // resident, gis, bank, initial, staff
-}
 
 // ReserveIDs takes n consecutive ids from table's identity sequence and
 // returns the first, so bulk loads can COPY rows with their keys and
@@ -210,7 +54,7 @@ func (s *seqSource[T]) Next() bool {
 func (s *seqSource[T]) Values() ([]any, error) { return s.row(s.cur), nil }
 func (s *seqSource[T]) Err() error             { return nil }
 
-func optNumeric(d *Decimal) any {
+func optNumeric(d *model.Decimal) any {
 	if d == nil {
 		return nil
 	}
@@ -220,53 +64,53 @@ func optNumeric(d *Decimal) any {
 func date(t time.Time) pgtype.Date { return pgtype.Date{Time: t, Valid: true} }
 
 // CopyOrganizations bulk-loads organizations with their ids.
-func CopyOrganizations(ctx context.Context, db DBTX, seq iter.Seq[Organization]) (int64, error) {
+func CopyOrganizations(ctx context.Context, db DBTX, seq iter.Seq[model.Organization]) (int64, error) {
 	return copySeq(ctx, db, "organizations",
 		[]string{"id", "name", "short_name", "inn", "kpp", "ogrn", "role", "gis_org_ppa_guid"}, seq,
-		func(o Organization) []any {
+		func(o model.Organization) []any {
 			return []any{o.ID, o.Name, o.ShortName, o.INN, o.KPP, o.OGRN, o.Role, o.GISOrgPPAGUID}
 		})
 }
 
 // CopyHouses bulk-loads houses with their ids.
-func CopyHouses(ctx context.Context, db DBTX, seq iter.Seq[House]) (int64, error) {
+func CopyHouses(ctx context.Context, db DBTX, seq iter.Seq[model.House]) (int64, error) {
 	return copySeq(ctx, db, "houses",
 		[]string{"id", "org_id", "address", "fias_house_guid", "oktmo", "floors", "built_year", "total_area"}, seq,
-		func(h House) []any {
+		func(h model.House) []any {
 			return []any{h.ID, h.OrgID, h.Address, h.FIASHouseGUID, h.OKTMO, h.Floors, h.BuiltYear, h.TotalArea}
 		})
 }
 
 // CopyPremises bulk-loads premises with their ids.
-func CopyPremises(ctx context.Context, db DBTX, seq iter.Seq[Premises]) (int64, error) {
+func CopyPremises(ctx context.Context, db DBTX, seq iter.Seq[model.Premises]) (int64, error) {
 	return copySeq(ctx, db, "premises", []string{"id", "house_id", "number", "kind", "total_area", "rooms"}, seq,
-		func(p Premises) []any {
+		func(p model.Premises) []any {
 			return []any{p.ID, p.HouseID, p.Number, p.Kind, p.TotalArea, p.Rooms}
 		})
 }
 
 // CopyAccounts bulk-loads accounts with their ids.
-func CopyAccounts(ctx context.Context, db DBTX, seq iter.Seq[Account]) (int64, error) {
+func CopyAccounts(ctx context.Context, db DBTX, seq iter.Seq[model.Account]) (int64, error) {
 	return copySeq(ctx, db, "accounts",
 		[]string{"id", "org_id", "premises_id", "number", "payer_name", "total_area", "heated_area", "residents_count", "opened_on"}, seq,
-		func(a Account) []any {
+		func(a model.Account) []any {
 			area := a.TotalArea
 			return []any{a.ID, a.OrgID, a.PremisesID, a.Number, a.PayerName, area, area, a.ResidentsCount, date(a.OpenedOn)}
 		})
 }
 
 // CopyServices bulk-loads services with their ids.
-func CopyServices(ctx context.Context, db DBTX, seq iter.Seq[Service]) (int64, error) {
+func CopyServices(ctx context.Context, db DBTX, seq iter.Seq[model.Service]) (int64, error) {
 	return copySeq(ctx, db, "services", []string{"id", "org_id", "code", "name", "unit", "kind", "nsi_registry", "nsi_code"}, seq,
-		func(s Service) []any {
+		func(s model.Service) []any {
 			return []any{s.ID, s.OrgID, s.Code, s.Name, s.Unit, s.Kind, s.NSIRegistry, s.NSICode}
 		})
 }
 
 // CopyTariffs bulk-loads tariffs.
-func CopyTariffs(ctx context.Context, db DBTX, seq iter.Seq[Tariff]) (int64, error) {
+func CopyTariffs(ctx context.Context, db DBTX, seq iter.Seq[model.Tariff]) (int64, error) {
 	return copySeq(ctx, db, "tariffs", []string{"service_id", "valid_from", "valid_to", "rate", "norm"}, seq,
-		func(t Tariff) []any {
+		func(t model.Tariff) []any {
 			var to any
 			if t.ValidTo != nil {
 				to = date(*t.ValidTo)
@@ -276,29 +120,29 @@ func CopyTariffs(ctx context.Context, db DBTX, seq iter.Seq[Tariff]) (int64, err
 }
 
 // CopyCharges bulk-loads monthly charges.
-func CopyCharges(ctx context.Context, db DBTX, seq iter.Seq[Charge]) (int64, error) {
+func CopyCharges(ctx context.Context, db DBTX, seq iter.Seq[model.Charge]) (int64, error) {
 	return copySeq(ctx, db, "charges",
 		[]string{"account_id", "service_id", "period", "tariff", "norm", "volume", "amount", "recalculation", "benefit"}, seq,
-		func(c Charge) []any {
+		func(c model.Charge) []any {
 			return []any{c.AccountID, c.ServiceID, date(c.Period), c.Tariff, optNumeric(c.Norm), c.Volume,
 				c.Amount, c.Recalculation, c.Benefit}
 		})
 }
 
 // CopyPaymentDocuments bulk-loads payment documents.
-func CopyPaymentDocuments(ctx context.Context, db DBTX, seq iter.Seq[PaymentDocument]) (int64, error) {
+func CopyPaymentDocuments(ctx context.Context, db DBTX, seq iter.Seq[model.PaymentDocument]) (int64, error) {
 	return copySeq(ctx, db, "payment_documents",
 		[]string{"account_id", "period", "number", "opening_balance", "paid", "charged", "penalties", "total_due", "state"}, seq,
-		func(d PaymentDocument) []any {
+		func(d model.PaymentDocument) []any {
 			return []any{d.AccountID, date(d.Period), d.Number, d.OpeningBalance, d.Paid, d.Charged, d.Penalties, d.TotalDue, d.State}
 		})
 }
 
 // CopyPayments bulk-loads payments.
-func CopyPayments(ctx context.Context, db DBTX, seq iter.Seq[Payment]) (int64, error) {
+func CopyPayments(ctx context.Context, db DBTX, seq iter.Seq[model.Payment]) (int64, error) {
 	return copySeq(ctx, db, "payments",
 		[]string{"source", "operation_id", "operation_date", "paid_at", "account_id", "period", "amount", "commission", "payer_name"}, seq,
-		func(p Payment) []any {
+		func(p model.Payment) []any {
 			var period any
 			if p.Period != nil {
 				period = date(*p.Period)
@@ -308,19 +152,19 @@ func CopyPayments(ctx context.Context, db DBTX, seq iter.Seq[Payment]) (int64, e
 }
 
 // CopyMeters bulk-loads meters with their ids.
-func CopyMeters(ctx context.Context, db DBTX, seq iter.Seq[Meter]) (int64, error) {
+func CopyMeters(ctx context.Context, db DBTX, seq iter.Seq[model.Meter]) (int64, error) {
 	return copySeq(ctx, db, "meters",
 		[]string{"id", "premises_id", "account_id", "number", "resource", "place", "tariff_zones", "installed_on", "verified_on", "next_verification_on"}, seq,
-		func(m Meter) []any {
+		func(m model.Meter) []any {
 			return []any{m.ID, m.PremisesID, m.AccountID, m.Number, m.Resource, m.Place, m.TariffZones,
 				date(m.InstalledOn), date(m.VerifiedOn), date(m.NextVerifyOn)}
 		})
 }
 
 // CopyReadings bulk-loads meter readings.
-func CopyReadings(ctx context.Context, db DBTX, seq iter.Seq[Reading]) (int64, error) {
+func CopyReadings(ctx context.Context, db DBTX, seq iter.Seq[model.Reading]) (int64, error) {
 	return copySeq(ctx, db, "readings", []string{"meter_id", "taken_on", "value", "source"}, seq,
-		func(r Reading) []any { return []any{r.MeterID, date(r.TakenOn), r.Value, r.Source} })
+		func(r model.Reading) []any { return []any{r.MeterID, date(r.TakenOn), r.Value, r.Source} })
 }
 
 // DemoLoad records a finished demo load.

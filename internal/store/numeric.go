@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"math/big"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
-
-// NumericValue lets pgx's stock numeric codec encode a Decimal.
-func (d Decimal) NumericValue() (pgtype.Numeric, error) { return d.Numeric(), nil }
 
 // numericCodec is pgx's numeric codec with a fast binary encoder for
 // Decimal: plain integer arithmetic instead of math/big, which dominated the
@@ -19,26 +18,39 @@ func (d Decimal) NumericValue() (pgtype.Numeric, error) { return d.Numeric(), ni
 type numericCodec struct{ pgtype.NumericCodec }
 
 func (c numericCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
-	if format == pgtype.BinaryFormatCode {
-		if _, ok := value.(Decimal); ok {
+	if d, ok := value.(model.Decimal); ok {
+		if format == pgtype.BinaryFormatCode {
 			return decimalPlan{}
 		}
+		return textDecimalPlan{next: c.NumericCodec.PlanEncode(m, oid, format, numeric(d))}
 	}
 	return c.NumericCodec.PlanEncode(m, oid, format, value)
+}
+
+// numeric converts d for pgx's stock numeric codec.
+func numeric(d model.Decimal) pgtype.Numeric {
+	return pgtype.Numeric{Int: big.NewInt(d.Units), Exp: -d.Scale, Valid: true}
+}
+
+// textDecimalPlan encodes a Decimal in the text format through the stock codec.
+type textDecimalPlan struct{ next pgtype.EncodePlan }
+
+func (p textDecimalPlan) Encode(value any, buf []byte) ([]byte, error) {
+	return p.next.Encode(numeric(value.(model.Decimal)), buf)
 }
 
 type decimalPlan struct{}
 
 func (decimalPlan) Encode(value any, buf []byte) ([]byte, error) {
-	return appendNumericBinary(buf, value.(Decimal))
+	return appendNumericBinary(buf, value.(model.Decimal))
 }
 
 // appendNumericBinary writes d in PostgreSQL's binary numeric format:
 // ndigits, weight, sign, dscale, then base-10000 digits, most significant first.
-func appendNumericBinary(buf []byte, d Decimal) ([]byte, error) {
+func appendNumericBinary(buf []byte, d model.Decimal) ([]byte, error) {
 	u, scale := d.Units, d.Scale
 	if scale < 0 || u == math.MinInt64 || u > math.MaxInt64/1000 || u < -math.MaxInt64/1000 {
-		return pgtype.NumericCodec{}.PlanEncode(nil, pgtype.NumericOID, pgtype.BinaryFormatCode, d.Numeric()).Encode(d.Numeric(), buf)
+		return pgtype.NumericCodec{}.PlanEncode(nil, pgtype.NumericOID, pgtype.BinaryFormatCode, numeric(d)).Encode(numeric(d), buf)
 	}
 	var sign uint16
 	if u < 0 {

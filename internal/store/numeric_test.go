@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 )
 
@@ -18,15 +18,15 @@ func TestDecimalRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	pool := testdb.New(t)
 	cases := []struct {
-		d    store.Decimal
+		d    model.Decimal
 		want string
 	}{
-		{store.Decimal{0, 0}, "0"}, {store.Decimal{0, 4}, "0.0000"}, {store.Decimal{1, 0}, "1"},
-		{store.Decimal{12345, 2}, "123.45"}, {store.Decimal{-12345, 2}, "-123.45"}, {store.Decimal{5, 3}, "0.005"},
-		{store.Decimal{24506500, 4}, "2450.6500"}, {store.Decimal{18600, 6}, "0.018600"}, {store.Decimal{1, 6}, "0.000001"},
-		{store.Decimal{90000000, 6}, "90.000000"}, {store.Decimal{100000000, 0}, "100000000"},
-		{store.Decimal{123456789012, 3}, "123456789.012"}, {store.Decimal{10000, 4}, "1.0000"},
-		{store.Decimal{math.MaxInt64 / 100, 2}, "922337203685477.58"}, // beyond the fast path: falls back to math/big
+		{model.Decimal{Units: 0, Scale: 0}, "0"}, {model.Decimal{Units: 0, Scale: 4}, "0.0000"}, {model.Decimal{Units: 1, Scale: 0}, "1"},
+		{model.Decimal{Units: 12345, Scale: 2}, "123.45"}, {model.Decimal{Units: -12345, Scale: 2}, "-123.45"}, {model.Decimal{Units: 5, Scale: 3}, "0.005"},
+		{model.Decimal{Units: 24506500, Scale: 4}, "2450.6500"}, {model.Decimal{Units: 18600, Scale: 6}, "0.018600"}, {model.Decimal{Units: 1, Scale: 6}, "0.000001"},
+		{model.Decimal{Units: 90000000, Scale: 6}, "90.000000"}, {model.Decimal{Units: 100000000, Scale: 0}, "100000000"},
+		{model.Decimal{Units: 123456789012, Scale: 3}, "123456789.012"}, {model.Decimal{Units: 10000, Scale: 4}, "1.0000"},
+		{model.Decimal{Units: math.MaxInt64 / 100, Scale: 2}, "922337203685477.58"}, // beyond the fast path: falls back to math/big
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE dec_test (i int, v numeric)`); err != nil {
 		t.Fatal(err)

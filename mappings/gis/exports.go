@@ -4,7 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // The functions below map GIS export results to canonical updates. An
@@ -16,8 +16,8 @@ func badGUID(obj, id, field, v string) error {
 }
 
 // Orgs maps the actual versions of exported organizations.
-func Orgs(os []giszhkh.ExportedOrg) ([]store.GISOrg, []error) {
-	var out []store.GISOrg
+func Orgs(os []giszhkh.ExportedOrg) ([]model.GISOrg, []error) {
+	var out []model.GISOrg
 	var bad []error
 	for _, o := range os {
 		switch {
@@ -34,14 +34,14 @@ func Orgs(os []giszhkh.ExportedOrg) ([]store.GISOrg, []error) {
 		if !guidRE.MatchString(ver) {
 			ver = ""
 		}
-		out = append(out, store.GISOrg{RootGUID: o.RootGUID, VersionGUID: ver, PPAGUID: o.PPAGUID, OGRN: o.OGRN, KPP: o.KPP})
+		out = append(out, model.GISOrg{RootGUID: o.RootGUID, VersionGUID: ver, PPAGUID: o.PPAGUID, OGRN: o.OGRN, KPP: o.KPP})
 	}
 	return out, bad
 }
 
 // Providers maps the active data providers linked to our system.
-func Providers(ps []giszhkh.ExportedProvider) ([]store.GISProvider, []error) {
-	var out []store.GISProvider
+func Providers(ps []giszhkh.ExportedProvider) ([]model.GISProvider, []error) {
+	var out []model.GISProvider
 	var bad []error
 	for _, p := range ps {
 		switch {
@@ -52,15 +52,15 @@ func Providers(ps []giszhkh.ExportedProvider) ([]store.GISProvider, []error) {
 		case !guidRE.MatchString(p.RootGUID):
 			bad = append(bad, badGUID("data provider", p.DataProviderGUID, "orgRootEntityGUID", p.RootGUID))
 		default:
-			out = append(out, store.GISProvider{DataProviderGUID: p.DataProviderGUID, RootGUID: p.RootGUID})
+			out = append(out, model.GISProvider{DataProviderGUID: p.DataProviderGUID, RootGUID: p.RootGUID})
 		}
 	}
 	return out, bad
 }
 
 // House maps an exported house and its live (not annulled) premises.
-func House(h *giszhkh.ExportedHouse) (store.GISHouse, []error) {
-	out := store.GISHouse{FIASHouseGUID: h.FIASHouseGUID, UniqueNumber: h.UniqueNumber}
+func House(h *giszhkh.ExportedHouse) (model.GISHouse, []error) {
+	out := model.GISHouse{FIASHouseGUID: h.FIASHouseGUID, UniqueNumber: h.UniqueNumber}
 	var bad []error
 	if guidRE.MatchString(h.HouseGUID) {
 		out.HouseGUID = h.HouseGUID
@@ -76,7 +76,7 @@ func House(h *giszhkh.ExportedHouse) (store.GISHouse, []error) {
 		case p.Number == "":
 			bad = append(bad, &FieldError{Object: "premises", ID: p.GUID, Field: "PremisesNum", Reason: "GIS gave no number to match by"})
 		default:
-			out.Premises = append(out.Premises, store.GISPremises{Number: p.Number, GUID: p.GUID, UniqueNumber: p.UniqueNumber, Residential: p.Residential})
+			out.Premises = append(out.Premises, model.GISPremises{Number: p.Number, GUID: p.GUID, UniqueNumber: p.UniqueNumber, Residential: p.Residential})
 		}
 	}
 	return out, bad
@@ -84,15 +84,15 @@ func House(h *giszhkh.ExportedHouse) (store.GISHouse, []error) {
 
 // ExportedAccounts maps exported accounts; a ЕЛС or ЖКУ id of the wrong
 // length is dropped (the account still matches by its GUID).
-func ExportedAccounts(as []giszhkh.ExportedAccount) ([]store.GISExportedAccount, []error) {
-	var out []store.GISExportedAccount
+func ExportedAccounts(as []giszhkh.ExportedAccount) ([]model.GISExportedAccount, []error) {
+	var out []model.GISExportedAccount
 	var bad []error
 	for _, a := range as {
 		if !guidRE.MatchString(a.AccountGUID) {
 			bad = append(bad, badGUID("account", a.AccountNumber, "AccountGUID", a.AccountGUID))
 			continue
 		}
-		x := store.GISExportedAccount{GUID: a.AccountGUID, Number: a.AccountNumber, ELS: a.UnifiedAccountNumber, ServiceID: a.ServiceID}
+		x := model.GISExportedAccount{GUID: a.AccountGUID, Number: a.AccountNumber, ELS: a.UnifiedAccountNumber, ServiceID: a.ServiceID}
 		if utf8.RuneCountInString(x.ELS) != 10 {
 			x.ELS = ""
 		}
@@ -106,8 +106,8 @@ func ExportedAccounts(as []giszhkh.ExportedAccount) ([]store.GISExportedAccount,
 
 // ExportedMeters maps the active exported devices, with the canonical
 // resource when GIS names one the gateway knows.
-func ExportedMeters(ms []giszhkh.ExportedMeter) ([]store.GISExportedMeter, []error) {
-	var out []store.GISExportedMeter
+func ExportedMeters(ms []giszhkh.ExportedMeter) ([]model.GISExportedMeter, []error) {
+	var out []model.GISExportedMeter
 	var bad []error
 	for _, m := range ms {
 		switch {
@@ -120,7 +120,7 @@ func ExportedMeters(ms []giszhkh.ExportedMeter) ([]store.GISExportedMeter, []err
 			bad = append(bad, badGUID("meter", m.Number, "MeteringDeviceVersionGUID", m.VersionGUID))
 			continue
 		}
-		x := store.GISExportedMeter{RootGUID: m.RootGUID, VersionGUID: m.VersionGUID, Number: m.Number}
+		x := model.GISExportedMeter{RootGUID: m.RootGUID, VersionGUID: m.VersionGUID, Number: m.Number}
 		if m.Electric {
 			x.Resource = "electricity"
 		} else if r, ok := ResourceByCode(m.ResourceCode); ok {
@@ -132,8 +132,8 @@ func ExportedMeters(ms []giszhkh.ExportedMeter) ([]store.GISExportedMeter, []err
 }
 
 // ExportedDocuments maps exported payment documents.
-func ExportedDocuments(ds []giszhkh.ExportedDocument) ([]store.GISExportedDocument, []error) {
-	var out []store.GISExportedDocument
+func ExportedDocuments(ds []giszhkh.ExportedDocument) ([]model.GISExportedDocument, []error) {
+	var out []model.GISExportedDocument
 	var bad []error
 	for _, d := range ds {
 		switch {
@@ -142,7 +142,7 @@ func ExportedDocuments(ds []giszhkh.ExportedDocument) ([]store.GISExportedDocume
 		case !guidRE.MatchString(d.AccountGUID):
 			bad = append(bad, badGUID("document", d.PaymentDocumentID, "AccountGuid", d.AccountGUID))
 		default:
-			out = append(out, store.GISExportedDocument{PaymentDocumentID: d.PaymentDocumentID, Number: d.Number, AccountGUID: d.AccountGUID})
+			out = append(out, model.GISExportedDocument{PaymentDocumentID: d.PaymentDocumentID, Number: d.Number, AccountGUID: d.AccountGUID})
 		}
 	}
 	return out, bad

@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // FieldError is a validation failure of one field of one object.
@@ -50,7 +50,7 @@ var nsiNamespace = uuid.MustParse("0e1c2b3a-4d5e-4f60-8172-839405a6b7c8")
 
 // NSI is what GIS exported of its reference books (store.GISNsiGUIDs); the
 // zero value knows nothing and yields stand-in GUIDs.
-type NSI = store.GISNsiIndex
+type NSI = model.GISNsiIndex
 
 // nsiRef builds a reference to element code of reference book registry,
 // with the GUID GIS exported, or a stand-in when the book was not synced.
@@ -126,7 +126,7 @@ func splitName(full string) (surname, first, patronymic string, ok bool) {
 }
 
 // Account maps an account row to an importAccountData item (ЛС РЦ).
-func Account(r store.GISAccountRow, transport string) (giszhkh.Account, error) {
+func Account(r model.GISAccountRow, transport string) (giszhkh.Account, error) {
 	const obj = "account"
 	a := giszhkh.Account{TransportGUID: transport, AccountNumber: r.Number, FIASHouseGUID: r.FIASHouseGUID, LivingPersons: r.ResidentsCount}
 	if !accountNumRE.MatchString(r.Number) || utf8.RuneCountInString(r.Number) > 30 {
@@ -174,7 +174,7 @@ func Account(r store.GISAccountRow, transport string) (giszhkh.Account, error) {
 }
 
 // Meter maps a meter row to an importMeteringDeviceData item.
-func Meter(nsi NSI, r store.GISMeterRow, transport string, today time.Time) (giszhkh.Meter, error) {
+func Meter(nsi NSI, r model.GISMeterRow, transport string, today time.Time) (giszhkh.Meter, error) {
 	const obj = "meter"
 	m := giszhkh.Meter{TransportGUID: transport, Number: r.Number, AccountGUID: r.AccountGUID, InitialValue: "0"}
 	if strings.TrimSpace(r.Number) == "" || utf8.RuneCountInString(r.Number) > 50 {
@@ -249,7 +249,7 @@ var chargeKinds = map[string]struct {
 // Document maps a payment document row to an importPaymentDocumentData
 // item. Amounts stay in kopecks; the connector writes rubles. provider is
 // the orgPPAGUID of the service provider (mandatory for ЛС РЦ).
-func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (giszhkh.PaymentDocument, error) {
+func Document(nsi NSI, r model.GISDocumentRow, provider, transport string) (giszhkh.PaymentDocument, error) {
 	const obj = "document"
 	d := giszhkh.PaymentDocument{TransportGUID: transport, AccountGUID: r.AccountGUID, Number: r.Number,
 		DebtKopecks: r.OpeningBalance, PayableKopecks: r.TotalDue}
@@ -321,7 +321,7 @@ func Document(nsi NSI, r store.GISDocumentRow, provider, transport string) (gisz
 }
 
 // Withdrawal maps a withdrawal request.
-func Withdrawal(r store.GISWithdrawalRow, transport string) (giszhkh.Withdrawal, error) {
+func Withdrawal(r model.GISWithdrawalRow, transport string) (giszhkh.Withdrawal, error) {
 	if utf8.RuneCountInString(r.PaymentDocumentID) != paymentDocIDs {
 		return giszhkh.Withdrawal{}, fieldErr("document", r.ID, "gis_payment_document_id", r.PaymentDocumentID, "must be 18 characters")
 	}
@@ -331,7 +331,7 @@ func Withdrawal(r store.GISWithdrawalRow, transport string) (giszhkh.Withdrawal,
 // Payment maps a received payment to a supplier notification
 // (importSupplierNotificationsOfOrderExecution): by the period's posted
 // document when there is one, else by the account's ЖКУ id.
-func Payment(r store.GISPaymentRow, transport string) (giszhkh.SupplierNotification, error) {
+func Payment(r model.GISPaymentRow, transport string) (giszhkh.SupplierNotification, error) {
 	const obj = "payment"
 	n := giszhkh.SupplierNotification{TransportGUID: transport, OrderDate: r.OperationDate, AmountKopecks: r.Amount}
 	if r.Amount <= 0 {
@@ -352,15 +352,15 @@ func Payment(r store.GISPaymentRow, transport string) (giszhkh.SupplierNotificat
 }
 
 // Cancellation maps a cancellation request of a reported payment.
-func Cancellation(r store.GISCancellationRow, transport string) giszhkh.Cancellation {
+func Cancellation(r model.GISCancellationRow, transport string) giszhkh.Cancellation {
 	return giszhkh.Cancellation{TransportGUID: transport, OrderID: r.OrderID, Date: r.RequestedAt, Comment: "Аннулирование платежа"}
 }
 
 // Results maps GIS per-item results to store updates.
-func Results(rs []giszhkh.ItemResult) []store.GISItemResult {
-	out := make([]store.GISItemResult, 0, len(rs))
+func Results(rs []giszhkh.ItemResult) []model.GISItemResult {
+	out := make([]model.GISItemResult, 0, len(rs))
 	for _, r := range rs {
-		x := store.GISItemResult{TransportGUID: r.TransportGUID, OK: len(r.Errors) == 0, GUID: r.GUID, UniqueNumber: r.UniqueNumber,
+		x := model.GISItemResult{TransportGUID: r.TransportGUID, OK: len(r.Errors) == 0, GUID: r.GUID, UniqueNumber: r.UniqueNumber,
 			RootGUID: r.RootGUID, UnifiedAccountNumber: r.UnifiedAccountNumber, ServiceID: r.ServiceID}
 		if !x.OK {
 			var codes, msgs []string
@@ -398,8 +398,8 @@ func gisDay(v string) (time.Time, error) {
 
 // Readings maps exported readings to canonical ones; a reading that cannot
 // be stored is reported, the others are kept.
-func Readings(rs []giszhkh.ExportedReading) ([]store.GISReading, []error) {
-	var out []store.GISReading
+func Readings(rs []giszhkh.ExportedReading) ([]model.GISReading, []error) {
+	var out []model.GISReading
 	var errs []error
 	for _, r := range rs {
 		day, err := gisDay(r.Date)
@@ -415,7 +415,7 @@ func Readings(rs []giszhkh.ExportedReading) ([]store.GISReading, []error) {
 			errs = append(errs, &FieldError{Object: "reading", ID: r.RootGUID, Field: "MeteringDeviceRootGUID", Value: r.RootGUID, Reason: "not a GUID"})
 			continue
 		}
-		out = append(out, store.GISReading{RootGUID: r.RootGUID, TakenOn: day, Value: r.Value})
+		out = append(out, model.GISReading{RootGUID: r.RootGUID, TakenOn: day, Value: r.Value})
 	}
 	return out, errs
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
-	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/mappings/gis"
 )
 
@@ -20,7 +20,7 @@ const (
 )
 
 func TestAccount(t *testing.T) {
-	good := store.GISAccountRow{ID: 7, Number: "100200", FIASHouseGUID: house, TotalArea: ptr("54.3000"), ResidentsCount: 2,
+	good := model.GISAccountRow{ID: 7, Number: "100200", FIASHouseGUID: house, TotalArea: ptr("54.3000"), ResidentsCount: 2,
 		PayerName: "Иванов Иван Иванович", PayerKind: "person"}
 	a, err := gis.Account(good, tg)
 	if err != nil {
@@ -36,21 +36,21 @@ func TestAccount(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		edit  func(r *store.GISAccountRow)
+		edit  func(r *model.GISAccountRow)
 		field string
 	}{
-		{"number too long", func(r *store.GISAccountRow) { r.Number = strings.Repeat("1", 31) }, "number"},
-		{"bad house", func(r *store.GISAccountRow) { r.FIASHouseGUID = "x" }, "houses.fias_house_guid"},
-		{"area", func(r *store.GISAccountRow) { r.TotalArea = ptr("12.345") }, "total_area"},
-		{"unknown payer kind", func(r *store.GISAccountRow) { r.PayerKind = "state" }, "payer_kind"},
-		{"organisation payer without OGRN", func(r *store.GISAccountRow) { r.PayerKind = "organization" }, "payer_ogrn"},
-		{"organisation payer not found in GIS yet", func(r *store.GISAccountRow) {
+		{"number too long", func(r *model.GISAccountRow) { r.Number = strings.Repeat("1", 31) }, "number"},
+		{"bad house", func(r *model.GISAccountRow) { r.FIASHouseGUID = "x" }, "houses.fias_house_guid"},
+		{"area", func(r *model.GISAccountRow) { r.TotalArea = ptr("12.345") }, "total_area"},
+		{"unknown payer kind", func(r *model.GISAccountRow) { r.PayerKind = "state" }, "payer_kind"},
+		{"organisation payer without OGRN", func(r *model.GISAccountRow) { r.PayerKind = "organization" }, "payer_ogrn"},
+		{"organisation payer not found in GIS yet", func(r *model.GISAccountRow) {
 			r.PayerKind, r.PayerOGRN = "organization", ptr("1027700132195")
 		}, "gis_payer_org_version_guid"},
-		{"organisation payer with a bad GUID", func(r *store.GISAccountRow) {
+		{"organisation payer with a bad GUID", func(r *model.GISAccountRow) {
 			r.PayerKind, r.PayerOGRN, r.PayerOrgVersionGUID = "organization", ptr("1027700132195"), ptr("x")
 		}, "gis_payer_org_version_guid"},
-		{"one-word name", func(r *store.GISAccountRow) { r.PayerName = "Иванов" }, "payer_name"},
+		{"one-word name", func(r *model.GISAccountRow) { r.PayerName = "Иванов" }, "payer_name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,8 +66,8 @@ func TestAccount(t *testing.T) {
 }
 
 func TestDocumentKopecks(t *testing.T) {
-	r := store.GISDocumentRow{ID: 3, Number: "10-1", AccountGUID: acc, OpeningBalance: -500, TotalDue: 123456,
-		Charges: []store.GISChargeRow{
+	r := model.GISDocumentRow{ID: 3, Number: "10-1", AccountGUID: acc, OpeningBalance: -500, TotalDue: 123456,
+		Charges: []model.GISChargeRow{
 			{ServiceKind: "utility", ServiceName: "ХВС", NSIRegistry: ptr(51), NSICode: ptr("1"), Tariff: "45.1200", Volume: "5.500000", Total: 24816},
 			{ServiceKind: "housing", ServiceName: "Содержание", NSICode: ptr("2"), Tariff: "30.5", Volume: "54.3", Total: 98640},
 		}}
@@ -83,12 +83,12 @@ func TestDocumentKopecks(t *testing.T) {
 		t.Errorf("NSI stand-in GUIDs %q %q", d.Charges[0].Service.GUID, d.Charges[1].Service.GUID)
 	}
 	bad := r
-	bad.Charges = []store.GISChargeRow{{ServiceKind: "heating_oil", Tariff: "1", Total: 1}}
+	bad.Charges = []model.GISChargeRow{{ServiceKind: "heating_oil", Tariff: "1", Total: 1}}
 	if _, err := gis.Document(gis.NSI{}, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[0].kind") {
 		t.Errorf("unknown kind: %v", err)
 	}
 	cr := r
-	cr.Charges = append(cr.Charges, store.GISChargeRow{ServiceKind: "capital_repair", Tariff: "12.8500", Total: 69776})
+	cr.Charges = append(cr.Charges, model.GISChargeRow{ServiceKind: "capital_repair", Tariff: "12.8500", Total: 69776})
 	if d, err := gis.Document(gis.NSI{}, cr, acc, tg); err != nil || d.Charges[2].Kind != giszhkh.ChargeCapitalRepair || d.Charges[2].Rate != "12.85" {
 		t.Errorf("capital repair: %+v %v", d.Charges, err)
 	}
@@ -102,7 +102,7 @@ func TestDocumentKopecks(t *testing.T) {
 	if _, err := gis.Document(gis.NSI{}, cr, acc, tg); err == nil || !strings.Contains(err.Error(), "charges[2].tariff") {
 		t.Errorf("contribution with fractions of a kopeck: err = %v, want a charges[2].tariff error", err)
 	}
-	bad.Charges = []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Домофон", Tariff: "1", Total: 1}}
+	bad.Charges = []model.GISChargeRow{{ServiceKind: "other", ServiceName: "Домофон", Tariff: "1", Total: 1}}
 	if _, err := gis.Document(gis.NSI{}, bad, acc, tg); err == nil || !strings.Contains(err.Error(), "nsi_code") {
 		t.Errorf("missing NSI code: %v", err)
 	}
@@ -110,11 +110,11 @@ func TestDocumentKopecks(t *testing.T) {
 
 func TestPaymentAndResults(t *testing.T) {
 	day := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
-	n, err := gis.Payment(store.GISPaymentRow{ID: 1, OperationDate: day, Amount: 150001, ServiceID: ptr("10АБ000001-01")}, tg)
+	n, err := gis.Payment(model.GISPaymentRow{ID: 1, OperationDate: day, Amount: 150001, ServiceID: ptr("10АБ000001-01")}, tg)
 	if err != nil || n.ServiceID == "" || n.AmountKopecks != 150001 {
 		t.Errorf("payment %+v %v", n, err)
 	}
-	if _, err := gis.Payment(store.GISPaymentRow{ID: 2, OperationDate: day, Amount: 1}, tg); err == nil {
+	if _, err := gis.Payment(model.GISPaymentRow{ID: 2, OperationDate: day, Amount: 1}, tg); err == nil {
 		t.Error("payment without document or ЖКУ id accepted")
 	}
 	rs := gis.Results([]giszhkh.ItemResult{
@@ -145,19 +145,19 @@ func TestPaymentAndResults(t *testing.T) {
 func TestMeter(t *testing.T) {
 	today := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	const prem = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
-	m, err := gis.Meter(gis.NSI{}, store.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, PremisesGUID: ptr(prem), InitialReading: ptr("12.3400")}, tg, today)
+	m, err := gis.Meter(gis.NSI{}, model.GISMeterRow{ID: 4, Number: "X-1", Resource: "hot_water", AccountGUID: acc, PremisesGUID: ptr(prem), InitialReading: ptr("12.3400")}, tg, today)
 	if err != nil || m.Resource.Code != "2" || m.Unit != "113" || m.InitialValue != "12.34" || !m.CommissioningDate.Equal(today) || m.PremisesGUID != prem {
 		t.Errorf("meter %+v %v", m, err)
 	}
 	refused := []struct {
 		name  string
-		row   store.GISMeterRow
+		row   model.GISMeterRow
 		field string
 	}{
-		{"unknown resource", store.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc, PremisesGUID: ptr(prem)}, "resource"},
+		{"unknown resource", model.GISMeterRow{ID: 5, Number: "X", Resource: "steam", AccountGUID: acc, PremisesGUID: ptr(prem)}, "resource"},
 		// The account no longer stands in for the premises: GIS needs the premises' own GUID.
-		{"premises not synced", store.GISMeterRow{ID: 6, Number: "X", Resource: "cold_water", AccountGUID: acc}, "premises.gis_premises_guid"},
-		{"premises GUID malformed", store.GISMeterRow{ID: 7, Number: "X", Resource: "cold_water", AccountGUID: acc, PremisesGUID: ptr("42")}, "premises.gis_premises_guid"},
+		{"premises not synced", model.GISMeterRow{ID: 6, Number: "X", Resource: "cold_water", AccountGUID: acc}, "premises.gis_premises_guid"},
+		{"premises GUID malformed", model.GISMeterRow{ID: 7, Number: "X", Resource: "cold_water", AccountGUID: acc, PremisesGUID: ptr("42")}, "premises.gis_premises_guid"},
 	}
 	for _, tc := range refused {
 		_, err := gis.Meter(gis.NSI{}, tc.row, tg, today)
@@ -183,13 +183,13 @@ func TestNSILookup(t *testing.T) {
 		t.Errorf("stand-in GUID: %+v", ref)
 	}
 	// A service without a code is found in the provider's book by its name.
-	d, err := gis.Document(nsi, store.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
-		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание  домофона ", Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
+	d, err := gis.Document(nsi, model.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
+		Charges: []model.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание  домофона ", Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
 	if err == nil {
 		t.Errorf("name with a double space matched: %+v", d)
 	}
-	d, err = gis.Document(nsi, store.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
-		Charges: []store.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание домофона", NSIRegistry: ptr(0), Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
+	d, err = gis.Document(nsi, model.GISDocumentRow{ID: 9, Number: "1", AccountGUID: acc, TotalDue: 4500,
+		Charges: []model.GISChargeRow{{ServiceKind: "other", ServiceName: "Обслуживание домофона", NSIRegistry: ptr(0), Tariff: "45", Volume: "1", Total: 4500}}}, acc, tg)
 	if err != nil || d.Charges[0].Service.Code != "7" || d.Charges[0].Service.GUID != "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
 		t.Errorf("by name: %+v %v", d.Charges, err)
 	}
