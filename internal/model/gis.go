@@ -24,7 +24,6 @@ type GISReading struct {
 	Value    string // decimal
 }
 
-// GISNsiIndex indexes the reference-book elements visible to an
 // GISOrgRow is an organization to look up in the GIS registry.
 type GISOrgRow struct {
 	ID   int64
@@ -162,4 +161,15 @@ type GISWorldHouse struct {
 	Premises                      []GISWorldPremises
 }
 
+// GISNsiIndex indexes the reference-book elements visible to an
+// organization (common books and its own, its own winning).
+type GISNsiIndex struct {
+	GUIDs map[string]string // "registry/code" → GUID
+	Codes map[string]string // "registry/lower-case name" → code
+}
+
 // GISWorldPremises is one premises of a house; Kind is residential or
+// nonresidential (rooms count as residential), Area in m² or "".
+type GISWorldPremises struct {
+	Number, Kind, Area, GUID string
+}

@@ -12,17 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// organization (common books and its own, its own winning).
-type GISNsiIndex struct {
-	GUIDs map[string]string // "registry/code" → GUID
-	Codes map[string]string // "registry/lower-case name" → code
-}
-
-// nonresidential (rooms count as residential), Area in m² or "".
-type GISWorldPremises struct {
-	Number, Kind, Area, GUID string
-}
-
 // Decimal is a fixed-point number: Units × 10^-Scale. It carries tariffs,
 // volumes, areas and meter readings without floating point.
 type Decimal struct {
