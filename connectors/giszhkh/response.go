@@ -73,14 +73,26 @@ type ExportedAccount struct {
 	ServiceID            string // идентификатор ЖКУ, 13 characters
 }
 
-// ExportedReading is one current value of an exportMeteringDeviceHistory result.
+// ExportedReading is one value of an exportMeteringDeviceHistory result:
+// a current reading, or a device's base (installation) value.
 type ExportedReading struct {
-	RootGUID      string
-	ResourceCode  string
-	ResourceGUID  string
-	Value         string
-	Date          string
-	ReadingSource string // who entered it, as GIS says
+	RootGUID     string
+	ResourceCode string // one-rate devices: the НСИ 2 resource; "" for electricity
+	ResourceGUID string
+	// Value is the reading (tariff T1 of an electricity meter); ValueT2 and
+	// ValueT3 are the other tariffs of a multi-tariff meter, "" if none.
+	Value, ValueT2, ValueT3 string
+	Date                    string // DateValue; for a base value the day it entered GIS
+	ReadingSource           string // who entered it, as GIS says
+	Electric                bool   // ElectricDeviceValue
+	Base                    bool   // BaseValue: the value at installation, not a period's reading
+}
+
+// SkippedReading is an exportMeteringDeviceHistory entry the gateway does
+// not import, with the reason, so an export reports what it left out.
+type SkippedReading struct {
+	RootGUID string
+	Reason   string
 }
 
 // ExportedDocument is one payment document of an exportPaymentDocumentData result.
@@ -161,6 +173,8 @@ type State struct {
 	House *ExportedHouse
 	// Meters are exportMeteringDeviceData results.
 	Meters []ExportedMeter
+	// SkippedReadings are history entries not imported, with the reason.
+	SkippedReadings []SkippedReading
 	// NextBlock is set when an exportMeteringDeviceHistory answer is one
 	// block of several: ask again with HistoryQuery.NextBlock = NextBlock.
 	NextBlock string
@@ -308,6 +322,9 @@ func DecodeState(s Service, data []byte) (*State, error) {
 	if se.Name.Space == NSSoap && se.Name.Local == "Fault" {
 		return nil, decodeFault(d, se)
 	}
+	if want := ServiceNamespace(s); se.Name.Space != want {
+		return nil, fmt.Errorf("giszhkh: answer %s in namespace %q is not the %s service's (%q)", se.Name.Local, se.Name.Space, s, want)
+	}
 	st := &State{}
 	fill := func(b base.BaseAsyncResponseType, e *base.ErrorMessageType) {
 		st.RequestState, st.MessageGUID, st.Error = int(b.RequestState), string(b.MessageGUID), itemError(e)
@@ -372,14 +389,7 @@ func DecodeState(s Service, data []byte) (*State, error) {
 			st.NextBlock = string(p.ExportMeteringDeviceRootGUID)
 		}
 		for _, h := range r.ExportMeteringDeviceHistoryResult {
-			if h.OneRateDeviceValue == nil || h.OneRateDeviceValue.Values == nil {
-				continue
-			}
-			for _, v := range h.OneRateDeviceValue.Values.CurrentValue {
-				st.Readings = append(st.Readings, ExportedReading{RootGUID: string(h.MeteringDeviceRootGUID),
-					ResourceCode: string(v.MunicipalResource.Code), ResourceGUID: string(v.MunicipalResource.GUID),
-					Value: string(v.MeteringValue), Date: v.DateValue, ReadingSource: v.ReadingsSource})
-			}
+			st.addHistory(h)
 		}
 	case ServicePayment:
 		var r payment.GetStateResult
@@ -502,4 +512,66 @@ func exportedMeter(m housemanagement.ExportMeteringDeviceDataResultType) Exporte
 		x.ResourceCode = string(m.MunicipalResources[0].MunicipalResource.Code)
 	}
 	return x
+}
+
+// ServiceNamespace is the XML namespace of service s's messages; a
+// getStateResult in another namespace is another service's answer.
+func ServiceNamespace(s Service) string {
+	return "http://dom.gosuslugi.ru/schema/integration/" + string(s) + "/"
+}
+
+// addHistory takes every value kind exportMeteringDeviceHistory may carry:
+// one-rate and electricity devices' current and base values. Control and
+// verification values and consumption volumes are not readings of a period;
+// they are reported as skipped, as is an entry with no value at all.
+func (st *State) addHistory(h devicemetering.ExportMeteringDeviceHistoryResultType) {
+	root := string(h.MeteringDeviceRootGUID)
+	n := len(st.Readings)
+	skip := func(reason string) {
+		st.SkippedReadings = append(st.SkippedReadings, SkippedReading{RootGUID: root, Reason: reason})
+	}
+	if v := h.OneRateDeviceValue; v != nil {
+		for _, b := range v.BaseValue {
+			st.Readings = append(st.Readings, ExportedReading{RootGUID: root, ResourceCode: string(b.MunicipalResource.Code),
+				ResourceGUID: string(b.MunicipalResource.GUID), Value: string(b.MeteringValue), Date: b.EnterIntoSystem,
+				ReadingSource: b.ReadingsSource, Base: true})
+		}
+		if v.Values != nil {
+			for _, c := range v.Values.CurrentValue {
+				st.Readings = append(st.Readings, ExportedReading{RootGUID: root, ResourceCode: string(c.MunicipalResource.Code),
+					ResourceGUID: string(c.MunicipalResource.GUID), Value: string(c.MeteringValue), Date: c.DateValue,
+					ReadingSource: c.ReadingsSource})
+			}
+			if k := len(v.Values.ControlValue) + len(v.Values.VerificationValue); k > 0 {
+				skip(fmt.Sprintf("%d control or verification values (not a period's reading)", k))
+			}
+		}
+	}
+	if v := h.ElectricDeviceValue; v != nil {
+		if b := v.BaseValue; b != nil {
+			st.Readings = append(st.Readings, ExportedReading{RootGUID: root, Value: string(b.MeteringValueT1),
+				ValueT2: string(b.MeteringValueT2), ValueT3: string(b.MeteringValueT3), Date: b.EnterIntoSystem,
+				ReadingSource: b.ReadingsSource, Electric: true, Base: true})
+		}
+		if v.Values != nil {
+			for _, c := range v.Values.CurrentValue {
+				st.Readings = append(st.Readings, ExportedReading{RootGUID: root, Value: string(c.MeteringValueT1),
+					ValueT2: string(c.MeteringValueT2), ValueT3: string(c.MeteringValueT3), Date: c.DateValue,
+					ReadingSource: c.ReadingsSource, Electric: true})
+			}
+			if k := len(v.Values.ControlValue) + len(v.Values.VerificationValue); k > 0 {
+				skip(fmt.Sprintf("%d control or verification values (not a period's reading)", k))
+			}
+		}
+	}
+	if h.VolumeDeviceValue != nil {
+		skip("consumption volumes only (a volume device reports no readings)")
+	}
+	if len(st.Readings) == n && h.VolumeDeviceValue == nil {
+		if h.ArchivedValues != nil {
+			skip("archived device without values")
+		} else {
+			skip("no values")
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -77,6 +78,27 @@ func TestDecodeExportResults(t *testing.T) {
 				t.Errorf("Documents = %+v, want %+v", st.Documents, want)
 			}
 		}},
+		{"exportMeteringDeviceHistory.xml", giszhkh.ServiceDeviceMetering, func(t *testing.T, st *giszhkh.State) {
+			const water, electric, hot, volume = "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b", "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a7b",
+				"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a8b", "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a9b"
+			want := []giszhkh.ExportedReading{
+				{RootGUID: water, ResourceCode: "1", ResourceGUID: "f1a2b3c4-d5e6-4f7a-8b9c-0d1e2f3a4b5c", Value: "12.5", Date: "2020-01-02T09:00:00+03:00", Base: true},
+				{RootGUID: water, ResourceCode: "1", ResourceGUID: "f1a2b3c4-d5e6-4f7a-8b9c-0d1e2f3a4b5c", Value: "241.318", Date: "2026-10-20T00:00:00+03:00", ReadingSource: "Гражданин"},
+				{RootGUID: electric, Value: "100", ValueT2: "40", Date: "2021-03-01T10:00:00+03:00", Electric: true, Base: true},
+				{RootGUID: electric, Value: "5230.1", ValueT2: "2104.7", Date: "2026-10-19T00:00:00+03:00", ReadingSource: "Гражданин", Electric: true},
+				{RootGUID: hot, ResourceCode: "2", ResourceGUID: "f1a2b3c4-d5e6-4f7a-8b9c-0d1e2f3a4b6c", Value: "0.001", Date: "2024-05-06T09:00:00+03:00", Base: true},
+			}
+			if !reflect.DeepEqual(st.Readings, want) {
+				t.Errorf("Readings =\n%+v\nwant\n%+v", st.Readings, want)
+			}
+			skipped := []giszhkh.SkippedReading{
+				{RootGUID: water, Reason: "1 control or verification values (not a period's reading)"},
+				{RootGUID: volume, Reason: "consumption volumes only (a volume device reports no readings)"},
+			}
+			if !reflect.DeepEqual(st.SkippedReadings, skipped) {
+				t.Errorf("SkippedReadings = %+v, want %+v", st.SkippedReadings, skipped)
+			}
+		}},
 		{"exportNsiPagingItem.xml", giszhkh.ServiceNsiCommon, func(t *testing.T, st *giszhkh.State) {
 			if st.NsiPages != 3 || st.NsiPage != 2 {
 				t.Errorf("page %d of %d, want 2 of 3", st.NsiPage, st.NsiPages)
@@ -112,6 +134,36 @@ func TestDecodeExportResults(t *testing.T) {
 				t.Fatalf("state %d, error %+v; want 3 without error", st.RequestState, st.Error)
 			}
 			tc.check(t, st)
+		})
+	}
+}
+
+// TestDecodeStateOtherService refuses a getStateResult of another service:
+// read as the wrong service, a valid answer must not pass for an empty one.
+func TestDecodeStateOtherService(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		as   giszhkh.Service
+	}{
+		{"exportHouseData.xml", giszhkh.ServiceNsiCommon},
+		{"exportHouseData.xml", giszhkh.ServiceNsi},
+		{"exportNsiPagingItem.xml", giszhkh.ServiceNsi},
+		{"exportOrgRegistry.xml", giszhkh.ServiceBills},
+		{"exportPaymentDocumentData.xml", giszhkh.ServiceDeviceMetering},
+		{"exportMeteringDeviceHistory.xml", giszhkh.ServicePayment},
+	} {
+		t.Run(tc.file+" as "+string(tc.as), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "responses", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := giszhkh.DecodeState(tc.as, data)
+			if err == nil {
+				t.Fatalf("decoded as %s: state %d with %d NSI elements; want an error", tc.as, st.RequestState, len(st.NsiElements))
+			}
+			if !strings.Contains(err.Error(), "namespace") {
+				t.Errorf("error %q does not say the namespace is wrong", err)
+			}
 		})
 	}
 }

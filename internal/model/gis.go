@@ -21,7 +21,11 @@ type GISItemResult struct {
 type GISReading struct {
 	RootGUID string
 	TakenOn  time.Time
-	Value    string // decimal
+	Value    string // decimal; tariff T1 of a multi-tariff meter
+	// ValueT2 and ValueT3 are a multi-tariff meter's other tariffs ("" if none).
+	ValueT2, ValueT3 string
+	// Base is the device's installation value, not a period's reading.
+	Base bool
 }
 
 // GISOrgRow is an organization to look up in the GIS registry.

@@ -356,22 +356,27 @@ func FinishGISExport(ctx context.Context, db DBTX, id int64, response string, re
 
 // SaveGISReadings stores readings from GIS for meters of orgID known by
 // their GIS root GUID (source 'gis'); a reading already stored is skipped.
+// A device's base (installation) value is kept, as source 'initial', only
+// for a meter that has no reading at all: it is where its history starts.
 // It returns how many were new.
 func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []model.GISReading) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
-	roots, days, vals := make([]string, len(rs)), make([]time.Time, len(rs)), make([]string, len(rs))
+	n := len(rs)
+	roots, days, vals, t2, t3, base := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, r := range rs {
-		roots[i], days[i], vals[i] = r.RootGUID, r.TakenOn, r.Value
+		roots[i], days[i], vals[i], t2[i], t3[i], base[i] = r.RootGUID, r.TakenOn, r.Value, r.ValueT2, r.ValueT3, r.Base
 	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO readings (meter_id, taken_on, value, source)
-		SELECT m.id, t.d, t.v::numeric, 'gis'
-		FROM unnest($2::text[], $3::date[], $4::text[]) AS t(r, d, v)
+		INSERT INTO readings (meter_id, taken_on, value, value_t2, value_t3, source)
+		SELECT m.id, t.d, t.v::numeric, nullif(t.v2, '')::numeric, nullif(t.v3, '')::numeric,
+			CASE WHEN t.b THEN 'initial' ELSE 'gis' END
+		FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[]) AS t(r, d, v, v2, v3, b)
 		JOIN meters m ON m.gis_meter_root_guid = t.r::uuid
 		JOIN accounts a ON a.id = m.account_id AND a.org_id = $1
-		ON CONFLICT (meter_id, taken_on, source) DO NOTHING`, orgID, roots, days, vals)
+		WHERE NOT t.b OR NOT EXISTS (SELECT 1 FROM readings x WHERE x.meter_id = m.id)
+		ON CONFLICT (meter_id, taken_on, source) DO NOTHING`, orgID, roots, days, vals, t2, t3, base)
 	if err != nil {
 		return 0, fmt.Errorf("save gis readings: %w", err)
 	}

@@ -169,3 +169,53 @@ func TestGISStopFailsPendingItems(t *testing.T) {
 		t.Errorf("stopped message %s, item %+v", m.State, items[0])
 	}
 }
+
+// TestSaveGISReadings keeps every tariff of an electricity meter and takes a
+// device's base value only where the meter's history is empty.
+func TestSaveGISReadings(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 2)
+	root := func(i int) string { return fmt.Sprintf("e1f2a3b4-c5d6-4e7f-8a9b-%012d", i) }
+	for i, acc := range accs {
+		if _, err := db.Exec(ctx, `INSERT INTO meters (premises_id, account_id, number, resource, tariff_zones, gis_meter_root_guid)
+			SELECT premises_id, id, 'Э-' || number, 'electricity', 2, $2 FROM accounts WHERE id = $1`, acc, root(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The second meter already has a history: GIS's base value must not rewrite where it starts.
+	if _, err := db.Exec(ctx, `INSERT INTO readings (meter_id, taken_on, value, source)
+		SELECT id, '2026-09-20', 900, 'resident' FROM meters WHERE gis_meter_root_guid = $1`, root(1)); err != nil {
+		t.Fatal(err)
+	}
+	day := func(m, d int) time.Time { return time.Date(2026, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	in := []model.GISReading{
+		{RootGUID: root(0), TakenOn: day(1, 2), Value: "100", ValueT2: "40", Base: true},
+		{RootGUID: root(0), TakenOn: day(10, 19), Value: "5230.1", ValueT2: "2104.7"},
+		{RootGUID: root(1), TakenOn: day(1, 2), Value: "1", Base: true},
+	}
+	var n int
+	if err := inTx(t, db, func(tx pgx.Tx) (err error) { n, err = store.SaveGISReadings(ctx, tx, org, in); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("saved %d readings, want 2 (the base value of a meter with history is not taken)", n)
+	}
+	rows, err := db.Query(ctx, `SELECT m.gis_meter_root_guid::text, r.source, r.value::text, coalesce(r.value_t2::text, '')
+		FROM readings r JOIN meters m ON m.id = r.meter_id ORDER BY 1, r.taken_on`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var g, src, v, v2 string
+		err := r.Scan(&g, &src, &v, &v2)
+		return fmt.Sprintf("%s %s %s %s", g[len(g)-2:], src, v, v2), err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"00 initial 100.0000 40.0000", "00 gis 5230.1000 2104.7000", "01 resident 900.0000 "}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("readings %q, want %q", got, want)
+	}
+}

@@ -411,11 +411,26 @@ func Readings(rs []giszhkh.ExportedReading) ([]model.GISReading, []error) {
 			errs = append(errs, &FieldError{Object: "reading", ID: r.RootGUID, Field: "MeteringValue", Value: r.Value, Reason: "not a meter value"})
 			continue
 		}
+		if bad := badTariffValue(r); bad != "" {
+			errs = append(errs, &FieldError{Object: "reading", ID: r.RootGUID, Field: bad, Value: r.ValueT2 + "/" + r.ValueT3, Reason: "not a meter value"})
+			continue
+		}
 		if !guidRE.MatchString(r.RootGUID) {
 			errs = append(errs, &FieldError{Object: "reading", ID: r.RootGUID, Field: "MeteringDeviceRootGUID", Value: r.RootGUID, Reason: "not a GUID"})
 			continue
 		}
-		out = append(out, model.GISReading{RootGUID: r.RootGUID, TakenOn: day, Value: r.Value})
+		out = append(out, model.GISReading{RootGUID: r.RootGUID, TakenOn: day, Value: r.Value, ValueT2: r.ValueT2, ValueT3: r.ValueT3, Base: r.Base})
 	}
 	return out, errs
+}
+
+// badTariffValue names the tariff field of r that is set but not a value.
+func badTariffValue(r giszhkh.ExportedReading) string {
+	switch {
+	case r.ValueT2 != "" && !decimalRE.MatchString(r.ValueT2):
+		return "MeteringValueT2"
+	case r.ValueT3 != "" && !decimalRE.MatchString(r.ValueT3):
+		return "MeteringValueT3"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package gis_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,19 @@ func TestPaymentAndResults(t *testing.T) {
 	}
 	if _, errs := gis.Readings([]giszhkh.ExportedReading{{RootGUID: acc, Value: "1", Date: "20.10.2026"}}); len(errs) != 1 {
 		t.Errorf("reading dated 20.10.2026 accepted")
+	}
+	// Multi-tariff electricity and installation base values are kept whole.
+	good, errs = gis.Readings([]giszhkh.ExportedReading{
+		{RootGUID: acc, Value: "5230.1", ValueT2: "2104.7", Date: "2026-10-19", Electric: true},
+		{RootGUID: acc, Value: "12.5", Date: "2020-01-02T09:00:00+03:00", Base: true},
+		{RootGUID: acc, Value: "1", ValueT3: "x", Date: "2026-10-19", Electric: true},
+	})
+	want := []model.GISReading{
+		{RootGUID: acc, TakenOn: time.Date(2026, 10, 19, 0, 0, 0, 0, time.UTC), Value: "5230.1", ValueT2: "2104.7"},
+		{RootGUID: acc, TakenOn: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC), Value: "12.5", Base: true},
+	}
+	if !reflect.DeepEqual(good, want) || len(errs) != 1 || !strings.Contains(errs[0].Error(), "MeteringValueT3") {
+		t.Errorf("tariff readings %+v %v, want %+v and a MeteringValueT3 error", good, errs, want)
 	}
 }
 
