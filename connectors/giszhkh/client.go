@@ -32,6 +32,9 @@ type ClientConfig struct {
 	// Transport carries the requests, e.g. one that records metrics;
 	// default http.DefaultTransport.
 	Transport http.RoundTripper
+	// Answers, when set, checks GIS's signature on every getStateResult;
+	// an answer that fails is refused (ErrAnswerSignature).
+	Answers *AnswerVerifier
 }
 
 // Client sends requests over SOAP 1.1 / HTTP.
@@ -131,6 +134,11 @@ func (c *Client) GetState(ctx context.Context, req *Request) (*State, Exchange, 
 	ex, err := c.call(ctx, req)
 	if err != nil {
 		return nil, ex, err
+	}
+	if c.cfg.Answers != nil {
+		if err := c.cfg.Answers.Verify(ctx, ex.Response); err != nil {
+			return nil, ex, err
+		}
 	}
 	st, err := DecodeState(req.Operation.Service, ex.Response)
 	return st, ex, err

@@ -83,6 +83,10 @@ type Config struct {
 	// HistoryBlock is the most devices one exportMeteringDeviceHistory
 	// answer carries (GIS: 1000, the default); the rest follows in blocks.
 	HistoryBlock int
+	// Sign, when set, signs every getStateResult as GIS does (an enveloped
+	// XAdES signature over the result, its first child); the gateway checks
+	// it against the certificate it pins. Nil answers unsigned.
+	Sign gost.Signer
 	// User and Password, when set, require HTTP Basic auth.
 	User, Password string
 	Faults         Faults
@@ -97,6 +101,7 @@ type Server struct {
 	cfg      Config
 	xsd      *xsdcheck.Validator
 	verifier *xades.Verifier
+	signer   *xades.Signer // nil: answers are not signed
 	orgs     map[string]bool
 	world    *worldIndex
 	// tamper, set by tests only, changes a response part before it is
@@ -158,6 +163,11 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, xsd: v, verifier: xades.NewVerifier(cfg.Crypto, cfg.Crypto, cfg.Trusted...),
 		orgs: map[string]bool{}, world: indexWorld(cfg.World), rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		faults: cfg.Faults, messages: map[string]*message{}, byReq: map[string]string{}, st: newState(),
+	}
+	if cfg.Sign != nil {
+		if s.signer, err = xades.NewSigner(context.Background(), cfg.Sign, cfg.Crypto, xades.Options{Now: cfg.Now}); err != nil {
+			return nil, fmt.Errorf("sim: answer signer: %w", err)
+		}
 	}
 	for _, o := range cfg.Orgs {
 		s.orgs[strings.ToLower(o)] = true
@@ -413,7 +423,17 @@ func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhk
 		// A message's getStateResult for a state never changes: checked once.
 		parts = append(parts, part{string(svc), body})
 	}
-	if s.respond(ctx, w, http.StatusOK, "getStateResult of "+m.op, envelope(hdr, body), parts...) && !checked {
+	doc := envelope(hdr, body)
+	if s.signer != nil {
+		signed, err := s.signAnswer(ctx, doc)
+		if err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "gis simulator: sign answer", "error", err)
+			http.Error(w, "simulator cannot sign its answer", http.StatusInternalServerError)
+			return
+		}
+		doc = signed
+	}
+	if s.respond(ctx, w, http.StatusOK, "getStateResult of "+m.op, doc, parts...) && !checked {
 		s.mu.Lock()
 		if m.checked == nil {
 			m.checked = map[int]bool{}
@@ -421,6 +441,25 @@ func (s *Server) getState(ctx context.Context, w http.ResponseWriter, svc giszhk
 		m.checked[state] = true
 		s.mu.Unlock()
 	}
+}
+
+// signAnswer signs the getStateResult of an answer envelope in place of
+// GIS: the result gets an Id and an enveloped signature as its first child.
+// The schema check runs on the unsigned parts; BaseType allows both.
+func (s *Server) signAnswer(ctx context.Context, env []byte) ([]byte, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(env); err != nil {
+		return nil, err
+	}
+	body, err := giszhkh.BodyElement(doc)
+	if err != nil {
+		return nil, err
+	}
+	body.CreateAttr("Id", "signed-data-container")
+	if err := s.signer.SignElement(ctx, body); err != nil {
+		return nil, err
+	}
+	return doc.WriteToBytes()
 }
 
 // standalone serializes el as its own document.
