@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -153,7 +154,8 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 					w.Logger.WarnContext(ctx, "gis reading skipped", "message", id, "error", e)
 				}
 			}
-			if _, err := store.SaveGISReadings(ctx, tx, m.OrgID, readings); err != nil {
+			saved, flagged, future, err := store.SaveGISReadings(ctx, tx, m.OrgID, readings)
+			if err != nil {
 				return err
 			}
 			if st.NextBlock != "" {
@@ -161,7 +163,8 @@ func (w *GISPollWorker) work(ctx context.Context, job *river.Job[GISPollArgs]) e
 					return err
 				}
 			}
-			return store.FinishGISExport(ctx, tx, id, response, len(readings))
+			res := store.GISExportResult{Received: len(st.Readings), Matched: saved, Missing: len(bad) + future}
+			return store.FinishGISExportReport(ctx, tx, id, response, res, readingsReport(res, flagged, future, bad, st.SkippedReadings))
 		default:
 			if ok, err := applyExport(ctx, tx, w.Logger, m, st, response); ok {
 				return err
@@ -220,4 +223,24 @@ func (w *GISPollWorker) resend(ctx context.Context, job *river.Job[GISPollArgs],
 		_, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, GISSendArgs{MessageID: m.ID}, nil)
 		return err
 	})
+}
+
+// readingsReport says what a history export brought and what it left out,
+// so an operator sees skipped entries instead of silence.
+func readingsReport(r store.GISExportResult, flagged, future int, bad []error, skipped []giszhkh.SkippedReading) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d readings received: %d new", r.Received, r.Matched)
+	if flagged > 0 {
+		fmt.Fprintf(&b, ", %d of them flagged (they contradict the meter's history)", flagged)
+	}
+	if future > 0 {
+		fmt.Fprintf(&b, "; %d dated after today not taken", future)
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(&b, "; %d not valid (first: %v)", len(bad), bad[0])
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(&b, "; %d devices' entries skipped (first: %s: %s)", len(skipped), skipped[0].RootGUID, skipped[0].Reason)
+	}
+	return b.String()
 }

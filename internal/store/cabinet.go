@@ -300,6 +300,10 @@ type MeterReading struct {
 	LastTakenOn *time.Time
 }
 
+// sourceRank orders readings of one day by trust: what the resident sent
+// wins over staff, bank, GIS and the initial value.
+const sourceRank = `CASE source WHEN 'resident' THEN 0 WHEN 'staff' THEN 1 WHEN 'bank' THEN 2 WHEN 'gis' THEN 3 ELSE 4 END`
+
 // AccountMeters lists the meters in an account's premises that belong to the account or to no
 // account, with their latest readings. (Matching on premises first lets the meters' unique
 // index on premises_id serve the query.)
@@ -310,7 +314,8 @@ func AccountMeters(ctx context.Context, db DBTX, accountID int64) ([]MeterReadin
 		SELECT m.id, m.number, m.resource, m.place, r.value::text, r.taken_on
 		FROM meters m
 		JOIN accounts a ON a.id = $1 AND m.premises_id = a.premises_id AND (m.account_id = a.id OR m.account_id IS NULL)
-		LEFT JOIN LATERAL (SELECT value, taken_on FROM readings WHERE meter_id = m.id ORDER BY taken_on DESC, id DESC LIMIT 1) r ON true
+		LEFT JOIN LATERAL (SELECT value, taken_on FROM readings WHERE meter_id = m.id AND flag = ''
+			ORDER BY taken_on DESC, `+sourceRank+`, id DESC LIMIT 1) r ON true
 		ORDER BY m.resource, m.number`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list meters of account %d: %w", accountID, err)

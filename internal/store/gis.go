@@ -358,29 +358,41 @@ func FinishGISExport(ctx context.Context, db DBTX, id int64, response string, re
 // their GIS root GUID (source 'gis'); a reading already stored is skipped.
 // A device's base (installation) value is kept, as source 'initial', only
 // for a meter that has no reading at all: it is where its history starts.
-// It returns how many were new.
-func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []model.GISReading) (int, error) {
+// GIS's word does not overrule the meter's history: a reading dated after
+// today is not taken (counted in future), and one that contradicts the
+// trusted history (lower than an earlier reading or higher than a later
+// one) is kept flagged 'contradicts', so it never shows as the last.
+func SaveGISReadings(ctx context.Context, tx pgx.Tx, orgID int64, rs []model.GISReading) (saved, flagged, future int, err error) {
 	if len(rs) == 0 {
-		return 0, nil
+		return 0, 0, 0, nil
 	}
 	n := len(rs)
 	roots, days, vals, t2, t3, base := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, r := range rs {
 		roots[i], days[i], vals[i], t2[i], t3[i], base[i] = r.RootGUID, r.TakenOn, r.Value, r.ValueT2, r.ValueT3, r.Base
 	}
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO readings (meter_id, taken_on, value, value_t2, value_t3, source)
-		SELECT m.id, t.d, t.v::numeric, nullif(t.v2, '')::numeric, nullif(t.v3, '')::numeric,
-			CASE WHEN t.b THEN 'initial' ELSE 'gis' END
-		FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[]) AS t(r, d, v, v2, v3, b)
-		JOIN meters m ON m.gis_meter_root_guid = t.r::uuid
-		JOIN accounts a ON a.id = m.account_id AND a.org_id = $1
-		WHERE NOT t.b OR NOT EXISTS (SELECT 1 FROM readings x WHERE x.meter_id = m.id)
-		ON CONFLICT (meter_id, taken_on, source) DO NOTHING`, orgID, roots, days, vals, t2, t3, base)
+	err = tx.QueryRow(ctx, `
+		WITH t AS (
+			SELECT m.id AS meter_id, t.d, t.v::numeric AS v, nullif(t.v2, '')::numeric AS v2, nullif(t.v3, '')::numeric AS v3, t.b
+			FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[]) AS t(r, d, v, v2, v3, b)
+			JOIN meters m ON m.gis_meter_root_guid = t.r::uuid
+			JOIN accounts a ON a.id = m.account_id AND a.org_id = $1
+		), ins AS (
+			INSERT INTO readings (meter_id, taken_on, value, value_t2, value_t3, source, flag)
+			SELECT t.meter_id, t.d, t.v, t.v2, t.v3, CASE WHEN t.b THEN 'initial' ELSE 'gis' END,
+				CASE WHEN EXISTS (SELECT 1 FROM readings x WHERE x.meter_id = t.meter_id AND x.flag = ''
+					AND ((x.taken_on < t.d AND x.value > t.v) OR (x.taken_on > t.d AND x.value < t.v))) THEN 'contradicts' ELSE '' END
+			FROM t
+			WHERE t.d <= current_date AND (NOT t.b OR NOT EXISTS (SELECT 1 FROM readings x WHERE x.meter_id = t.meter_id))
+			ON CONFLICT (meter_id, taken_on, source) DO NOTHING
+			RETURNING flag
+		)
+		SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE flag <> ''), (SELECT count(*) FROM t WHERE d > current_date)`,
+		orgID, roots, days, vals, t2, t3, base).Scan(&saved, &flagged, &future)
 	if err != nil {
-		return 0, fmt.Errorf("save gis readings: %w", err)
+		return 0, 0, 0, fmt.Errorf("save gis readings: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return saved, flagged, future, nil
 }
 
 // GISMessageFilter selects messages for the console.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,8 +171,9 @@ func TestGISStopFailsPendingItems(t *testing.T) {
 	}
 }
 
-// TestSaveGISReadings keeps every tariff of an electricity meter and takes a
-// device's base value only where the meter's history is empty.
+// TestSaveGISReadings keeps every tariff of an electricity meter, takes a
+// device's base value only where the meter's history is empty, refuses
+// readings dated after today and flags those that contradict the history.
 func TestSaveGISReadings(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
@@ -189,33 +191,71 @@ func TestSaveGISReadings(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := func(m, d int) time.Time { return time.Date(2026, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	tomorrow := time.Now().UTC().AddDate(0, 0, 2).Truncate(24 * time.Hour)
 	in := []model.GISReading{
 		{RootGUID: root(0), TakenOn: day(1, 2), Value: "100", ValueT2: "40", Base: true},
 		{RootGUID: root(0), TakenOn: day(10, 19), Value: "5230.1", ValueT2: "2104.7"},
 		{RootGUID: root(1), TakenOn: day(1, 2), Value: "1", Base: true},
+		{RootGUID: root(1), TakenOn: day(10, 20), Value: "871.18"}, // below September's 900: contradicts
+		{RootGUID: root(1), TakenOn: tomorrow, Value: "950"},       // in the future: not taken
 	}
-	var n int
-	if err := inTx(t, db, func(tx pgx.Tx) (err error) { n, err = store.SaveGISReadings(ctx, tx, org, in); return err }); err != nil {
+	var saved, flagged, future int
+	if err := inTx(t, db, func(tx pgx.Tx) (err error) {
+		saved, flagged, future, err = store.SaveGISReadings(ctx, tx, org, in)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("saved %d readings, want 2 (the base value of a meter with history is not taken)", n)
+	if saved != 3 || flagged != 1 || future != 1 {
+		t.Errorf("saved %d, flagged %d, future %d; want 3, 1, 1", saved, flagged, future)
 	}
-	rows, err := db.Query(ctx, `SELECT m.gis_meter_root_guid::text, r.source, r.value::text, coalesce(r.value_t2::text, '')
+	rows, err := db.Query(ctx, `SELECT m.gis_meter_root_guid::text, r.source, r.value::text, coalesce(r.value_t2::text, ''), r.flag
 		FROM readings r JOIN meters m ON m.id = r.meter_id ORDER BY 1, r.taken_on`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-		var g, src, v, v2 string
-		err := r.Scan(&g, &src, &v, &v2)
-		return fmt.Sprintf("%s %s %s %s", g[len(g)-2:], src, v, v2), err
+		var g, src, v, v2, flag string
+		err := r.Scan(&g, &src, &v, &v2, &flag)
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s %s %s", g[len(g)-2:], src, v, v2, flag)), err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"00 initial 100.0000 40.0000", "00 gis 5230.1000 2104.7000", "01 resident 900.0000 "}
+	want := []string{"00 initial 100.0000 40.0000", "00 gis 5230.1000 2104.7000", "01 resident 900.0000", "01 gis 871.1800  contradicts"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("readings %q, want %q", got, want)
+	}
+	// The account page shows the resident's 900, not GIS's contradicting value dated later.
+	meters, err := store.AccountMeters(ctx, db, accs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meters) != 1 || meters[0].LastValue == nil || meters[0].LastValue.String() != "900.0000" {
+		t.Errorf("last reading %+v, want the resident's 900", meters)
+	}
+}
+
+// TestLastReadingRanksSources: on the same day a resident's reading is the
+// last one, whatever else arrived that day.
+func TestLastReadingRanksSources(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	_, accs := gisSeed(t, db, 1)
+	var meter int64
+	if err := db.QueryRow(ctx, `INSERT INTO meters (premises_id, account_id, number, resource)
+		SELECT premises_id, id, 'ХВ-1', 'cold_water' FROM accounts WHERE id = $1 RETURNING id`, accs[0]).Scan(&meter); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO readings (meter_id, taken_on, value, source) VALUES
+		($1, current_date - 30, 1000, 'initial'), ($1, current_date, 1120, 'gis'), ($1, current_date, 1115, 'resident')`, meter); err != nil {
+		t.Fatal(err)
+	}
+	meters, err := store.AccountMeters(ctx, db, accs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meters) != 1 || meters[0].LastValue == nil || meters[0].LastValue.String() != "1115.0000" {
+		t.Errorf("last reading %+v, want the resident's 1115", meters)
 	}
 }

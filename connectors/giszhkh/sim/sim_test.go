@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -194,8 +195,19 @@ func TestMonthCycle(t *testing.T) {
 
 	hreq, _ := b.ExportMeterHistory(ctx, org, giszhkh.HistoryQuery{FIASHouseGUIDs: []string{house}, Resources: []giszhkh.NsiRef{water}})
 	st = e.exchange(t, hreq, org)
-	if len(st.Readings) != 1 || st.Readings[0].RootGUID != root || st.Readings[0].Value == "" {
-		t.Fatalf("history: %+v, want one resident reading of %s", st.Readings, root)
+	// The history is coherent with what GIS was sent: the installation value,
+	// then a resident's reading above it, dated no later than today.
+	if len(st.Readings) != 2 || !st.Readings[0].Base || st.Readings[0].Value != "10" || st.Readings[1].Base ||
+		st.Readings[1].RootGUID != root || st.Readings[1].Date > e.clock.Now().Format("2006-01-02")+"T99" {
+		t.Fatalf("history: %+v, want the base value 10 and one resident reading of %s", st.Readings, root)
+	}
+	if v, err := strconv.ParseFloat(st.Readings[1].Value, 64); err != nil || v < 10 {
+		t.Errorf("resident reading %q is below the meter's initial value 10", st.Readings[1].Value)
+	}
+	// Asked again the same day, GIS has nothing new: no second invented reading.
+	hreq2, _ := b.ExportMeterHistory(ctx, org, giszhkh.HistoryQuery{FIASHouseGUIDs: []string{house}, Resources: []giszhkh.NsiRef{water}})
+	if st = e.exchange(t, hreq2, org); len(st.Readings) != 2 {
+		t.Errorf("second export the same day: %d readings, want the same 2", len(st.Readings))
 	}
 
 	doc := giszhkh.PaymentDocuments{Year: 2026, Month: 10, ProviderPPAGUID: org,

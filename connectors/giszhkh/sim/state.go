@@ -412,17 +412,27 @@ func (st *state) addReading(r reading) {
 	st.readings = append(st.readings, r)
 }
 
-// residentReading is the value a resident "entered on Gosuslugi" for a meter
-// in the month of now: deterministic, above the initial value.
-func residentReading(mt *meter, now time.Time) reading {
+// residentReading is the value a resident "entered on Gosuslugi" for a
+// meter: deterministic, a little above the newest value GIS holds (the
+// readings it was sent, else the initial value), dated now — never ahead
+// of the history or of the clock. ok is false when the history already
+// reaches today.
+func (st *state) residentReading(mt *meter, now time.Time) (r reading, ok bool) {
+	last, lastDate := mt.initial, ""
+	for _, i := range st.byRoot[mt.root] {
+		if x := st.readings[i]; x.date >= lastDate {
+			last, lastDate = x.value, x.date
+		}
+	}
+	today := now.UTC().Format("2006-01-02")
+	if lastDate >= today {
+		return reading{}, false
+	}
+	base, _ := strconv.ParseFloat(last, 64)
 	h := fnv.New32a()
-	fmt.Fprintf(h, "%s|%s", mt.root, now.Format("2006-01"))
-	init, _ := strconv.ParseFloat(mt.initial, 64)
-	// A few units a month on top of the initial value, so it grows.
-	months := float64((now.Year()-2000)*12 + int(now.Month()))
-	v := init + months*2 + float64(h.Sum32()%900)/1000
-	return reading{root: mt.root, value: strconv.FormatFloat(v, 'f', 3, 64),
-		date: time.Date(now.Year(), now.Month(), 20, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), source: "Гражданин"}
+	fmt.Fprintf(h, "%s|%s", mt.root, today)
+	v := base + 0.5 + float64(h.Sum32()%3000)/1000
+	return reading{root: mt.root, value: strconv.FormatFloat(v, 'f', 3, 64), date: today, source: "Гражданин"}, true
 }
 
 func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) error {
@@ -473,7 +483,9 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 	}()
 	for _, root := range roots {
 		mt := st.meters[root]
-		st.addReading(residentReading(mt, now))
+		if r, ok := st.residentReading(mt, now); ok {
+			st.addReading(r)
+		}
 		var vals []devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values_CurrentValue
 		for _, i := range st.byRoot[root] {
 			x := st.readings[i]
@@ -490,7 +502,8 @@ func (st *state) exportHistory(s *Server, m *message, body []byte, f *fragment) 
 		}
 		if err := f.add(nsDM, "exportMeteringDeviceHistoryResult", devicemetering.ExportMeteringDeviceHistoryResultType{
 			MeteringDeviceRootGUID: meteringdevicebase.MeteringDeviceGUIDType(root),
-			OneRateDeviceValue:     &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue{Values: &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values{CurrentValue: vals}},
+			OneRateDeviceValue: &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue{
+				BaseValue: baseValue(mt), Values: &devicemetering.ExportMeteringDeviceHistoryResultType_OneRateDeviceValue_Values{CurrentValue: vals}},
 		}); err != nil {
 			return err
 		}
@@ -767,4 +780,17 @@ func (s *Server) meterPremisesProblem(house, premises string) string {
 		return fmt.Sprintf("Помещение %s не найдено в доме %s", premises, house)
 	}
 	return ""
+}
+
+// baseValue is the device's installation value as GIS exports it, dated
+// the day it was placed.
+func baseValue(mt *meter) []devicemetering.OneRateMeteringValueExportType {
+	if mt.initial == "" {
+		return nil
+	}
+	var b devicemetering.OneRateMeteringValueExportType
+	b.MunicipalResource.Code, b.MunicipalResource.GUID = nsibase.NsiCodeType(mt.resourceCode), base.GUIDType(mt.resourceGUID)
+	b.MeteringValue = meteringdevicebase.MeteringValueType(mt.initial)
+	b.EnterIntoSystem = mt.updated.UTC().Format("2006-01-02T15:04:05Z")
+	return []devicemetering.OneRateMeteringValueExportType{b}
 }
