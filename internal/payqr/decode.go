@@ -53,9 +53,9 @@ type Deviation struct {
 type Decoded struct {
 	Payment Payment `json:"payment"`
 	// Flag is the encoding the header names (0 when the digit is not 1, 2 or 3).
-	Flag Encoding `json:"flag"`
+	Flag Encoding `json:"flag,omitempty"`
 	// Encoding is the charset the bytes were read in: the flag's, unless the bytes say otherwise.
-	Encoding   Encoding    `json:"encoding"`
+	Encoding   Encoding    `json:"encoding,omitempty"`
 	Separator  string      `json:"separator"`
 	Deviations []Deviation `json:"deviations"`
 }

@@ -54,8 +54,14 @@ func (e Encoding) String() string {
 	return fmt.Sprintf("encoding(%d)", byte(e))
 }
 
-// MarshalText writes the short name, so JSON output says "utf8", not 2.
-func (e Encoding) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+// MarshalText writes the short name, so JSON output says "utf8", not 2; the
+// zero value (no encoding) is empty.
+func (e Encoding) MarshalText() ([]byte, error) {
+	if e == 0 {
+		return nil, nil
+	}
+	return []byte(e.String()), nil
+}
 
 // Flag returns the ASCII digit written after "ST0001".
 func (e Encoding) Flag() byte { return '0' + byte(e) }
