@@ -324,11 +324,11 @@ func parsePeriod(v string) (string, bool) {
 	return "", false
 }
 
-// detect decides which charset the body is in. UTF-8 is recognised by its
-// validity: Russian text in a single-byte charset is almost never valid UTF-8.
-// Windows-1251 and KOI8-R differ in case: KOI8-R read as cp1251 (or the
-// reverse) swaps upper and lower case, and turns «» into box drawing, so the
-// reading with fewer oddities wins; on a tie the flag does.
+// detect decides which charset the body is in. Each reading the bytes allow
+// (UTF-8 only when they are valid UTF-8) is scored by its oddities: UTF-8 read
+// as cp1251 is a run of "Р" and "С" with stray signs, KOI8-R read as cp1251
+// (or the reverse) swaps upper and lower case and turns «» into box drawing.
+// The least odd reading wins; on a tie the flag does, then UTF-8, then cp1251.
 func detect(body []byte, flag Encoding) Encoding {
 	ascii := true
 	for _, c := range body {
@@ -343,19 +343,20 @@ func detect(body []byte, flag Encoding) Encoding {
 		}
 		return UTF8
 	}
-	if utf8.Valid(body) {
-		return UTF8
+	candidates := []Encoding{UTF8, Windows1251, KOI8R}
+	if flag.valid() {
+		candidates = append([]Encoding{flag}, candidates...)
 	}
-	c, k := oddness(decodeText(Windows1251, body)), oddness(decodeText(KOI8R, body))
-	switch {
-	case c < k:
-		return Windows1251
-	case k < c:
-		return KOI8R
-	case flag == KOI8R:
-		return KOI8R
+	best, bestScore := Encoding(0), 0
+	for _, e := range candidates {
+		if e == UTF8 && !utf8.Valid(body) {
+			continue
+		}
+		if score := oddness(decodeText(e, body)); best == 0 || score < bestScore {
+			best, bestScore = e, score
+		}
 	}
-	return Windows1251
+	return best
 }
 
 // oddness counts what Russian text rarely has: a lower-case letter directly

@@ -120,7 +120,9 @@ func TestDecodeReportsDeviations(t *testing.T) {
 		{"conforming", base + "|Sum=100|PersAcc=1|PaymPeriod=022025", []string{}, func(p Payment) bool { return p.Sum == 100 && p.PersAcc == "1" }},
 		{"lower-case keys", base + "|persAcc=502045019|paymPeriod=012024|lastName=Иванов",
 			[]string{"key_case:PersAcc", "key_case:PaymPeriod", "key_case:LastName"},
-			func(p Payment) bool { return p.PersAcc == "502045019" && p.PaymPeriod == "012024" && p.LastName == "Иванов" }},
+			func(p Payment) bool {
+				return p.PersAcc == "502045019" && p.PaymPeriod == "012024" && p.LastName == "Иванов"
+			}},
 		{"upper-case key", base + "|SUM=100", []string{"key_case:Sum"}, func(p Payment) bool { return p.Sum == 100 }},
 		{"misspelled keys", base + "|Counterld=7|TaxPayKind=01|СВС=18210101", []string{"key_misspelled:CounterId", "key_misspelled:TaxPaytKind", "key_misspelled:CBC"},
 			func(p Payment) bool { return p.CounterID == "7" && p.TaxPaytKind == "01" && p.CBC == "18210101" }},

@@ -48,6 +48,9 @@ func Encode(p Payment, enc Encoding) ([]byte, error) {
 		if err != nil {
 			return nil, apperr.Invalidf(op, "%s: the value %v", f.key, err)
 		}
+		if got := detect(b, enc); got != enc {
+			return nil, apperr.Invalidf(op, "%s: %q reads as %s, not %s (garbled text?); readers would misread the payload", f.key, value, got, enc)
+		}
 		out.WriteByte(separator)
 		out.WriteString(f.key)
 		out.WriteByte('=')
@@ -57,6 +60,9 @@ func Encode(p Payment, enc Encoding) ([]byte, error) {
 				return nil, apperr.Invalidf(op, "Name, PersonalAcc, BankName, BIC, CorrespAcc: the mandatory block is %d bytes in %s, more than %d", n, enc, MaxMandatoryBlock)
 			}
 		}
+	}
+	if got := detect(out.Bytes()[len(header)+2:], enc); got != enc {
+		return nil, apperr.Invalidf(op, "the payload's text reads as %s, not %s (garbled text?); readers would misread it", got, enc)
 	}
 	if out.Len() > MaxPayload {
 		return nil, apperr.Invalidf(op, "the payload is %d bytes in %s, more than the %d a QR code of level M holds", out.Len(), enc, MaxPayload)

@@ -89,6 +89,7 @@ func TestEncodeRefusesEveryBadRequisite(t *testing.T) {
 		{"« in KOI8-R", func(p *Payment) { p.Name = "ООО «РЦ»" }, KOI8R, "Name: the value has '«', which koi8r cannot encode"},
 		{"Latin ß in cp1251", func(p *Payment) { p.LastName = "Weiß" }, Windows1251, "LastName: the value has 'ß', which cp1251 cannot encode"},
 		{"₽ in cp1251", func(p *Payment) { p.Purpose = "100 ₽" }, Windows1251, "Purpose: the value has '₽', which cp1251 cannot encode"},
+		{"UTF-8 read as cp1251", func(p *Payment) { p.LastName = "РџРµС‚СЂРѕРІ" }, Windows1251, "LastName: \"РџРµС‚СЂРѕРІ\" reads as utf8, not cp1251 (garbled text?)"},
 		{"mandatory block over 300 bytes", func(p *Payment) { p.Name = long(160); p.BankName = long(45) }, UTF8, "the mandatory block is 504 bytes in utf8, more than 300"},
 		{"payload over the QR limit", func(p *Payment) { p.PayerAddress = strings.Repeat("д", 2400) }, Windows1251, "the payload is 2750 bytes in cp1251, more than the 2331"},
 		{"unknown encoding", func(*Payment) {}, Encoding(4), "unknown encoding 4"},
