@@ -63,6 +63,20 @@ func (e Encoding) MarshalText() ([]byte, error) {
 	return []byte(e.String()), nil
 }
 
+// UnmarshalText reads a name ParseEncoding accepts; empty is the zero value.
+func (e *Encoding) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*e = 0
+		return nil
+	}
+	v, err := ParseEncoding(string(b))
+	if err != nil {
+		return err
+	}
+	*e = v
+	return nil
+}
+
 // Flag returns the ASCII digit written after "ST0001".
 func (e Encoding) Flag() byte { return '0' + byte(e) }
 
