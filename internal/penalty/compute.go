@@ -161,11 +161,13 @@ func (r *Rules) Compute(in Input) (Result, error) {
 	}
 	lines := make([]PeriodLine, n)
 	rem := make([]int64, n)
+	// paid records a portion of debt k paid on day; appended in payment-date order.
 	type paid struct {
+		k      int
 		amount int64
 		day    int32
 	}
-	allocs := make([][]paid, n)
+	var allocs []paid
 	for k, i := range order {
 		d := in.Debts[i]
 		var due int32
@@ -183,9 +185,9 @@ func (r *Rules) Compute(in Input) (Result, error) {
 	}
 
 	// Allocation: payments in date order; the named period first, then the oldest debts.
-	byPeriod := make(map[int32]int, n)
+	sortedPeriods := make([]int32, n)
 	for k, i := range order {
-		byPeriod[period[i]] = k
+		sortedPeriods[k] = period[i]
 	}
 	pays := make([]int, len(in.Payments))
 	for i, p := range in.Payments {
@@ -214,14 +216,10 @@ func (r *Rules) Compute(in Input) (Result, error) {
 			t := min(amt, rem[k])
 			rem[k] -= t
 			amt -= t
-			if a := allocs[k]; len(a) > 0 && a[len(a)-1].day == day {
-				a[len(a)-1].amount += t
-			} else {
-				allocs[k] = append(a, paid{t, day})
-			}
+			allocs = append(allocs, paid{k, t, day})
 		}
 		if !p.Period.IsZero() {
-			if k, ok := byPeriod[monthOf(p.Period)]; ok && rem[k] > 0 {
+			if k, ok := slices.BinarySearch(sortedPeriods, monthOf(p.Period)); ok && rem[k] > 0 {
 				take(k)
 			}
 		}
@@ -237,7 +235,28 @@ func (r *Rules) Compute(in Input) (Result, error) {
 	}
 
 	// Penalties per period: exact sum over parts and spans, rounded once.
-	den := uint64(r.lcm) * 100 * rateScale
+	// Group the portions by debt (stable: each debt's stay in date order) and give every line its parts
+	// and spans from two shared arrays: a handful of allocations per account instead of one per span.
+	slices.SortStableFunc(allocs, func(a, b paid) int { return cmp.Compare(a.k, b.k) })
+	m := 0
+	for _, a := range allocs {
+		if m > 0 && allocs[m-1].k == a.k && allocs[m-1].day == a.day {
+			allocs[m-1].amount += a.amount // two payments of one day are one portion
+			continue
+		}
+		allocs[m] = a
+		m++
+	}
+	allocs = allocs[:m]
+	nparts := len(allocs)
+	for k := range rem {
+		if rem[k] > 0 {
+			nparts++
+		}
+	}
+	w := walker{r: r, c: c, den: uint64(r.lcm) * 100 * rateScale,
+		parts: make([]Part, 0, nparts), spans: make([]Span, 0, nparts*4)}
+	next := 0
 	for k, i := range order {
 		ln := &lines[k]
 		bs, ok := findFrom(c.bands, period[i], func(b bandSet) int32 { return b.fromPeriod })
@@ -247,18 +266,20 @@ func (r *Rules) Compute(in Input) (Result, error) {
 		due := dayOf(ln.Due)
 		ln.Unpaid = rem[k]
 		ln.Paid = ln.Principal - rem[k]
-		ln.Parts = make([]Part, 0, len(allocs[k])+1)
-		w := walker{r: r, c: c, steps: bs.steps, period: period[i], due: due, den: den}
-		for _, a := range allocs[k] {
-			if err := w.part(ln, a.amount, a.day, true); err != nil {
+		w.steps, w.period, w.due, w.acc, w.rounded = bs.steps, period[i], due, u128{}, 0
+		first := len(w.parts)
+		for ; next < len(allocs) && allocs[next].k == k; next++ {
+			a := allocs[next]
+			if err := w.part(a.amount, a.day, true); err != nil {
 				return Result{}, apperr.Wrap(apperr.Invalid, fmt.Sprintf("%s: period %s", op, ln.Period.Format("2006-01")), err)
 			}
 		}
 		if rem[k] > 0 {
-			if err := w.part(ln, rem[k], on, false); err != nil {
+			if err := w.part(rem[k], on, false); err != nil {
 				return Result{}, apperr.Wrap(apperr.Invalid, fmt.Sprintf("%s: period %s", op, ln.Period.Format("2006-01")), err)
 			}
 		}
+		ln.Parts = w.parts[first:len(w.parts):len(w.parts)]
 		ln.Amount = w.rounded
 		res.Total += ln.Amount
 	}
@@ -286,15 +307,18 @@ type walker struct {
 	den     uint64
 	acc     u128
 	rounded int64 // the running sum rounded half up
+	parts   []Part
+	spans   []Span // backing array of the parts' spans
 }
 
 // part adds the spans of one portion that accrues through the day end (inclusive).
-func (w *walker) part(ln *PeriodLine, base int64, end int32, isPaid bool) error {
+func (w *walker) part(base int64, end int32, isPaid bool) error {
 	p := Part{Base: base, Through: dayTime(end)}
 	if isPaid {
 		p.PaidOn = p.Through
 	}
 	rateDay := end
+	first := len(w.spans)
 	x := w.due + 1
 	for x <= end {
 		n := x - w.due
@@ -341,11 +365,13 @@ func (w *walker) part(ln *PeriodLine, base int64, end int32, isPaid bool) error 
 				if rg.keyOn == OnEachDay && ki+1 < len(w.r.keyFrom) {
 					nb = min(nb, w.r.keyFrom[ki+1])
 				}
-				rate = key
-				if rg.mode == MinCap {
-					rate = min(rg.cap, key)
+				rate, sp.Rate = key, w.r.keyStr[ki]
+				if rg.mode == MinCap && rg.cap < key {
+					rate, sp.Rate = rg.cap, rg.capStr
 				}
-				sp.KeyRate, sp.KeyRateDate = formatRate(key), dayTime(kd)
+				sp.KeyRate, sp.KeyRateDate = w.r.keyStr[ki], dayTime(kd)
+			} else {
+				sp.Rate = rg.capStr
 			}
 			st := w.steps[si]
 			days := uint64(nb - x)
@@ -356,16 +382,19 @@ func (w *walker) part(ln *PeriodLine, base int64, end int32, isPaid bool) error 
 			if !ok {
 				return fmt.Errorf("the penalty of %d kopecks over %d days does not fit", base, days)
 			}
-			sp.Kind, sp.Divisor, sp.Rate, sp.Basis = Accrual, st.divisor, formatRate(rate), rg.basis
+			sp.Kind, sp.Divisor, sp.Basis = Accrual, st.divisor, rg.basis
 			sp.Amount, w.rounded = total-w.rounded, total
 		}
 		sp.To = dayTime(nb - 1)
 		sp.LastDay = int(nb - 1 - w.due)
 		sp.Days = int(nb - x)
-		p.Spans = append(p.Spans, sp)
+		w.spans = append(w.spans, sp)
 		x = nb
 	}
-	ln.Parts = append(ln.Parts, p)
+	if n := len(w.spans); n > first {
+		p.Spans = w.spans[first:n:n]
+	}
+	w.parts = append(w.parts, p)
 	return nil
 }
 

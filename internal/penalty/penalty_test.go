@@ -194,14 +194,14 @@ func TestCompute(t *testing.T) {
 			// January 2026 is due 10.02.2026; February 2026, billed after 01.03.2026's law, 15.03.2026.
 			name: "due date 10th → 15th: day 30 of both", rules: def,
 			in: Input{Category: Housing, On: d("2026-04-14"),
-				Debts: []Debt{{Period: p("2026-01"), Amount: 300000}, {Period: p("2026-02"), Amount: 300000}},
+				Debts:    []Debt{{Period: p("2026-01"), Amount: 300000}, {Period: p("2026-02"), Amount: 300000}},
 				Payments: []Payment{{Date: d("2026-03-12"), Amount: 300000, Period: p("2026-01")}}},
 			total: 0, periods: []int64{0, 0}, due: []string{"2026-02-10", "2026-03-15"},
 		},
 		{
 			name: "due date 10th → 15th: day 31 of both", rules: def,
 			in: Input{Category: Housing, On: d("2026-04-15"),
-				Debts: []Debt{{Period: p("2026-01"), Amount: 300000}, {Period: p("2026-02"), Amount: 300000}},
+				Debts:    []Debt{{Period: p("2026-01"), Amount: 300000}, {Period: p("2026-02"), Amount: 300000}},
 				Payments: []Payment{{Date: d("2026-03-13"), Amount: 300000, Period: p("2026-01")}}},
 			total: 95 + 95, periods: []int64{95, 95}, due: []string{"2026-02-10", "2026-03-15"},
 		},

@@ -70,6 +70,7 @@ type Rules struct {
 	knownUntil int32
 	keyFrom    []int32 // days the key rate changed, increasing
 	keyRate    []int64 // the key rate from keyFrom[i], in rate units
+	keyStr     []string
 	cats       map[Category]*category
 	lcm        int64 // least common multiple of every band divisor
 }
@@ -100,12 +101,12 @@ type step struct {
 }
 
 type regime struct {
-	from      int32
-	mode      Mode
-	cap       int64 // rate units, for Fixed and MinCap
-	keyOn     KeyRateOn
-	basis     string
-	fromSlice int // index in the table's regimes, for explanations
+	from   int32
+	mode   Mode
+	cap    int64 // rate units, for Fixed and MinCap
+	capStr string
+	keyOn  KeyRateOn
+	basis  string
 }
 
 type moratorium struct {
@@ -198,7 +199,7 @@ func Load(rd io.Reader) (*Rules, error) {
 	}
 	r, ferr := build(&f)
 	if ferr != nil {
-		if line := linesByPath(data)[ferr.path]; line > 0 {
+		if line := lineOfPath(data, ferr.path); line > 0 {
 			return nil, apperr.Invalidf(op, "line %d: %s: %s", line, ferr.path, ferr.msg)
 		}
 		return nil, apperr.Invalidf(op, "%s: %s", ferr.path, ferr.msg)
@@ -239,7 +240,7 @@ func build(f *fileRules) (*Rules, *fieldError) {
 		if err != nil {
 			return nil, ferrf(p+".percent", "%v", err)
 		}
-		r.keyFrom, r.keyRate = append(r.keyFrom, d), append(r.keyRate, v)
+		r.keyFrom, r.keyRate, r.keyStr = append(r.keyFrom, d), append(r.keyRate, v), append(r.keyStr, formatRate(v))
 	}
 	if ku < r.keyFrom[len(r.keyFrom)-1] {
 		return nil, ferrf("key_rates_known_until", "%s is before the last key rate's date", f.KeyRatesKnownUntil)
@@ -333,7 +334,7 @@ func build(f *fileRules) (*Rules, *fieldError) {
 			return nil, ferrf(p+".from", "%s is not after the previous regime's date", g.From)
 		}
 		prev = d
-		rg := regime{from: d, mode: Mode(g.Mode), keyOn: KeyRateOn(g.KeyRateOn), basis: g.Basis, fromSlice: i}
+		rg := regime{from: d, mode: Mode(g.Mode), keyOn: KeyRateOn(g.KeyRateOn), basis: g.Basis}
 		switch rg.mode {
 		case Statutory:
 			if g.Percent != "" {
@@ -343,6 +344,7 @@ func build(f *fileRules) (*Rules, *fieldError) {
 			if rg.cap, err = parseRate(g.Percent); err != nil {
 				return nil, ferrf(p+".percent", "%v", err)
 			}
+			rg.capStr = formatRate(rg.cap)
 		default:
 			return nil, ferrf(p+".mode", "%q: want %q, %q or %q", g.Mode, Statutory, Fixed, MinCap)
 		}
@@ -530,6 +532,23 @@ func jsonError(data []byte, err error) string {
 		return fmt.Sprintf("%s: unknown field", name)
 	}
 	return msg
+}
+
+// lineOfPath returns the line of a path's value, or of its nearest parent present (a missing field is
+// reported on its object's line); 0 if none is.
+func lineOfPath(data []byte, path string) int {
+	lines := linesByPath(data)
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
 }
 
 func lineAt(data []byte, off int64) int {
