@@ -73,8 +73,12 @@ func DeleteSubjectSessions(ctx context.Context, db DBTX, kind string, id int64) 
 }
 
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle
-// longer than idle, and returns how many were removed.
+// longer than idle, and returns how many were removed. It also drops limiter
+// counters older than a day (the hourly cleanup job calls it).
 func DeleteExpiredSessions(ctx context.Context, db DBTX, idle time.Duration) (int64, error) {
+	if err := deleteStaleLimiters(ctx, db); err != nil {
+		return 0, err
+	}
 	tag, err := db.Exec(ctx, `
 		DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`,
 		idle.Seconds())
