@@ -78,6 +78,9 @@ type Limits struct {
 	ProofFailures int
 	// IPAttempts is how many login, registration, proof and reading attempts one IP may make (30).
 	IPAttempts int
+	// AccountClients is how many different clients (IPs, residents) may try to prove one
+	// account within an hour (10); one client alone cannot close an account's forms.
+	AccountClients int
 }
 
 // Deps are the cabinet's collaborators.
@@ -87,6 +90,11 @@ type Deps struct {
 	ESIA   ESIA
 	Mailer mail.Mailer
 	Logger *slog.Logger
+	// Now is the clock of limiters; time.Now when nil (tests inject one).
+	Now func() time.Time
+	// OnCheck, when set, is told each time a secret is checked ("password", "account_proof",
+	// "reading_proof"); the security tests count checks with it.
+	OnCheck func(what string)
 }
 
 const (
@@ -116,6 +124,7 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 	cfg.Limits.LoginFailures = cmp.Or(cfg.Limits.LoginFailures, 5)
 	cfg.Limits.ProofFailures = cmp.Or(cfg.Limits.ProofFailures, 5)
 	cfg.Limits.IPAttempts = cmp.Or(cfg.Limits.IPAttempts, 30)
+	cfg.Limits.AccountClients = cmp.Or(cfg.Limits.AccountClients, 10)
 	c := &Cabinet{cfg: cfg, deps: deps, mux: http.NewServeMux()}
 	c.sessions = &session.Manager{Pool: deps.Pool, Kind: "resident", CookieName: "zhkhgate_session", CookiePath: "/",
 		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies}

@@ -33,12 +33,7 @@ func (c *Cabinet) startESIA(w http.ResponseWriter, r *http.Request, v *visitor, 
 	}
 	ctx := r.Context()
 	// Each start costs a GOST signature and a stored state: limit them per IP.
-	keyIP := "esia:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		c.fail(w, r, v, errOr(err, errTooMany("esia login")))
-		return
-	}
-	if err := store.RecordAttempt(ctx, c.deps.Pool, true, keyIP); err != nil {
+	if _, err := c.reserve(ctx, "esia login", "esia:ip:"+c.clientIP(r), c.ipLimit(), ""); err != nil {
 		c.fail(w, r, v, err)
 		return
 	}

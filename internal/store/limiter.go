@@ -26,7 +26,8 @@ type Reservation struct {
 	Allowed bool
 	// Hits counts the attempts of the current window, this one included, when Allowed.
 	Hits int
-	// NewWindow is true when this attempt opened a new window (the key's first attempt in it).
+	// NewWindow is true when this attempt opened a new window (the key's first attempt in it),
+	// even if attempts of the window were released since.
 	NewWindow bool
 	// RetryAfter is how long the key stays refused, when not Allowed.
 	RetryAfter time.Duration
@@ -58,7 +59,7 @@ func ReserveAttempt(ctx context.Context, db DBTX, key string, l Limit, now time.
 		        END
 		WHERE c.window_start <= $5::timestamptz - make_interval(secs => $3) OR c.blocked_until <= $5::timestamptz
 		   OR (c.hits < $2::int AND c.blocked_until IS NULL)
-		RETURNING hits, hits = 1`,
+		RETURNING hits, window_start = $5::timestamptz`,
 		key, l.Max, l.Window.Seconds(), l.Block.Seconds(), now).Scan(&res.Hits, &res.NewWindow)
 	if err == nil {
 		res.Allowed = true

@@ -72,6 +72,41 @@ func DeleteSubjectSessions(ctx context.Context, db DBTX, kind string, id int64) 
 	return tag.RowsAffected(), nil
 }
 
+// DeleteOtherSessions ends every session of one staff user or resident except
+// the one with keepHash (after a password or e-mail change, whoever knew the
+// old secret is logged out; the person who changed it stays in).
+func DeleteOtherSessions(ctx context.Context, db DBTX, kind string, id int64, keepHash []byte) (int64, error) {
+	tag, err := db.Exec(ctx, `
+		DELETE FROM sessions WHERE subject_kind = $1 AND subject_id = $2 AND token_hash IS DISTINCT FROM $3`, kind, id, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("delete other sessions of %s %d: %w", kind, id, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SetFlash stores a one-time notice in a session; the next page shows it.
+func SetFlash(ctx context.Context, db DBTX, tokenHash []byte, msg string) error {
+	if _, err := db.Exec(ctx, `UPDATE sessions SET flash = $2 WHERE token_hash = $1`, tokenHash, msg); err != nil {
+		return fmt.Errorf("set flash: %w", err)
+	}
+	return nil
+}
+
+// TakeFlash returns and clears a session's one-time notice ("" when none).
+func TakeFlash(ctx context.Context, db DBTX, tokenHash []byte) (string, error) {
+	var msg *string
+	err := db.QueryRow(ctx, `
+		UPDATE sessions s SET flash = NULL FROM (SELECT token_hash, flash FROM sessions WHERE token_hash = $1 FOR UPDATE) old
+		WHERE s.token_hash = old.token_hash RETURNING old.flash`, tokenHash).Scan(&msg)
+	if errors.Is(err, pgx.ErrNoRows) || msg == nil {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("take flash: %w", err)
+	}
+	return *msg, nil
+}
+
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle
 // longer than idle, and returns how many were removed. It also drops limiter
 // counters older than a day (the hourly cleanup job calls it).

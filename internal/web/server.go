@@ -51,6 +51,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Cabinet serves residents at "/"; when nil (console-only tests) "/" is not served.
 	Cabinet http.Handler
+	// Now is the clock of the login limiters; time.Now when nil.
+	Now func() time.Time
+	// OnCheck, when set, is told each time a password is checked (security tests count them).
+	OnCheck func(what string)
 }
 
 // Server is the HTTP edge.
