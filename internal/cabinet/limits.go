@@ -30,7 +30,9 @@ import (
 // account's form, and only until that hour ends.
 
 // limits names the limiters of the cabinet.
-func (c *Cabinet) ipLimit() store.Limit { return store.Limit{Max: c.cfg.Limits.IPAttempts, Window: limitWindow} }
+func (c *Cabinet) ipLimit() store.Limit {
+	return store.Limit{Max: c.cfg.Limits.IPAttempts, Window: limitWindow}
+}
 func (c *Cabinet) loginLimit() store.Limit {
 	return store.Limit{Max: c.cfg.Limits.LoginFailures, Window: loginLockout, Block: loginLockout}
 }
