@@ -42,10 +42,20 @@ func setup(t *testing.T) *testBundle {
 // "correct horse", and a browser-like client with a cookie jar.
 func newTestServer(t *testing.T, pool *pgxpool.Pool, jc *jobs.Client, login string) *testBundle {
 	t.Helper()
+	return newTestServerWith(t, pool, jc, login, nil)
+}
+
+// newTestServerWith is newTestServer with a hook to change the server's deps.
+func newTestServerWith(t *testing.T, pool *pgxpool.Pool, jc *jobs.Client, login string, modify func(*Deps)) *testBundle {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	logger := slog.New(slog.DiscardHandler)
-	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
+	deps := Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger}
+	if modify != nil {
+		modify(&deps)
+	}
+	s, err := New(Config{}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

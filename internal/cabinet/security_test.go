@@ -1,0 +1,295 @@
+package cabinet_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zhkhgate/zhkhgate/internal/cabinet"
+	"github.com/zhkhgate/zhkhgate/internal/store"
+)
+
+// checks counts the secrets the cabinet checks, by kind.
+type checks struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *checks) hook(what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[what]++
+}
+
+func (c *checks) get(what string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[what]
+}
+
+// parallel posts forms to path at once, each from its own browser (own CSRF cookie and token
+// taken from GET formPage), optionally as client ip (X-Forwarded-For through a trusted proxy);
+// it returns the statuses.
+func (e *env) parallel(formPage, path string, forms []url.Values, ip func(i int) string) []int {
+	e.t.Helper()
+	type prepared struct {
+		b   *browser
+		req *http.Request
+	}
+	var ps []prepared
+	for i, f := range forms {
+		b := e.browser()
+		b.follow(formPage)
+		f.Set("csrf_token", b.csrf())
+		req, _ := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if ip != nil {
+			req.Header.Set("X-Forwarded-For", ip(i))
+		}
+		ps = append(ps, prepared{b, req})
+	}
+	statuses := make([]int, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			r, err := p.b.c.Do(p.req)
+			if err != nil {
+				e.t.Error(err)
+				return
+			}
+			r.Body.Close()
+			statuses[i] = r.StatusCode
+		})
+	}
+	wg.Wait()
+	return statuses
+}
+
+func count(statuses []int, code int) int {
+	n := 0
+	for _, s := range statuses {
+		if s == code {
+			n++
+		}
+	}
+	return n
+}
+
+// registerResident registers and confirms a local resident.
+func (e *env) registerResident(email, password string) {
+	e.t.Helper()
+	b := e.browser()
+	b.follow("/register")
+	b.post("/register", url.Values{"email": {email}, "phone": {"+79000000001"}, "password": {password}, "password2": {password}, "consent": {"yes"}})
+	b.follow(e.lastLink(email))
+}
+
+// TestParallelLoginBruteForce: parallel wrong passwords for one resident are checked no more
+// often than the lockout allows. Before the fix all 40 were checked (39 × 403 and a session).
+func TestParallelLoginBruteForce(t *testing.T) {
+	t.Parallel()
+	var c checks
+	e := newEnv(t, options{limits: cabinet.Limits{IPAttempts: 1000}, onCheck: c.hook})
+	const email, pw = "brute@example.org", "Right-pass-2026"
+	e.registerResident(email, pw)
+
+	// 40 wrong at once: exactly 5 checked, the rest refused with 429.
+	var forms []url.Values
+	for i := range 40 {
+		forms = append(forms, url.Values{"email": {email}, "password": {"wrong " + strconv.Itoa(i)}})
+	}
+	before := c.get("password")
+	st := e.parallel("/login", "/login", forms, nil)
+	if got := c.get("password") - before; got != 5 {
+		t.Errorf("40 parallel wrong passwords: %d checked, want exactly 5", got)
+	}
+	if count(st, http.StatusForbidden) != 5 || count(st, http.StatusTooManyRequests) != 35 {
+		t.Errorf("statuses: %d × 403, %d × 429, want 5 and 35", count(st, http.StatusForbidden), count(st, http.StatusTooManyRequests))
+	}
+
+	// 39 wrong and the right one at once, on a fresh e-mail: at most 5 wrong ones are checked
+	// (the right one hands its reservation back, so at most 6 checks).
+	const email2 = "brute2@example.org"
+	e.registerResident(email2, pw)
+	forms = nil
+	for i := range 40 {
+		p := "wrong " + strconv.Itoa(i)
+		if i == 20 {
+			p = pw
+		}
+		forms = append(forms, url.Values{"email": {email2}, "password": {p}})
+	}
+	before = c.get("password")
+	st = e.parallel("/login", "/login", forms, nil)
+	checked := c.get("password") - before
+	if wrong := count(st, http.StatusForbidden); wrong > 5 || checked > 6 || checked < 5 {
+		t.Errorf("39 wrong + 1 right in parallel: %d wrong checked, %d checks, want ≤ 5 wrong and 5..6 checks", wrong, checked)
+	}
+}
+
+// TestParallelIPLimit: one IP, 60 parallel logins for different e-mails, 30 allowed an hour.
+func TestParallelIPLimit(t *testing.T) {
+	t.Parallel()
+	var c checks
+	e := newEnv(t, options{onCheck: c.hook})
+	var forms []url.Values
+	for i := range 60 {
+		forms = append(forms, url.Values{"email": {"nobody" + strconv.Itoa(i) + "@example.org"}, "password": {"x"}})
+	}
+	st := e.parallel("/login", "/login", forms, nil)
+	if got := c.get("password"); got != 30 {
+		t.Errorf("60 parallel logins from one IP: %d checked, want exactly 30", got)
+	}
+	if count(st, http.StatusTooManyRequests) != 30 {
+		t.Errorf("%d × 429, want 30", count(st, http.StatusTooManyRequests))
+	}
+}
+
+// TestParallelReadingProofs: anonymous readings, 40 parallel wrong proofs from one client for
+// one account: exactly 5 checked. The account's owner, from another address, is not locked out
+// (before the fix five wrong guesses closed the form for everyone for an hour); ten different
+// clients in an hour close the account's form until the hour ends.
+func TestParallelReadingProofs(t *testing.T) {
+	t.Parallel()
+	var c checks
+	e := newEnv(t, options{onCheck: c.hook, trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		limits: cabinet.Limits{IPAttempts: 1000}})
+	ctx := context.Background()
+	h := e.hint[2]
+	p, err := store.FindAccountForProof(ctx, e.pool, h.Number, h.HouseID, h.Flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meters, err := store.AccountMeters(ctx, e.pool, p.AccountID)
+	if err != nil || len(meters) == 0 || meters[0].LastValue == nil {
+		t.Fatalf("meters: %+v %v", meters, err)
+	}
+	whole, _, _ := strings.Cut(meters[0].LastValue.String(), ".")
+	form := func(previous string) url.Values {
+		return url.Values{"number": {h.Number}, "house": {itoa(h.HouseID)}, "flat": {h.Flat}, "step": {"save"},
+			"meter": {itoa(meters[0].MeterID)}, "previous": {previous}, "value": {strconv.FormatInt(mustInt(t, whole)+3, 10)}}
+	}
+	var forms []url.Values
+	for i := range 40 {
+		forms = append(forms, form(strconv.FormatInt(mustInt(t, whole)+100+int64(i), 10)))
+	}
+	st := e.parallel("/readings", "/readings", forms, func(int) string { return "203.0.113.66" })
+	if got := c.get("reading_proof"); got != 5 {
+		t.Errorf("40 parallel wrong proofs: %d checked, want exactly 5", got)
+	}
+	if count(st, http.StatusForbidden) != 5 {
+		t.Errorf("%d × 403, want 5", count(st, http.StatusForbidden))
+	}
+	// The resident, from home, sends the reading.
+	st = e.parallel("/readings", "/readings", []url.Values{form(whole)}, func(int) string { return "198.51.100.1" })
+	if st[0] != http.StatusOK {
+		t.Errorf("the owner after a stranger's 40 guesses: HTTP %d, want 200", st[0])
+	}
+	// Eight more clients (ten with the two above) may try the account; the eleventh is refused.
+	forms = nil
+	for i := range 9 {
+		forms = append(forms, form(strconv.FormatInt(mustInt(t, whole)+200+int64(i), 10)))
+	}
+	st = e.parallel("/readings", "/readings", forms, func(i int) string { return "192.0.2." + strconv.Itoa(10+i) })
+	if count(st, http.StatusForbidden) != 8 || count(st, http.StatusTooManyRequests) != 1 {
+		t.Errorf("9 more clients: %d × 403, %d × 429, want 8 and 1", count(st, http.StatusForbidden), count(st, http.StatusTooManyRequests))
+	}
+}
+
+// loginBrowser logs a registered resident in with the password.
+func (e *env) loginBrowser(email, password string) *browser {
+	e.t.Helper()
+	b := e.browser()
+	b.follow("/login")
+	if r := b.post("/login", url.Values{"email": {email}, "password": {password}}); r.status != http.StatusSeeOther {
+		e.t.Fatalf("login %s: HTTP %d", email, r.status)
+	}
+	return b
+}
+
+// TestCurrentPasswordLimit: 20 parallel wrong "current password" attempts in one session are
+// checked exactly 5 times (before the fix: all 20, unlimited), then refused with 429.
+func TestCurrentPasswordLimit(t *testing.T) {
+	t.Parallel()
+	var c checks
+	e := newEnv(t, options{onCheck: c.hook})
+	const email, pw = "current@example.org", "Right-pass-2026"
+	e.registerResident(email, pw)
+	b := e.loginBrowser(email, pw)
+	b.follow("/profile")
+	token := b.csrf()
+	before := c.get("password")
+	statuses := make([]int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		form := url.Values{"csrf_token": {token}, "current": {"guess " + strconv.Itoa(i)}, "password": {"New-pass-2027"}, "password2": {"New-pass-2027"}}
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/profile/password", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		wg.Go(func() {
+			r, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r.Body.Close()
+			statuses[i] = r.StatusCode
+		})
+	}
+	wg.Wait()
+	if got := c.get("password") - before; got != 5 {
+		t.Errorf("20 parallel wrong current passwords: %d checked, want exactly 5", got)
+	}
+	if count(statuses, http.StatusTooManyRequests) != 15 {
+		t.Errorf("%d × 429, want 15", count(statuses, http.StatusTooManyRequests))
+	}
+	// Even the right one waits for the lock.
+	b.follow("/profile")
+	if r := b.post("/profile/password", url.Values{"current": {pw}, "password": {"New-pass-2027"}, "password2": {"New-pass-2027"}}); r.status != http.StatusTooManyRequests {
+		t.Errorf("right current password while locked: HTTP %d, want 429", r.status)
+	}
+}
+
+// TestPasswordChangeEndsOtherSessions: after a password change only the session that changed it
+// stays; a password reset ends all. Before the fix the other sessions stayed valid.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	const email, pw, pw2 = "sessions@example.org", "Right-pass-2026", "Other-pass-2027"
+	e.registerResident(email, pw)
+	a := e.loginBrowser(email, pw)
+	other := e.loginBrowser(email, pw)
+	a.follow("/profile")
+	if r := a.postFollow("/profile/password", url.Values{"current": {pw}, "password": {pw2}, "password2": {pw2}}); !strings.Contains(r.body, "Пароль изменён") {
+		t.Fatalf("change password: HTTP %d %.300s", r.status, r.body)
+	}
+	if r := a.get("/profile"); r.status != http.StatusOK {
+		t.Errorf("the changing session after the change: HTTP %d, want 200", r.status)
+	}
+	if r := other.get("/profile"); r.status != http.StatusSeeOther {
+		t.Errorf("another session after the password change: HTTP %d, want 303 to the landing page", r.status)
+	}
+
+	// An e-mail change, confirmed in the changing browser, ends the other sessions too.
+	third := e.loginBrowser(email, pw2)
+	a.follow("/profile")
+	if r := a.post("/profile/email", url.Values{"email": {"sessions2@example.org"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("change e-mail: HTTP %d", r.status)
+	}
+	if r := a.follow(e.lastLink("sessions2@example.org")); r.status != http.StatusOK {
+		t.Fatalf("confirm e-mail: HTTP %d", r.status)
+	}
+	if r := a.get("/profile"); r.status != http.StatusOK {
+		t.Errorf("the changing session after the e-mail change: HTTP %d", r.status)
+	}
+	if r := third.get("/profile"); r.status != http.StatusSeeOther {
+		t.Errorf("another session after the e-mail change: HTTP %d, want 303", r.status)
+	}
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
+)
+
+// setupCounting is setup with a counter of password checks.
+func setupCounting(t *testing.T, login string) (*testBundle, *atomic.Int32) {
+	t.Helper()
+	pool := testdb.New(t)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	b := newTestServerWith(t, pool, jc, login, func(d *Deps) { d.OnCheck = func(string) { n.Add(1) } })
+	return b, &n
+}
+
+// parallelLogins posts the login forms at once and returns the statuses.
+func (b *testBundle) parallelLogins(t *testing.T, forms []url.Values) []int {
+	t.Helper()
+	statuses := make([]int, len(forms))
+	var wg sync.WaitGroup
+	for i, f := range forms {
+		req, _ := http.NewRequest("POST", b.srv.URL+"/admin/login", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		wg.Go(func() {
+			// Each attempt is its own client: no shared session.
+			resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	return statuses
+}
+
+func countStatus(statuses []int, code int) int {
+	n := 0
+	for _, s := range statuses {
+		if s == code {
+			n++
+		}
+	}
+	return n
+}
+
+// TestStaffParallelBruteForce: 150 parallel wrong passwords for one login are checked exactly
+// maxFailedLogins times (before the fix: 150 bcrypt checks against a limit of 5).
+func TestStaffParallelBruteForce(t *testing.T) {
+	t.Parallel()
+	b, checks := setupCounting(t, "admin")
+	var forms []url.Values
+	for i := range 150 {
+		forms = append(forms, url.Values{"login": {"admin"}, "password": {"guess " + strconv.Itoa(i)}})
+	}
+	st := b.parallelLogins(t, forms)
+	if got := int(checks.Load()); got != maxFailedLogins {
+		t.Errorf("%d parallel wrong passwords: %d checked, want exactly %d", len(forms), got, maxFailedLogins)
+	}
+	if countStatus(st, http.StatusUnauthorized) != maxFailedLogins {
+		t.Errorf("%d × 401, want %d", countStatus(st, http.StatusUnauthorized), maxFailedLogins)
+	}
+}
+
+// TestStaffParallelOneRight: 39 wrong and the right password at once: at most 5 wrong are
+// checked (before the fix: 39 × 401 and a session).
+func TestStaffParallelOneRight(t *testing.T) {
+	t.Parallel()
+	b, checks := setupCounting(t, "operator1")
+	var forms []url.Values
+	for i := range 29 {
+		p := "guess " + strconv.Itoa(i)
+		if i == 10 {
+			p = "correct horse"
+		}
+		forms = append(forms, url.Values{"login": {"operator1"}, "password": {p}})
+	}
+	st := b.parallelLogins(t, forms)
+	if wrong, n := countStatus(st, http.StatusUnauthorized), int(checks.Load()); wrong > maxFailedLogins || n > maxFailedLogins+1 {
+		t.Errorf("parallel: %d wrong checked, %d checks; want ≤ %d and ≤ %d", wrong, n, maxFailedLogins, maxFailedLogins+1)
+	}
+}
+
+// TestStaffParallelIPLimit: one address, 60 parallel logins for different logins, 30 checked.
+func TestStaffParallelIPLimit(t *testing.T) {
+	t.Parallel()
+	b, checks := setupCounting(t, "admin")
+	var forms []url.Values
+	for i := range 60 {
+		forms = append(forms, url.Values{"login": {"nobody" + strconv.Itoa(i)}, "password": {"x"}})
+	}
+	st := b.parallelLogins(t, forms)
+	if got := int(checks.Load()); got != ipAttempts {
+		t.Errorf("60 parallel logins from one address: %d checked, want exactly %d", got, ipAttempts)
+	}
+	if countStatus(st, http.StatusTooManyRequests) != 60-ipAttempts {
+		t.Errorf("%d × 429, want %d", countStatus(st, http.StatusTooManyRequests), 60-ipAttempts)
+	}
+}
