@@ -62,6 +62,10 @@ func (s *Server) staffFor(w http.ResponseWriter, r *http.Request) (*Staff, bool)
 			return nil, false
 		}
 	}
+	if p, ok := permissionOf(r); !ok || !may(u.Role, p) {
+		s.fail(w, r, st, errForbidden(u.Role))
+		return nil, false
+	}
 	return st, true
 }
 
@@ -78,8 +82,13 @@ func (s *Server) requireStaff(h http.Handler) http.Handler {
 			http.Error(w, "login required", http.StatusUnauthorized)
 			return
 		}
-		if u, err := store.StaffUserByID(r.Context(), s.deps.Pool, sess.SubjectID); err != nil || u.Disabled {
+		u, err := store.StaffUserByID(r.Context(), s.deps.Pool, sess.SubjectID)
+		if err != nil || u.Disabled {
 			http.Error(w, "login required", http.StatusUnauthorized)
+			return
+		}
+		if !may(u.Role, riverUIPermission(r)) {
+			http.Error(w, "your role ("+u.Role+") may not change jobs; ask an administrator", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -65,6 +65,8 @@ type Server struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	ui    *riverui.Handler
+	// patterns lists the registered routes (the security tests walk them).
+	patterns []string
 }
 
 // New builds the server and its routes. Call Start before serving to start
@@ -134,6 +136,7 @@ func (s *Server) routes() {
 
 // handle registers h under pattern with latency metrics labelled route.
 func (s *Server) handle(pattern, route string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.deps.Metrics.Instrument(route, h))
 }
 

@@ -22,6 +22,7 @@ import (
 )
 
 type testBundle struct {
+	server *Server
 	srv    *httptest.Server
 	client *http.Client
 	pool   *pgxpool.Pool
@@ -76,7 +77,7 @@ func newTestServerWith(t *testing.T, pool *pgxpool.Pool, jc *jobs.Client, login 
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return &testBundle{srv: srv, client: &http.Client{Jar: jar}, pool: pool}
+	return &testBundle{server: s, srv: srv, client: &http.Client{Jar: jar}, pool: pool}
 }
 
 func (b *testBundle) get(t *testing.T, path string) (int, string) {
