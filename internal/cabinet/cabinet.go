@@ -37,6 +37,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 )
 
 //go:embed templates/*.html static/*
@@ -137,8 +138,13 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 	return c, nil
 }
 
-// Handler returns the cabinet's root handler.
-func (c *Cabinet) Handler() http.Handler { return c.mux }
+// Handler returns the cabinet's root handler. Every query and form value is checked first
+// (formcheck); the ESIA callback checks its own, since ESIA's errors must be audited.
+func (c *Cabinet) Handler() http.Handler {
+	return formcheck.Middleware(c.mux, func(w http.ResponseWriter, r *http.Request, err error) {
+		c.fail(w, r, c.visitorOf(w, r), err)
+	}, func(r *http.Request) bool { return r.URL.Path == "/esia/callback" })
+}
 
 func (c *Cabinet) routes() {
 	static, _ := fs.Sub(assets, "static")

@@ -293,3 +293,109 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		t.Errorf("another session after the e-mail change: HTTP %d, want 303", r.status)
 	}
 }
+
+var badValues = map[string]string{
+	"NUL":          "12\x003",
+	"invalid UTF8": "12\xc3\x28",
+	"100 KB":       strings.Repeat("1", 100<<10),
+	"CRLF":         "12\r\nSet-Cookie: x=y",
+}
+
+// TestBadBytesEveryField posts NUL, invalid UTF-8, 100 KB and CRLF in every field of every
+// cabinet form (and in GET queries): the answer is 400 with a Russian message, never a 5xx.
+// Before the fix a NUL in "flat" of /readings or /accounts/link was HTTP 500 (SQLSTATE 22021).
+func TestBadBytesEveryField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: cabinet.Limits{IPAttempts: 100000, LoginFailures: 100000, ProofFailures: 100000}})
+	h := e.hint[0]
+	anon := e.browser()
+	res := e.browser()
+	res.esiaLogin(ivanov)
+	forms := []struct {
+		b      *browser
+		page   string
+		path   string
+		fields url.Values
+	}{
+		{anon, "/login", "/login", url.Values{"email": {"a@example.org"}, "password": {"x"}}},
+		{anon, "/register", "/register", url.Values{"email": {"a@example.org"}, "phone": {"+79000000000"}, "password": {"Xx-123456789"}, "password2": {"Xx-123456789"}, "consent": {"yes"}}},
+		{anon, "/reset", "/reset", url.Values{"email": {"a@example.org"}}},
+		{anon, "/reset", "/reset/new", url.Values{"t": {"x"}, "password": {"Xx-123456789"}, "password2": {"Xx-123456789"}}},
+		{anon, "/readings", "/readings", url.Values{"number": {h.Number}, "house": {itoa(h.HouseID)}, "flat": {h.Flat}, "step": {"save"}, "meter": {"1"}, "previous": {"1"}, "value": {"2"}}},
+		{res, "/", "/accounts/link", e.linkForm(h, "surname", "Иванов")},
+		{res, "/profile", "/profile/email", url.Values{"email": {"b@example.org"}}},
+		{res, "/profile", "/profile/phone", url.Values{"phone": {"+79000000000"}}},
+		{res, "/profile", "/profile/password", url.Values{"current": {"x"}, "password": {"Xx-123456789"}, "password2": {"Xx-123456789"}}},
+		{res, "/profile", "/profile/delete", url.Values{"confirm": {"нет"}}},
+		{res, "/", "/accounts/1/readings", url.Values{"meter": {"1"}, "value": {"1"}}},
+		{res, "/", "/accounts/1/paperless", url.Values{"paperless": {"on"}}},
+	}
+	for _, f := range forms {
+		for field := range f.fields {
+			for name, bad := range badValues {
+				f.b.follow(f.page)
+				v := url.Values{}
+				for k, vals := range f.fields {
+					v[k] = vals
+				}
+				v.Set(field, bad)
+				r := f.b.post(f.path, v)
+				if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Поле «"+field+"»") {
+					t.Errorf("POST %s with %s in %q: HTTP %d %.200q, want 400 naming the field", f.path, name, field, r.status, r.body)
+				}
+			}
+		}
+	}
+	for _, path := range []string{"/confirm?t=", "/reset/new?t=", "/profile/email/confirm?t=", "/?ok="} {
+		for name, bad := range badValues {
+			if r := res.get(path + url.QueryEscape(bad)); r.status != http.StatusBadRequest {
+				t.Errorf("GET %s with %s: HTTP %d, want 400", path, name, r.status)
+			}
+		}
+	}
+}
+
+// TestOtherResidentsIDs: every cabinet route that takes an account id, given another
+// resident's account, shows and changes nothing.
+func TestOtherResidentsIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	ctx := context.Background()
+	h := e.hint[0]
+	owner := e.browser()
+	owner.esiaLogin(ivanov)
+	owner.follow("/")
+	if r := owner.post("/accounts/link", e.linkForm(h, "surname", h.Surname)); r.status != http.StatusSeeOther {
+		t.Fatalf("link: HTTP %d", r.status)
+	}
+	ownerID := residentIDByOID(t, e, ivanov)
+	accs, err := store.ResidentAccounts(ctx, e.pool, ownerID)
+	if err != nil || len(accs) != 1 {
+		t.Fatalf("accounts: %v %v", accs, err)
+	}
+	id := itoa(accs[0].AccountID)
+	stranger := e.browser()
+	stranger.esiaLogin(1000299655)
+	if r := stranger.get("/accounts/" + id); r.status != http.StatusNotFound || strings.Contains(r.body, h.Number) {
+		t.Errorf("GET /accounts/%s as another resident: HTTP %d", id, r.status)
+	}
+	for _, p := range []string{"/main", "/paperless", "/unlink", "/readings"} {
+		stranger.follow("/")
+		if r := stranger.post("/accounts/"+id+p, url.Values{"paperless": {"on"}, "meter": {"1"}, "value": {"99999"}}); r.status != http.StatusNotFound || strings.Contains(r.body, h.Number) {
+			t.Errorf("POST /accounts/%s%s as another resident: HTTP %d", id, p, r.status)
+		}
+	}
+	after, _ := store.ResidentAccounts(ctx, e.pool, ownerID)
+	if len(after) != 1 || after[0].Paperless != accs[0].Paperless {
+		t.Errorf("the owner's link changed: %+v", after)
+	}
+}
+
+func residentIDByOID(t *testing.T, e *env, oid int64) int64 {
+	t.Helper()
+	var id int64
+	if err := e.pool.QueryRow(context.Background(), `SELECT id FROM residents WHERE esia_oid = $1`, oid).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

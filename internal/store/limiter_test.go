@@ -106,3 +106,19 @@ func TestReserveAttemptWindowBlockRelease(t *testing.T) {
 		t.Fatalf("after reset: %+v", res)
 	}
 }
+
+// TestAuditKeepsBadText: a NUL byte or invalid UTF-8 from a request does not lose the record.
+func TestAuditKeepsBadText(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	ctx := context.Background()
+	err := store.Audit(ctx, pool, store.AuditEntry{ActorKind: "system", Action: "resident.esia_login_failed",
+		ObjectKind: "esia", ObjectID: "a\x00b\xff", Details: map[string]any{"reason": "esia: x\x00y", "list": []any{"\xfe"}}})
+	if err != nil {
+		t.Fatalf("audit with NUL and invalid UTF-8: %v", err)
+	}
+	got, err := store.RecentAudit(ctx, pool, store.AuditFilter{ActionPrefix: "resident.esia_login_failed"})
+	if err != nil || len(got) != 1 || got[0].ObjectID != "a\uFFFDb\uFFFD" || got[0].Details["reason"] != "esia: x\uFFFDy" {
+		t.Fatalf("stored: %+v %v", got, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 )
 
 // Staff is the logged-in staff user of an admin request.
@@ -61,6 +62,10 @@ func (s *Server) staffFor(w http.ResponseWriter, r *http.Request) (*Staff, bool)
 			s.fail(w, r, st, err)
 			return nil, false
 		}
+	}
+	if err := formcheck.CheckMultipart(r); err != nil {
+		s.fail(w, r, st, err)
+		return nil, false
 	}
 	if p, ok := permissionOf(r); !ok || !may(u.Role, p) {
 		s.fail(w, r, st, errForbidden(u.Role))

@@ -115,3 +115,51 @@ func TestStaffParallelIPLimit(t *testing.T) {
 		t.Errorf("%d × 429, want %d", countStatus(st, http.StatusTooManyRequests), 60-ipAttempts)
 	}
 }
+
+var badValues = map[string]string{
+	"NUL":          "x\x00y",
+	"invalid UTF8": "x\xc3\x28",
+	"100 KB":       strings.Repeat("1", 100<<10),
+	"CRLF":         "x\r\nSet-Cookie: a=b",
+}
+
+// TestConsoleBadBytes: NUL, invalid UTF-8, 100 KB and CRLF in the console's login, filters
+// and forms give 400, never a 5xx. Before the fix a NUL in login, state, to, kind, what or
+// period surfaced PostgreSQL's 22021 as HTTP 500.
+func TestConsoleBadBytes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for name, bad := range badValues {
+		if code, _ := b.post(t, "/admin/login", url.Values{"login": {bad}, "password": {"x"}}); code != http.StatusBadRequest {
+			t.Errorf("login with %s = %d, want 400", name, code)
+		}
+	}
+	c := b.loginAs(t, "admin")
+	token := c.csrfToken(t)
+	for _, q := range []string{"/admin/registries?state=", "/admin/mail?to=", "/admin/gis?kind=", "/admin/gis?state=", "/admin/gis?period=", "/admin/gis?org=", "/admin/?x="} {
+		for name, bad := range badValues {
+			if code, _ := c.get(t, q+url.QueryEscape(bad)); code != http.StatusBadRequest {
+				t.Errorf("GET %s with %s = %d, want 400", q, name, code)
+			}
+		}
+	}
+	for _, f := range []struct {
+		path   string
+		fields []string
+	}{
+		{"/admin/gis/sync", []string{"org", "what", "period"}},
+		{"/admin/gis/messages/1/retry", []string{"x"}},
+		{"/admin/registries/1/reprocess", []string{"profile"}},
+		{"/admin/registries/issues/1/apply", []string{"account", "org_inn"}},
+		{"/admin/registries/issues/1/discard", []string{"reason"}},
+	} {
+		for _, field := range f.fields {
+			for name, bad := range badValues {
+				code, body := c.post(t, f.path, url.Values{"csrf_token": {token}, "org": {"1"}, "what": {"orgs"}, field: {bad}})
+				if code != http.StatusBadRequest || !strings.Contains(body, "«"+field+"»") {
+					t.Errorf("POST %s with %s in %s = %d, want 400 naming the field", f.path, name, field, code)
+				}
+			}
+		}
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
+	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
@@ -110,7 +111,10 @@ func (s *Server) Start(ctx context.Context) error {
 // security headers applied.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(s.mux))
+	// The console's text is checked here once; the cabinet, mounted at "/", checks its own.
+	checked := formcheck.Middleware(s.mux, func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, nil, err) },
+		func(r *http.Request) bool { return !strings.HasPrefix(r.URL.Path, "/admin") })
+	return securityHeaders(cop.Handler(checked))
 }
 
 // routes is the one place where URL patterns are registered.
