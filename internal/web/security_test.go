@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -161,5 +163,27 @@ func TestConsoleBadBytes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestStaffPasswordChangeEndsSessions: `zhkhgate admin set-password` (store.SetStaffPassword)
+// logs the user out everywhere; before the fix the old sessions stayed valid.
+func TestStaffPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.loginAs(t, "admin")
+	if code, _ := c.get(t, "/admin/"); code != http.StatusOK {
+		t.Fatalf("dashboard: %d", code)
+	}
+	hash, _ := HashPassword("another horse")
+	if err := store.SetStaffPassword(context.Background(), b.pool, "admin", hash); err != nil {
+		t.Fatal(err)
+	}
+	c.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if code, _ := c.get(t, "/admin/"); code != http.StatusSeeOther {
+		t.Errorf("dashboard after the password change = %d, want 303 to the login", code)
+	}
+	if err := store.SetStaffPassword(context.Background(), b.pool, "nobody", hash); err == nil {
+		t.Error("unknown login: no error")
 	}
 }
