@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
+	"github.com/zhkhgate/zhkhgate/internal/password"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -55,12 +55,10 @@ func normalizePhone(s string) (string, error) {
 	return "+7" + string(d), nil
 }
 
-func hashPassword(p string) (string, error) {
-	if utf8.RuneCountInString(p) < 8 {
-		return "", apperr.Invalidf("password", "Пароль должен быть не короче 8 символов.")
-	}
-	if len(p) > 72 {
-		return "", apperr.Invalidf("password", "Пароль слишком длинный (не более 72 байт).")
+// hashPassword checks p against the password policy (ids: the resident's e-mail) and hashes it.
+func hashPassword(p string, ids ...string) (string, error) {
+	if err := password.Check(p, ids...); err != nil {
+		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
 	return string(h), err
@@ -183,7 +181,7 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 		fail(apperr.Invalidf("register", "Пароли не совпадают."))
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
+	hash, err := hashPassword(r.PostFormValue("password"), email)
 	if err != nil {
 		fail(err)
 		return
@@ -266,17 +264,33 @@ func (c *Cabinet) newPassword(w http.ResponseWriter, r *http.Request, v *visitor
 		c.failForm(w, r, v, "newpassword", "Новый пароль", apperr.Invalidf("reset", "Пароли не совпадают."), data)
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
-	if err != nil {
-		c.failForm(w, r, v, "newpassword", "Новый пароль", err, data)
-		return
-	}
-	id, _, err := store.UseResidentToken(ctx, c.deps.Pool, hashToken(token), store.TokenResetPassword)
+	// The token is taken in a transaction: a password the policy refuses leaves the link usable.
+	tx, err := c.deps.Pool.Begin(ctx)
 	if err != nil {
 		c.fail(w, r, v, err)
 		return
 	}
-	if err := store.SetResidentPassword(ctx, c.deps.Pool, id, hash); err != nil {
+	defer tx.Rollback(ctx)
+	id, _, err := store.UseResidentToken(ctx, tx, hashToken(token), store.TokenResetPassword)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	who, err := store.ResidentByID(ctx, tx, id)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	hash, err := hashPassword(r.PostFormValue("password"), who.Email)
+	if err != nil {
+		c.failForm(w, r, v, "newpassword", "Новый пароль", err, data)
+		return
+	}
+	if err := store.SetResidentPassword(ctx, tx, id, hash); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	if err := tx.Commit(ctx); err != nil {
 		c.fail(w, r, v, err)
 		return
 	}

@@ -106,7 +106,7 @@ func (c *Cabinet) changePassword(w http.ResponseWriter, r *http.Request, v *visi
 		c.profileError(w, r, v, apperr.Invalidf("change password", "Пароли не совпадают."))
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
+	hash, err := hashPassword(r.PostFormValue("password"), v.Resident.Email)
 	if err != nil {
 		c.profileError(w, r, v, err)
 		return

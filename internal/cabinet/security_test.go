@@ -399,3 +399,47 @@ func residentIDByOID(t *testing.T, e *env, oid int64) int64 {
 	}
 	return id
 }
+
+// TestWeakPasswordsRefused: registration, password change and reset refuse short, common,
+// patterned passwords and the e-mail itself, in Russian. Before the fix 12345678 and aaaaaaaa
+// were accepted.
+func TestWeakPasswordsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: cabinet.Limits{IPAttempts: 1000}})
+	weak := map[string]string{
+		"12345678": "распространённых", "aaaaaaaa": "простой", "qwertyui": "распространённых",
+		"abcdefgh": "простой", "short": "не короче", "weakling@example.org": "адрес электронной почты",
+	}
+	b := e.browser()
+	for pw, want := range weak {
+		b.follow("/register")
+		r := b.post("/register", url.Values{"email": {"weakling@example.org"}, "phone": {"+79000000001"}, "password": {pw}, "password2": {pw}, "consent": {"yes"}})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, want) {
+			t.Errorf("register with %q: HTTP %d, want 400 with %q", pw, r.status, want)
+		}
+	}
+	const email, pw = "weakling@example.org", "Good-pass-2026"
+	e.registerResident(email, pw)
+	a := e.loginBrowser(email, pw)
+	for bad, want := range weak {
+		a.follow("/profile")
+		r := a.post("/profile/password", url.Values{"current": {pw}, "password": {bad}, "password2": {bad}})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, want) {
+			t.Errorf("change to %q: HTTP %d, want 400 with %q", bad, r.status, want)
+		}
+	}
+	// Reset: a refused password leaves the link usable.
+	c := e.browser()
+	c.follow("/reset")
+	c.post("/reset", url.Values{"email": {email}})
+	link := e.lastLink(email)
+	c.follow(link)
+	r := c.post("/reset/new", url.Values{"t": {strings.SplitN(link, "t=", 2)[1]}, "password": {"12345678"}, "password2": {"12345678"}})
+	if r.status != http.StatusBadRequest {
+		t.Errorf("reset to 12345678: HTTP %d, want 400", r.status)
+	}
+	c.follow(link)
+	if r := c.post("/reset/new", url.Values{"t": {strings.SplitN(link, "t=", 2)[1]}, "password": {"Fresh-pass-2027"}, "password2": {"Fresh-pass-2027"}}); r.status != http.StatusSeeOther {
+		t.Errorf("reset with a good password after a refused one: HTTP %d, want 303", r.status)
+	}
+}

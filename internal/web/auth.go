@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/password"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
@@ -22,15 +23,17 @@ type Staff struct {
 	Session session.Session
 }
 
-// HashPassword hashes a staff password with bcrypt.
-func HashPassword(password string) (string, error) {
-	if len(password) < 8 {
-		return "", apperr.Invalidf("hash password", "password must be at least 8 characters")
+// HashPassword checks a staff password against the password policy and
+// hashes it with bcrypt.
+func HashPassword(pw string) (string, error) { return HashStaffPassword("", pw) }
+
+// HashStaffPassword is HashPassword for the staff user login, whose password
+// must not contain the login.
+func HashStaffPassword(login, pw string) (string, error) {
+	if err := password.Check(pw, login); err != nil {
+		return "", err
 	}
-	if len(password) > 72 {
-		return "", apperr.Invalidf("hash password", "password must be at most 72 bytes")
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
 		return "", err
 	}

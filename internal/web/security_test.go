@@ -187,3 +187,16 @@ func TestStaffPasswordChangeEndsSessions(t *testing.T) {
 		t.Error("unknown login: no error")
 	}
 }
+
+// TestStaffPasswordPolicy: `zhkhgate admin create-user/set-password` hash through
+// HashStaffPassword, which refuses weak passwords and the login itself.
+func TestStaffPasswordPolicy(t *testing.T) {
+	for _, pw := range []string{"12345678", "aaaaaaaa", "qwertyui", "short", "operator7-pass"} {
+		if _, err := HashStaffPassword("operator7", pw); err == nil {
+			t.Errorf("HashStaffPassword(%q) accepted", pw)
+		}
+	}
+	if _, err := HashStaffPassword("operator7", "correct horse"); err != nil {
+		t.Errorf("a good password: %v", err)
+	}
+}
