@@ -223,3 +223,20 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// setFlash keeps a one-time notice in the staff session, shown by the next
+// page; notices never come from the URL, so no one can put words in it.
+func (s *Server) setFlash(r *http.Request, st *Staff, msg string) {
+	if err := store.SetFlash(r.Context(), s.deps.Pool, st.Session.TokenHash, msg); err != nil {
+		s.deps.Logger.ErrorContext(r.Context(), "web: set flash", "error", err)
+	}
+}
+
+// takeFlash returns and clears the session's notice.
+func (s *Server) takeFlash(r *http.Request, st *Staff) string {
+	msg, err := store.TakeFlash(r.Context(), s.deps.Pool, st.Session.TokenHash)
+	if err != nil {
+		s.deps.Logger.ErrorContext(r.Context(), "web: take flash", "error", err)
+	}
+	return msg
+}

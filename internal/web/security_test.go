@@ -200,3 +200,40 @@ func TestStaffPasswordPolicy(t *testing.T) {
 		t.Errorf("a good password: %v", err)
 	}
 }
+
+// TestFlashAndGISSyncChecks: ?msg= no longer shows caller-supplied text; the notice of a
+// queued sync comes from the session, once. A sync of an unknown subject or a malformed period
+// is refused (before the fix both were queued and ?msg= was shown as a success notice).
+func TestFlashAndGISSyncChecks(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.loginAs(t, "admin")
+	for _, p := range []string{"/admin/gis?msg=Платёж+зачислен", "/admin/registries?msg=Платёж+зачислен"} {
+		if _, body := c.get(t, p); strings.Contains(body, "Платёж зачислен") {
+			t.Errorf("GET %s shows the caller's text", p)
+		}
+	}
+	token := c.csrfToken(t)
+	for _, f := range []url.Values{
+		{"org": {"1"}, "what": {"everything"}},
+		{"org": {"1"}, "what": {"documents"}, "period": {"2026-13"}},
+		{"org": {"1"}, "what": {"documents"}, "period": {"10.2026"}},
+	} {
+		f.Set("csrf_token", token)
+		if code, _ := c.post(t, "/admin/gis/sync", f); code != http.StatusBadRequest {
+			t.Errorf("sync %v = %d, want 400", f, code)
+		}
+	}
+	var queued int
+	b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'gis_sync'`).Scan(&queued)
+	if queued != 0 {
+		t.Errorf("%d refused syncs were queued", queued)
+	}
+	code, body := c.post(t, "/admin/gis/sync", url.Values{"csrf_token": {token}, "org": {"1"}, "what": {"documents"}, "period": {"2026-10"}})
+	if code != http.StatusOK || !strings.Contains(body, "sync of documents queued") {
+		t.Errorf("a good sync: %d, notice shown %v", code, strings.Contains(body, "sync of documents queued"))
+	}
+	if _, body := c.get(t, "/admin/gis"); strings.Contains(body, "sync of documents queued") {
+		t.Error("the notice was shown twice")
+	}
+}
