@@ -13,6 +13,7 @@ package cabinet
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -111,6 +112,8 @@ type Cabinet struct {
 	sessions *session.Manager
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	// csrfKey signs the anonymous CSRF tokens (a server secret shared by all processes).
+	csrfKey []byte
 }
 
 // New builds the cabinet.
@@ -134,6 +137,13 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 		return nil, err
 	}
 	c.pages = pages
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	candidate := make([]byte, 32)
+	rand.Read(candidate)
+	if c.csrfKey, err = store.ServerSecret(ctx, deps.Pool, "cabinet_anon_csrf", candidate); err != nil {
+		return nil, fmt.Errorf("cabinet: %w", err)
+	}
 	c.routes()
 	return c, nil
 }
@@ -236,11 +246,11 @@ func (c *Cabinet) visitorOf(w http.ResponseWriter, r *http.Request) *visitor {
 			return v
 		}
 	}
-	if ck, err := r.Cookie(anonCookie); err == nil && len(ck.Value) >= 32 {
+	if ck, err := r.Cookie(anonCookie); err == nil && c.validAnonToken(ck.Value) {
 		v.CSRF = ck.Value
 		return v
 	}
-	v.CSRF = randomToken()
+	v.CSRF = c.newAnonToken()
 	http.SetCookie(w, &http.Cookie{Name: anonCookie, Value: v.CSRF, Path: "/", HttpOnly: true,
 		Secure: c.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return v
@@ -252,7 +262,25 @@ func (c *Cabinet) csrfOK(r *http.Request, v *visitor) bool {
 	}
 	got := r.PostFormValue(session.CSRFField)
 	ck, err := r.Cookie(anonCookie)
-	return err == nil && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(ck.Value)) == 1
+	return err == nil && got != "" && c.validAnonToken(got) && subtle.ConstantTimeCompare([]byte(got), []byte(ck.Value)) == 1
+}
+
+// newAnonToken issues an anonymous CSRF token: a random nonce and its HMAC under the server's
+// secret, so a caller cannot pick a cookie and token pair of his own.
+func (c *Cabinet) newAnonToken() string {
+	nonce := randomToken()
+	return nonce + "." + c.anonMAC(nonce)
+}
+
+func (c *Cabinet) validAnonToken(t string) bool {
+	nonce, mac, ok := strings.Cut(t, ".")
+	return ok && len(nonce) >= 43 && hmac.Equal([]byte(mac), []byte(c.anonMAC(nonce)))
+}
+
+func (c *Cabinet) anonMAC(nonce string) string {
+	m := hmac.New(sha256.New, c.csrfKey)
+	m.Write([]byte("cabinet anonymous csrf\x00" + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 func randomToken() string {

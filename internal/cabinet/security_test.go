@@ -443,3 +443,61 @@ func TestWeakPasswordsRefused(t *testing.T) {
 		t.Errorf("reset with a good password after a refused one: HTTP %d, want 303", r.status)
 	}
 }
+
+// TestCSRF: anonymous forms need the server-signed token of their own cookie; logged-in forms
+// the session's token. Before the fix any cookie and token pair of 32+ characters the caller
+// picked was accepted.
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	post := func(b *browser, cookie, token string) int {
+		form := url.Values{"email": {"x@example.org"}, "password": {"x"}}
+		if token != "" {
+			form.Set("csrf_token", token)
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "zhkhgate_csrf", Value: cookie})
+		}
+		return b.do(req).status
+	}
+	forged := strings.Repeat("A", 43)
+	other := e.browser()
+	other.follow("/login")
+	otherToken := other.csrf()
+	for _, c := range []struct {
+		name, cookie, token string
+	}{
+		{"missing", "", ""},
+		{"forged pair", forged, forged},
+		{"forged signed-looking pair", forged + ".x", forged + ".x"},
+		{"another browser's token with a forged cookie", forged, otherToken},
+	} {
+		if st := post(&browser{t: t, e: e, c: &http.Client{}}, c.cookie, c.token); st != http.StatusForbidden {
+			t.Errorf("%s: HTTP %d, want 403", c.name, st)
+		}
+	}
+	// Another browser's genuine token does not fit this browser's cookie.
+	mine := e.browser()
+	mine.follow("/login")
+	if r := mine.post("/login", url.Values{"csrf_token": {otherToken}, "email": {"x@example.org"}, "password": {"x"}}); r.status != http.StatusForbidden {
+		t.Errorf("another browser's token: HTTP %d, want 403", r.status)
+	}
+	mine.follow("/login")
+	if r := mine.post("/login", url.Values{"email": {"x@example.org"}, "password": {"x"}}); r.status != http.StatusForbidden || !strings.Contains(r.body, "Неверный") {
+		t.Errorf("own token: HTTP %d, want the wrong-password answer", r.status)
+	}
+	// Logged in: another session's token is refused.
+	a := e.browser()
+	a.esiaLogin(ivanov)
+	b := e.browser()
+	b.esiaLogin(1000299655)
+	b.follow("/profile")
+	if r := a.post("/profile/phone", url.Values{"csrf_token": {b.csrf()}, "phone": {"+79001112233"}}); r.status != http.StatusForbidden {
+		t.Errorf("another session's token: HTTP %d, want 403", r.status)
+	}
+	if r := a.post("/profile/phone", url.Values{"csrf_token": {""}, "phone": {"+79001112233"}}); r.status != http.StatusForbidden {
+		t.Errorf("no token: HTTP %d, want 403", r.status)
+	}
+}

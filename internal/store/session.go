@@ -122,3 +122,17 @@ func DeleteExpiredSessions(ctx context.Context, db DBTX, idle time.Duration) (in
 	}
 	return tag.RowsAffected(), nil
 }
+
+// ServerSecret returns the server-wide secret called name, creating it from
+// candidate (random bytes, at least 32) the first time; every process of the
+// installation then shares it.
+func ServerSecret(ctx context.Context, db DBTX, name string, candidate []byte) ([]byte, error) {
+	var v []byte
+	err := db.QueryRow(ctx, `
+		WITH ins AS (INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+		SELECT value FROM ins UNION ALL SELECT value FROM server_secrets WHERE name = $1 LIMIT 1`, name, candidate).Scan(&v)
+	if err != nil {
+		return nil, fmt.Errorf("server secret %s: %w", name, err)
+	}
+	return v, nil
+}
