@@ -501,3 +501,27 @@ func TestCSRF(t *testing.T) {
 		t.Errorf("no token: HTTP %d, want 403", r.status)
 	}
 }
+
+// TestESIAErrorIsAuditedRefusal: whatever ESIA (or anyone) puts in ?error=, the answer is a
+// 4xx in Russian and the failed login is audited, NUL bytes included. Before the fix every such
+// callback was a 503 logged as an ERROR, and with a NUL the audit record was lost.
+func TestESIAErrorIsAuditedRefusal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	b := e.browser()
+	for i, q := range []string{
+		"error=anything",
+		"error=server_error&error_description=ESIA-007005",
+		"error=%00bad%FF&error_description=x%00y",
+		"error=" + url.QueryEscape(strings.Repeat("z", 5000)),
+	} {
+		r := b.get(e.url + "/esia/callback?" + q)
+		if r.status < 400 || r.status >= 500 || !strings.Contains(r.body, "Госуслуг") {
+			t.Errorf("callback ?%.40s: HTTP %d, want a 4xx in Russian", q, r.status)
+		}
+		audit, _ := store.RecentAudit(context.Background(), e.pool, store.AuditFilter{ActionPrefix: "resident.esia_login_failed"})
+		if len(audit) != i+1 {
+			t.Errorf("callback ?%.40s: %d failed logins audited, want %d", q, len(audit), i+1)
+		}
+	}
+}
