@@ -42,7 +42,7 @@ func cmdAdmin(ctx context.Context, env *Env, args []string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	hash, err := web.HashPassword(password)
+	hash, err := web.HashStaffPassword(*login, password)
 	if err != nil {
 		return err
 	}

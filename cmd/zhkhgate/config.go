@@ -53,6 +53,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, apperr.Invalidf("config", "ZHKHGATE_SECURE_COOKIES=%q: want true or false", v)
 		}
 	}
+	// Behind https the cookies are always Secure, whatever ZHKHGATE_SECURE_COOKIES says.
+	if strings.HasPrefix(strings.ToLower(c.PublicURL), "https://") {
+		c.SecureCookies = true
+	}
 	if v := getenv("ZHKHGATE_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return c, apperr.Invalidf("config", "ZHKHGATE_LOG_LEVEL=%q: want debug, info, warn or error", v)

@@ -72,18 +72,10 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 	ctx := r.Context()
 	res := v.Resident
 	fail := func(err error) { c.homeWithError(w, r, v, err) }
+	// Reserved before the proof is checked: per resident, per IP, and per resident and account
+	// (with the account's count of distinct residents); a proof that holds gives them back.
 	keyRes := "link:resident:" + strconv.FormatInt(res.ID, 10)
 	keyIP := "link:ip:" + c.clientIP(r)
-	for _, k := range []struct {
-		key string
-		max int
-	}{{keyRes, c.cfg.Limits.ProofFailures}, {keyIP, c.cfg.Limits.IPAttempts}} {
-		n, err := store.CountAttempts(ctx, c.deps.Pool, k.key, limitWindow, true)
-		if err != nil || n >= k.max {
-			fail(errOr(err, errTooMany("link account")))
-			return
-		}
-	}
 	f, err := readAccountForm(r)
 	if err == nil && f.ProofKind != "surname" && f.ProofKind != "total" {
 		err = apperr.Invalidf("link account", "Выберите, чем подтвердить: фамилией владельца или суммой последней квитанции.")
@@ -92,12 +84,20 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 		fail(err)
 		return
 	}
-	// Many residents guessing at one account are stopped too.
-	keyAcc := "link:account:" + f.Number
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyAcc, limitWindow, true); err != nil || n >= c.cfg.Limits.ProofFailures {
-		fail(errOr(err, errTooMany("link account")))
+	if _, err := c.reserve(ctx, "link account", keyRes, c.proofLimit(), ""); err != nil {
+		fail(err)
 		return
 	}
+	if _, err := c.reserve(ctx, "link account", keyIP, c.ipLimit(), ""); err != nil {
+		fail(err)
+		return
+	}
+	keyAcc, err := c.reserveClientAccount(ctx, "link account", "link", "resident:"+strconv.FormatInt(res.ID, 10), f.Number)
+	if err != nil {
+		fail(err)
+		return
+	}
+	c.checked("account_proof")
 	p, err := store.FindAccountForProof(ctx, c.deps.Pool, f.Number, f.HouseID, f.Flat)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		fail(err)
@@ -105,7 +105,6 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 	}
 	if err != nil || !proves(f, p) {
 		// One answer for "no such account" and "wrong proof", so guessing learns nothing.
-		store.RecordAttempt(ctx, c.deps.Pool, false, keyRes, keyIP, keyAcc)
 		c.audit(ctx, res.ID, "resident.account_link_failed", "account", f.Number,
 			map[string]any{"house_id": f.HouseID, "flat": f.Flat, "proof": f.ProofKind, "remote": c.clientIP(r)})
 		fail(errNoProof)
@@ -131,7 +130,9 @@ func (c *Cabinet) linkAccount(w http.ResponseWriter, r *http.Request, v *visitor
 		fail(err)
 		return
 	}
-	store.RecordAttempt(ctx, c.deps.Pool, true, keyRes)
+	c.release(ctx, keyRes, c.proofLimit())
+	c.release(ctx, keyIP, c.ipLimit())
+	c.release(ctx, keyAcc, c.proofLimit())
 	http.Redirect(w, r, "/?ok=linked", http.StatusSeeOther)
 }
 

@@ -13,6 +13,7 @@ package cabinet
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -38,6 +39,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
+	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 )
 
 //go:embed templates/*.html static/*
@@ -79,6 +81,9 @@ type Limits struct {
 	ProofFailures int
 	// IPAttempts is how many login, registration, proof and reading attempts one IP may make (30).
 	IPAttempts int
+	// AccountClients is how many different clients (IPs, residents) may try to prove one
+	// account within an hour (10); one client alone cannot close an account's forms.
+	AccountClients int
 }
 
 // Deps are the cabinet's collaborators.
@@ -88,6 +93,11 @@ type Deps struct {
 	ESIA   ESIA
 	Mailer mail.Mailer
 	Logger *slog.Logger
+	// Now is the clock of limiters; time.Now when nil (tests inject one).
+	Now func() time.Time
+	// OnCheck, when set, is told each time a secret is checked ("password", "account_proof",
+	// "reading_proof"); the security tests count checks with it.
+	OnCheck func(what string)
 }
 
 const (
@@ -103,6 +113,8 @@ type Cabinet struct {
 	sessions *session.Manager
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	// csrfKey signs the anonymous CSRF tokens (a server secret shared by all processes).
+	csrfKey []byte
 }
 
 // New builds the cabinet.
@@ -117,6 +129,7 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 	cfg.Limits.LoginFailures = cmp.Or(cfg.Limits.LoginFailures, 5)
 	cfg.Limits.ProofFailures = cmp.Or(cfg.Limits.ProofFailures, 5)
 	cfg.Limits.IPAttempts = cmp.Or(cfg.Limits.IPAttempts, 30)
+	cfg.Limits.AccountClients = cmp.Or(cfg.Limits.AccountClients, 10)
 	c := &Cabinet{cfg: cfg, deps: deps, mux: http.NewServeMux()}
 	c.sessions = &session.Manager{Pool: deps.Pool, Kind: "resident", CookieName: "zhkhgate_session", CookiePath: "/",
 		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies}
@@ -125,12 +138,24 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 		return nil, err
 	}
 	c.pages = pages
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	candidate := make([]byte, 32)
+	rand.Read(candidate)
+	if c.csrfKey, err = store.ServerSecret(ctx, deps.Pool, "cabinet_anon_csrf", candidate); err != nil {
+		return nil, fmt.Errorf("cabinet: %w", err)
+	}
 	c.routes()
 	return c, nil
 }
 
-// Handler returns the cabinet's root handler.
-func (c *Cabinet) Handler() http.Handler { return c.mux }
+// Handler returns the cabinet's root handler. Every query and form value is checked first
+// (formcheck); the ESIA callback checks its own, since ESIA's errors must be audited.
+func (c *Cabinet) Handler() http.Handler {
+	return formcheck.Middleware(c.mux, func(w http.ResponseWriter, r *http.Request, err error) {
+		c.fail(w, r, c.visitorOf(w, r), err)
+	}, func(r *http.Request) bool { return r.URL.Path == "/esia/callback" })
+}
 
 func (c *Cabinet) routes() {
 	static, _ := fs.Sub(assets, "static")
@@ -222,11 +247,11 @@ func (c *Cabinet) visitorOf(w http.ResponseWriter, r *http.Request) *visitor {
 			return v
 		}
 	}
-	if ck, err := r.Cookie(anonCookie); err == nil && len(ck.Value) >= 32 {
+	if ck, err := r.Cookie(anonCookie); err == nil && c.validAnonToken(ck.Value) {
 		v.CSRF = ck.Value
 		return v
 	}
-	v.CSRF = randomToken()
+	v.CSRF = c.newAnonToken()
 	http.SetCookie(w, &http.Cookie{Name: anonCookie, Value: v.CSRF, Path: "/", HttpOnly: true,
 		Secure: c.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return v
@@ -238,7 +263,25 @@ func (c *Cabinet) csrfOK(r *http.Request, v *visitor) bool {
 	}
 	got := r.PostFormValue(session.CSRFField)
 	ck, err := r.Cookie(anonCookie)
-	return err == nil && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(ck.Value)) == 1
+	return err == nil && got != "" && c.validAnonToken(got) && subtle.ConstantTimeCompare([]byte(got), []byte(ck.Value)) == 1
+}
+
+// newAnonToken issues an anonymous CSRF token: a random nonce and its HMAC under the server's
+// secret, so a caller cannot pick a cookie and token pair of his own.
+func (c *Cabinet) newAnonToken() string {
+	nonce := randomToken()
+	return nonce + "." + c.anonMAC(nonce)
+}
+
+func (c *Cabinet) validAnonToken(t string) bool {
+	nonce, mac, ok := strings.Cut(t, ".")
+	return ok && len(nonce) >= 43 && hmac.Equal([]byte(mac), []byte(c.anonMAC(nonce)))
+}
+
+func (c *Cabinet) anonMAC(nonce string) string {
+	m := hmac.New(sha256.New, c.csrfKey)
+	m.Write([]byte("cabinet anonymous csrf\x00" + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 func randomToken() string {

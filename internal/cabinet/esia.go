@@ -33,12 +33,7 @@ func (c *Cabinet) startESIA(w http.ResponseWriter, r *http.Request, v *visitor, 
 	}
 	ctx := r.Context()
 	// Each start costs a GOST signature and a stored state: limit them per IP.
-	keyIP := "esia:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		c.fail(w, r, v, errOr(err, errTooMany("esia login")))
-		return
-	}
-	if err := store.RecordAttempt(ctx, c.deps.Pool, true, keyIP); err != nil {
+	if _, err := c.reserve(ctx, "esia login", "esia:ip:"+c.clientIP(r), c.ipLimit(), ""); err != nil {
 		c.fail(w, r, v, err)
 		return
 	}
@@ -159,6 +154,8 @@ func (c *Cabinet) finishExchange(r *http.Request, id int64, err error, response 
 }
 
 // esiaUserError turns a login failure into a Russian sentence; details stay in the audit log.
+// An error ESIA sent back with the browser is a refusal the resident reads (403), never an
+// internal error: the query is the caller's to write, and nothing of it is echoed but a code.
 func esiaUserError(err error) error {
 	var e *esia.Error
 	switch {
@@ -167,11 +164,39 @@ func esiaUserError(err error) error {
 	case errors.As(err, &e) && e.Err == "access_denied" && e.Code == "":
 		return apperr.E(apperr.Permission, "esia callback", "Вход через Госуслуги отменён.")
 	case errors.As(err, &e):
-		return apperr.E(apperr.Unavailable, "esia callback", "Госуслуги отклонили вход ("+codeOr(e)+"). Попробуйте ещё раз или обратитесь в расчётный центр.")
+		return apperr.E(apperr.Permission, "esia callback", esiaExplanation(e)+" (код "+codeOr(e)+").")
 	default:
 		return &apperr.Error{Kind: apperr.Unavailable, Op: "esia callback",
 			Message: "Не удалось подтвердить вход через Госуслуги. Попробуйте ещё раз.", Err: err}
 	}
+}
+
+// esiaCodes explains ESIA's own error codes to residents.
+var esiaCodes = map[string]string{
+	"ESIA-007053": "Госуслуги не признали подпись расчётного центра (сертификат системы не совпадает или не активен). Это ошибка настройки на нашей стороне: сообщите в расчётный центр",
+	"ESIA-007014": "Госуслуги получили неполный запрос на вход. Это ошибка настройки на нашей стороне: сообщите в расчётный центр",
+	"ESIA-007004": "Вход через Госуслуги отклонён: доступ к данным не разрешён",
+}
+
+// oauthErrors explains the standard OAuth 2.0 errors ESIA may send.
+var oauthErrors = map[string]string{
+	"access_denied":             "Госуслуги отклонили вход",
+	"invalid_request":           "Госуслуги отклонили запрос на вход как неверный",
+	"unauthorized_client":       "Госуслуги не разрешают расчётному центру такой вход",
+	"invalid_scope":             "Госуслуги не выдали запрошенные данные",
+	"server_error":              "На Госуслугах произошла ошибка. Попробуйте войти позже",
+	"temporarily_unavailable":   "Госуслуги временно недоступны. Попробуйте войти позже",
+	"unsupported_response_type": "Госуслуги отклонили запрос на вход как неверный",
+}
+
+func esiaExplanation(e *esia.Error) string {
+	if m, ok := esiaCodes[e.Code]; ok {
+		return m
+	}
+	if m, ok := oauthErrors[e.Err]; ok {
+		return m
+	}
+	return "Госуслуги отклонили вход. Попробуйте ещё раз или обратитесь в расчётный центр"
 }
 
 // codeOr names the error by ESIA's code, or by the OAuth error when it is a plain word; the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -40,6 +41,10 @@ type options struct {
 	absolute  time.Duration
 	limits    cabinet.Limits
 	modifySim func(*sim.Config)
+	// onCheck counts the secrets the cabinet checks (security tests).
+	onCheck func(string)
+	// trusted are reverse proxies whose X-Forwarded-For tests may set to play other clients.
+	trusted []netip.Prefix
 }
 
 func newEnv(t *testing.T, o options) *env {
@@ -57,8 +62,9 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle, Absolute: o.absolute, SecureCookies: o.secure},
-		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger})
+	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle, Absolute: o.absolute, SecureCookies: o.secure,
+		TrustedProxies: o.trusted},
+		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger, OnCheck: o.onCheck})
 	if err != nil {
 		t.Fatal(err)
 	}

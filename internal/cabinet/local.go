@@ -4,14 +4,15 @@ import (
 	"context"
 	"net/http"
 	netmail "net/mail"
+	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
+	"github.com/zhkhgate/zhkhgate/internal/password"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -54,12 +55,10 @@ func normalizePhone(s string) (string, error) {
 	return "+7" + string(d), nil
 }
 
-func hashPassword(p string) (string, error) {
-	if utf8.RuneCountInString(p) < 8 {
-		return "", apperr.Invalidf("password", "Пароль должен быть не короче 8 символов.")
-	}
-	if len(p) > 72 {
-		return "", apperr.Invalidf("password", "Пароль слишком длинный (не более 72 байт).")
+// hashPassword checks p against the password policy (ids: the resident's e-mail) and hashes it.
+func hashPassword(p string, ids ...string) (string, error) {
+	if err := password.Check(p, ids...); err != nil {
+		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
 	return string(h), err
@@ -82,47 +81,51 @@ func (c *Cabinet) loginForm(w http.ResponseWriter, r *http.Request, v *visitor) 
 
 var errBadLogin = apperr.E(apperr.Permission, "resident login", "Неверный адрес электронной почты или пароль.")
 
+// errLocked answers attempts on a locked e-mail.
+const msgLocked = "После нескольких неудачных попыток вход заблокирован на 15 минут. Можно восстановить пароль по почте."
+
+// login is POST /login. The attempt is reserved per IP and per e-mail before the password is
+// checked; a right password gives its reservations back.
 func (c *Cabinet) login(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	ip := "login:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		c.failForm(w, r, v, "login", "Вход по паролю", errOr(err, errTooMany("resident login")), nil)
-		return
-	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
+	form := map[string]any{"Email": email}
+	fail := func(err error) { c.failForm(w, r, v, "login", "Вход по паролю", err, form) }
+	ipKey := "login:ip:" + c.clientIP(r)
+	if _, err := c.reserve(ctx, "resident login", ipKey, c.ipLimit(), ""); err != nil {
+		fail(err)
+		return
+	}
+	key := loginKey(email)
+	held, err := c.reserve(ctx, "resident login", key, c.loginLimit(), msgLocked)
+	if err != nil {
+		fail(err)
+		return
+	}
 	res, err := store.ResidentByEmail(ctx, c.deps.Pool, email)
-	if err != nil || res.PasswordHash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		store.RecordAttempt(ctx, c.deps.Pool, false, ip)
-		c.failForm(w, r, v, "login", "Вход по паролю", errBadLogin, map[string]any{"Email": email})
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		c.fail(w, r, v, err)
 		return
 	}
-	if res.LockedUntil != nil && res.LockedUntil.After(time.Now()) {
-		c.failForm(w, r, v, "login", "Вход по паролю", &apperr.Error{Kind: apperr.Permission, Op: "resident login",
-			Message:    "После нескольких неудачных попыток вход заблокирован на 15 минут. Можно восстановить пароль по почте.",
-			RetryAfter: time.Until(*res.LockedUntil)}, map[string]any{"Email": email})
-		return
+	hash := dummyHash // an unknown e-mail costs the same time as a known one
+	if err == nil && res.PasswordHash != "" {
+		hash = []byte(res.PasswordHash)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(res.PasswordHash), []byte(password)) != nil {
-		store.RecordAttempt(ctx, c.deps.Pool, false, ip)
-		locked, err := store.RecordLoginFailure(ctx, c.deps.Pool, res.ID, c.cfg.Limits.LoginFailures, loginLockout)
-		if err != nil {
-			c.fail(w, r, v, err)
-			return
-		}
-		if locked {
+	if !c.checkPassword(hash, password) || err != nil || res.PasswordHash == "" {
+		if res.ID != 0 && held.Hits >= c.cfg.Limits.LoginFailures {
 			c.audit(ctx, res.ID, "resident.locked", "resident", "", map[string]any{"remote": c.clientIP(r)})
 		}
-		c.failForm(w, r, v, "login", "Вход по паролю", errBadLogin, map[string]any{"Email": email})
+		fail(errBadLogin)
 		return
 	}
+	c.release(ctx, key, c.loginLimit())
+	c.release(ctx, ipKey, c.ipLimit())
 	if res.EmailConfirmedAt == nil {
-		c.failForm(w, r, v, "login", "Вход по паролю", apperr.E(apperr.Permission, "resident login",
-			"Адрес ещё не подтверждён: откройте ссылку из письма, которое мы отправили при регистрации."), map[string]any{"Email": email})
+		fail(apperr.E(apperr.Permission, "resident login",
+			"Адрес ещё не подтверждён: откройте ссылку из письма, которое мы отправили при регистрации."))
 		return
 	}
-	store.RecordAttempt(ctx, c.deps.Pool, true, ip)
 	if err := store.RecordLoginSuccess(ctx, c.deps.Pool, res.ID); err != nil {
 		c.fail(w, r, v, err)
 		return
@@ -160,9 +163,8 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
 	form := map[string]any{"Email": r.PostFormValue("email"), "Phone": r.PostFormValue("phone")}
 	fail := func(err error) { c.failForm(w, r, v, "register", "Регистрация", err, form) }
-	ip := "register:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		fail(errOr(err, errTooMany("register")))
+	if _, err := c.reserve(ctx, "register", "register:ip:"+c.clientIP(r), c.ipLimit(), ""); err != nil {
+		fail(err)
 		return
 	}
 	email, err := normalizeEmail(r.PostFormValue("email"))
@@ -179,7 +181,7 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 		fail(apperr.Invalidf("register", "Пароли не совпадают."))
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
+	hash, err := hashPassword(r.PostFormValue("password"), email)
 	if err != nil {
 		fail(err)
 		return
@@ -188,7 +190,6 @@ func (c *Cabinet) register(w http.ResponseWriter, r *http.Request, v *visitor) {
 		fail(apperr.Invalidf("register", "Нужно согласие на обработку персональных данных."))
 		return
 	}
-	store.RecordAttempt(ctx, c.deps.Pool, true, ip)
 	id, err := store.CreateLocalResident(ctx, c.deps.Pool, store.NewLocalResident{Email: email, Phone: phone, PasswordHash: hash})
 	switch {
 	case apperr.Is(err, apperr.Conflict):
@@ -234,12 +235,10 @@ func (c *Cabinet) resetForm(w http.ResponseWriter, r *http.Request, v *visitor) 
 
 func (c *Cabinet) resetRequest(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	ip := "reset:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, ip, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		c.failForm(w, r, v, "reset", "Восстановление пароля", errOr(err, errTooMany("reset")), nil)
+	if _, err := c.reserve(ctx, "reset", "reset:ip:"+c.clientIP(r), c.ipLimit(), ""); err != nil {
+		c.failForm(w, r, v, "reset", "Восстановление пароля", err, nil)
 		return
 	}
-	store.RecordAttempt(ctx, c.deps.Pool, true, ip)
 	if email, err := normalizeEmail(r.PostFormValue("email")); err == nil {
 		if res, err := store.ResidentByEmail(ctx, c.deps.Pool, email); err == nil && res.Email != "" {
 			if err := c.sendLink(ctx, res.ID, store.TokenResetPassword, res.Email, "", "/reset/new", "Восстановление пароля",
@@ -265,22 +264,49 @@ func (c *Cabinet) newPassword(w http.ResponseWriter, r *http.Request, v *visitor
 		c.failForm(w, r, v, "newpassword", "Новый пароль", apperr.Invalidf("reset", "Пароли не совпадают."), data)
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
-	if err != nil {
-		c.failForm(w, r, v, "newpassword", "Новый пароль", err, data)
-		return
-	}
-	id, _, err := store.UseResidentToken(ctx, c.deps.Pool, hashToken(token), store.TokenResetPassword)
+	// The token is taken in a transaction: a password the policy refuses leaves the link usable.
+	tx, err := c.deps.Pool.Begin(ctx)
 	if err != nil {
 		c.fail(w, r, v, err)
 		return
 	}
-	if err := store.SetResidentPassword(ctx, c.deps.Pool, id, hash); err != nil {
+	defer tx.Rollback(ctx)
+	id, _, err := store.UseResidentToken(ctx, tx, hashToken(token), store.TokenResetPassword)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	who, err := store.ResidentByID(ctx, tx, id)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	hash, err := hashPassword(r.PostFormValue("password"), who.Email)
+	if err != nil {
+		c.failForm(w, r, v, "newpassword", "Новый пароль", err, data)
+		return
+	}
+	if err := store.SetResidentPassword(ctx, tx, id, hash); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	if err := tx.Commit(ctx); err != nil {
 		c.fail(w, r, v, err)
 		return
 	}
 	// A reset by e-mail proves the address too.
 	if err := store.ConfirmResidentEmail(ctx, c.deps.Pool, id); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	// The owner of the address proved himself: lift the lockouts of his login.
+	if res, err := store.ResidentByID(ctx, c.deps.Pool, id); err == nil && res.Email != "" {
+		if err := store.ResetLimiter(ctx, c.deps.Pool, loginKey(res.Email)); err != nil {
+			c.fail(w, r, v, err)
+			return
+		}
+	}
+	if err := store.ResetLimiter(ctx, c.deps.Pool, "password:resident:"+strconv.FormatInt(id, 10)); err != nil {
 		c.fail(w, r, v, err)
 		return
 	}

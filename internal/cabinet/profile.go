@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
@@ -23,11 +21,10 @@ func (c *Cabinet) profileError(w http.ResponseWriter, r *http.Request, v *visito
 func (c *Cabinet) changeEmail(w http.ResponseWriter, r *http.Request, v *visitor) {
 	// Each request mails a stranger's address, so a resident gets a few per hour.
 	key := "email:resident:" + strconv.FormatInt(v.Resident.ID, 10)
-	if n, err := store.CountAttempts(r.Context(), c.deps.Pool, key, limitWindow, false); err != nil || n >= c.cfg.Limits.ProofFailures {
-		c.profileError(w, r, v, errOr(err, errTooMany("change e-mail")))
+	if _, err := c.reserve(r.Context(), "change e-mail", key, c.proofLimit(), ""); err != nil {
+		c.profileError(w, r, v, err)
 		return
 	}
-	store.RecordAttempt(r.Context(), c.deps.Pool, true, key)
 	email, err := normalizeEmail(r.PostFormValue("email"))
 	if err != nil {
 		c.profileError(w, r, v, err)
@@ -53,7 +50,19 @@ func (c *Cabinet) confirmEmailChange(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, v, err)
 		return
 	}
-	c.audit(ctx, id, "resident.email_changed", "resident", "", nil)
+	// The address logs in with the password: every other session ends (the browser that
+	// opened the link keeps its own when it belongs to this resident).
+	var n int64
+	if v.Resident != nil && v.Resident.ID == id {
+		n, err = c.sessions.EndOthers(ctx, r, id)
+	} else {
+		n, err = c.sessions.EndAll(ctx, id)
+	}
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.audit(ctx, id, "resident.email_changed", "resident", "", map[string]any{"sessions_ended": n})
 	target := "/login?ok=email"
 	if v.Resident != nil && v.Resident.ID == id {
 		target = "/profile?ok=email"
@@ -77,26 +86,41 @@ func (c *Cabinet) changePhone(w http.ResponseWriter, r *http.Request, v *visitor
 
 // changePassword needs the current password when there is one (an ESIA-only resident sets a
 // first password, which also requires an e-mail to log in with).
+// The current password is limited like a login (LoginFailures in 15 minutes, then 15 minutes
+// locked); a changed password ends every other session of the resident.
 func (c *Cabinet) changePassword(w http.ResponseWriter, r *http.Request, v *visitor) {
-	if v.Resident.PasswordHash != "" &&
-		bcrypt.CompareHashAndPassword([]byte(v.Resident.PasswordHash), []byte(r.PostFormValue("current"))) != nil {
-		c.profileError(w, r, v, apperr.E(apperr.Permission, "change password", "Текущий пароль указан неверно."))
-		return
+	ctx := r.Context()
+	if v.Resident.PasswordHash != "" {
+		key := "password:resident:" + strconv.FormatInt(v.Resident.ID, 10)
+		if _, err := c.reserve(ctx, "change password", key, c.loginLimit(), ""); err != nil {
+			c.profileError(w, r, v, err)
+			return
+		}
+		if !c.checkPassword([]byte(v.Resident.PasswordHash), r.PostFormValue("current")) {
+			c.profileError(w, r, v, apperr.E(apperr.Permission, "change password", "Текущий пароль указан неверно."))
+			return
+		}
+		c.release(ctx, key, c.loginLimit())
 	}
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		c.profileError(w, r, v, apperr.Invalidf("change password", "Пароли не совпадают."))
 		return
 	}
-	hash, err := hashPassword(r.PostFormValue("password"))
+	hash, err := hashPassword(r.PostFormValue("password"), v.Resident.Email)
 	if err != nil {
 		c.profileError(w, r, v, err)
 		return
 	}
-	if err := store.SetResidentPassword(r.Context(), c.deps.Pool, v.Resident.ID, hash); err != nil {
+	if err := store.SetResidentPassword(ctx, c.deps.Pool, v.Resident.ID, hash); err != nil {
 		c.profileError(w, r, v, err)
 		return
 	}
-	c.audit(r.Context(), v.Resident.ID, "resident.password_changed", "resident", "", nil)
+	n, err := c.sessions.EndOthers(ctx, r, v.Resident.ID)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.audit(ctx, v.Resident.ID, "resident.password_changed", "resident", "", map[string]any{"sessions_ended": n})
 	http.Redirect(w, r, "/profile?ok=password", http.StatusSeeOther)
 }
 

@@ -121,9 +121,11 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 	data["House"] = house
 	fail := func(err error) { c.failForm(w, r, v, "readings", "Передать показания", err, data) }
 
+	// Every attempt counts per IP; failed proofs count per IP and account (only this client is
+	// stopped), and each account admits AccountClients different clients an hour.
 	keyIP := "reading:ip:" + c.clientIP(r)
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyIP, limitWindow, false); err != nil || n >= c.cfg.Limits.IPAttempts {
-		fail(errOr(err, errTooMany("reading")))
+	if _, err := c.reserve(ctx, "reading", keyIP, c.ipLimit(), ""); err != nil {
+		fail(err)
 		return
 	}
 	f, err := readAccountForm(r)
@@ -131,14 +133,14 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 		fail(err)
 		return
 	}
-	keyAcc := "reading:account:" + f.Number
-	if n, err := store.CountAttempts(ctx, c.deps.Pool, keyAcc, limitWindow, true); err != nil || n >= c.cfg.Limits.ProofFailures {
-		fail(errOr(err, errTooMany("reading")))
+	keyAcc, err := c.reserveClientAccount(ctx, "reading", "reading", "ip:"+c.clientIP(r), f.Number)
+	if err != nil {
+		fail(err)
 		return
 	}
+	c.checked("reading_proof")
 	p, err := store.FindAccountForProof(ctx, c.deps.Pool, f.Number, f.HouseID, f.Flat)
 	if err != nil {
-		store.RecordAttempt(ctx, c.deps.Pool, false, keyIP, keyAcc)
 		if apperr.Is(err, apperr.NotFound) {
 			err = errNoReadingProof
 		}
@@ -156,20 +158,21 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	data["Meters"] = meters
 	if r.PostFormValue("step") != "save" {
-		store.RecordAttempt(ctx, c.deps.Pool, true, keyIP)
+		// Account, house and flat match: this step proved nothing secret yet, give it back.
+		c.release(ctx, keyAcc, c.proofLimit())
 		c.render(w, r, http.StatusOK, "readings", v, page{Title: "Передать показания", Data: data})
 		return
 	}
 	meterID, _ := strconv.ParseInt(r.PostFormValue("meter"), 10, 64)
 	data["Meter"] = meterID
 	if err := c.saveReading(r, p.AccountID, meterID, r.PostFormValue("value"), r.PostFormValue("previous"), true); err != nil {
-		if apperr.Is(err, apperr.Permission) {
-			store.RecordAttempt(ctx, c.deps.Pool, false, keyIP, keyAcc)
+		if !apperr.Is(err, apperr.Permission) {
+			c.release(ctx, keyAcc, c.proofLimit()) // a typo in the new value is no guess
 		}
 		fail(err)
 		return
 	}
-	store.RecordAttempt(ctx, c.deps.Pool, true, keyIP)
+	c.release(ctx, keyAcc, c.proofLimit())
 	c.audit(ctx, 0, "reading.anonymous", "meter", strconv.FormatInt(meterID, 10),
 		map[string]any{"account_id": p.AccountID, "remote": c.clientIP(r)})
 	c.render(w, r, http.StatusOK, "sent", v, page{Title: "Показания приняты", Notice: notices["reading"]})

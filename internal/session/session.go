@@ -93,6 +93,16 @@ func (m *Manager) EndAll(ctx context.Context, subjectID int64) (int64, error) {
 	return store.DeleteSubjectSessions(ctx, m.Pool, m.Kind, subjectID)
 }
 
+// EndOthers deletes every session of subjectID except the request's own (after
+// a password or e-mail change).
+func (m *Manager) EndOthers(ctx context.Context, r *http.Request, subjectID int64) (int64, error) {
+	var keep []byte
+	if c, err := r.Cookie(m.CookieName); err == nil {
+		keep = hash(c.Value)
+	}
+	return store.DeleteOtherSessions(ctx, m.Pool, m.Kind, subjectID, keep)
+}
+
 // CheckCSRF verifies that a state-changing request carries the session's
 // CSRF token in the form field or the X-CSRF-Token header.
 func CheckCSRF(r *http.Request, s Session) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,8 +22,12 @@ type AuditEntry struct {
 
 // Audit appends an entry to the audit log, in the caller's transaction so
 // the action and its record commit together.
+//
+// Its text may come from a request (a login typed, an error ESIA sent back): NUL bytes and
+// invalid UTF-8, which PostgreSQL refuses, are replaced with U+FFFD so the record is never lost.
 func Audit(ctx context.Context, db DBTX, e AuditEntry) error {
-	details, err := json.Marshal(e.Details)
+	e.Action, e.ObjectKind, e.ObjectID = cleanText(e.Action), cleanText(e.ObjectKind), cleanText(e.ObjectID)
+	details, err := json.Marshal(cleanValue(e.Details))
 	if err != nil {
 		return fmt.Errorf("audit %s: encode details: %w", e.Action, err)
 	}
@@ -86,4 +91,33 @@ func CountAudit(ctx context.Context, db DBTX, action, objectKind, objectID strin
 		return 0, fmt.Errorf("count audit %s: %w", action, err)
 	}
 	return n, nil
+}
+
+// cleanText makes s storable as PostgreSQL text.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// cleanValue cleans the strings inside audit details (maps, slices, strings).
+func cleanValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return cleanText(x)
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[cleanText(k)] = cleanValue(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = cleanValue(val)
+		}
+		return out
+	}
+	return v
 }

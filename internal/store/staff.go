@@ -37,9 +37,13 @@ func CreateStaffUser(ctx context.Context, db DBTX, u StaffUser) (int64, error) {
 	return id, nil
 }
 
-// SetStaffPassword replaces the password hash of login; unknown login is NotFound.
+// SetStaffPassword replaces the password hash of login and ends every session of
+// that user (whoever knew the old password is logged out); unknown login is NotFound.
 func SetStaffPassword(ctx context.Context, db DBTX, login, hash string) error {
-	tag, err := db.Exec(ctx, `UPDATE staff_users SET password_hash = $2 WHERE login = $1`, login, hash)
+	tag, err := db.Exec(ctx, `
+		WITH u AS (UPDATE staff_users SET password_hash = $2 WHERE login = $1 RETURNING id),
+		     gone AS (DELETE FROM sessions s USING u WHERE s.subject_kind = 'staff' AND s.subject_id = u.id)
+		SELECT 1 FROM u`, login, hash)
 	if err != nil {
 		return fmt.Errorf("set password of %q: %w", login, err)
 	}

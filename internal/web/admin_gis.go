@@ -3,8 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
@@ -38,7 +40,7 @@ type gisData struct {
 // item GIS has not confirmed.
 func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	q := r.URL.Query()
-	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: jobs.GISWhats, Message: q.Get("msg")}
+	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: jobs.GISWhats, Message: s.takeFlash(r, st)}
 	f := store.GISMessageFilter{Kind: d.Kind, State: d.State, Limit: 300}
 	if v := q.Get("org"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -129,7 +131,8 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/gis?msg="+url.QueryEscape(fmt.Sprintf("retry of message %d queued as a new %s sync", id, m.Kind)), http.StatusSeeOther)
+	s.setFlash(r, st, fmt.Sprintf("retry of message %d queued as a new %s sync", id, m.Kind))
+	http.Redirect(w, r, "/admin/gis", http.StatusSeeOther)
 }
 
 // gisSync is POST /admin/gis/sync: start a sync from the console.
@@ -140,9 +143,28 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 		return
 	}
 	args := jobs.GISSyncArgs{OrgID: org, What: r.FormValue("what"), Period: r.FormValue("period")}
+	if err := checkGISSync(args.What, args.Period); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
 	if _, err := s.deps.Jobs.Insert(r.Context(), args, nil); err != nil {
 		s.fail(w, r, st, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10)+"&msg="+url.QueryEscape("sync of "+args.What+" queued"), http.StatusSeeOther)
+	s.setFlash(r, st, "sync of "+args.What+" queued")
+	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10), http.StatusSeeOther)
 }
+
+// checkGISSync accepts a console sync only for a known subject and, when given, a YYYY-MM
+// period; the one place to change when the subjects become a typed registry.
+func checkGISSync(what, period string) error {
+	if !slices.Contains(jobs.GISWhats, what) {
+		return apperr.Invalidf("gis sync", "what %q: want one of %s", what, strings.Join(jobs.GISWhats, ", "))
+	}
+	if period != "" && !periodRe.MatchString(period) {
+		return apperr.Invalidf("gis sync", "period %q: want YYYY-MM", period)
+	}
+	return nil
+}
+
+var periodRe = regexp.MustCompile(`^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$`)

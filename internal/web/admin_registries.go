@@ -89,7 +89,7 @@ func (s *Server) registriesPage(w http.ResponseWriter, r *http.Request, st *Staf
 		s.fail(w, r, st, err)
 		return
 	}
-	d := registriesData{State: state, Message: r.URL.Query().Get("msg")}
+	d := registriesData{State: state, Message: s.takeFlash(r, st)}
 	for _, reg := range regs {
 		d.Registries = append(d.Registries, registryRow{Registry: reg, ShortReason: shortReason(reg.RejectReason)})
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
+	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
@@ -51,6 +52,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Cabinet serves residents at "/"; when nil (console-only tests) "/" is not served.
 	Cabinet http.Handler
+	// Now is the clock of the login limiters; time.Now when nil.
+	Now func() time.Time
+	// OnCheck, when set, is told each time a password is checked (security tests count them).
+	OnCheck func(what string)
 }
 
 // Server is the HTTP edge.
@@ -61,6 +66,8 @@ type Server struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	ui    *riverui.Handler
+	// patterns lists the registered routes (the security tests walk them).
+	patterns []string
 }
 
 // New builds the server and its routes. Call Start before serving to start
@@ -104,7 +111,10 @@ func (s *Server) Start(ctx context.Context) error {
 // security headers applied.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(s.mux))
+	// The console's text is checked here once; the cabinet, mounted at "/", checks its own.
+	checked := formcheck.Middleware(s.mux, func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, nil, err) },
+		func(r *http.Request) bool { return !strings.HasPrefix(r.URL.Path, "/admin") })
+	return securityHeaders(cop.Handler(checked))
 }
 
 // routes is the one place where URL patterns are registered.
@@ -130,6 +140,7 @@ func (s *Server) routes() {
 
 // handle registers h under pattern with latency metrics labelled route.
 func (s *Server) handle(pattern, route string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.deps.Metrics.Instrument(route, h))
 }
 
