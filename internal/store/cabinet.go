@@ -85,39 +85,12 @@ func TakeLoginState(ctx context.Context, db DBTX, state uuid.UUID, browserHash [
 	return 0, nil
 }
 
-// DeleteExpiredLoginStates removes abandoned ESIA logins and old attempts.
+// DeleteExpiredLoginStates removes abandoned ESIA logins.
 func DeleteExpiredLoginStates(ctx context.Context, db DBTX) error {
 	if _, err := db.Exec(ctx, `DELETE FROM esia_login_states WHERE expires_at <= now()`); err != nil {
 		return fmt.Errorf("delete expired ESIA login states: %w", err)
 	}
-	if _, err := db.Exec(ctx, `DELETE FROM cabinet_attempts WHERE at < now() - interval '1 day'`); err != nil {
-		return fmt.Errorf("delete old cabinet attempts: %w", err)
-	}
 	return nil
-}
-
-// RecordAttempt counts one attempt under each key.
-func RecordAttempt(ctx context.Context, db DBTX, ok bool, keys ...string) error {
-	for _, k := range keys {
-		if _, err := db.Exec(ctx, `INSERT INTO cabinet_attempts (key, ok) VALUES ($1, $2)`, k, ok); err != nil {
-			return fmt.Errorf("record attempt %s: %w", k, err)
-		}
-	}
-	return nil
-}
-
-// CountAttempts returns how many attempts (failed ones only when failedOnly) were made under
-// key within window.
-func CountAttempts(ctx context.Context, db DBTX, key string, window time.Duration, failedOnly bool) (int, error) {
-	var n int
-	err := db.QueryRow(ctx, `
-		SELECT count(*) FROM cabinet_attempts
-		WHERE key = $1 AND at > now() - make_interval(secs => $2) AND (NOT $3 OR NOT ok)`,
-		key, window.Seconds(), failedOnly).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count attempts %s: %w", key, err)
-	}
-	return n, nil
 }
 
 // HouseChoice is a house a resident can pick when proving an account.

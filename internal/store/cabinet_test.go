@@ -67,28 +67,6 @@ func TestResidentTokensAndLockout(t *testing.T) {
 	if _, _, err := store.UseResidentToken(ctx, db, sum("t1"), store.TokenConfirmEmail); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("token used twice: %v", err)
 	}
-	for i := 1; i <= 5; i++ {
-		locked, err := store.RecordLoginFailure(ctx, db, id, 5, time.Minute)
-		if err != nil || locked != (i == 5) {
-			t.Fatalf("failure %d: locked=%v err=%v", i, locked, err)
-		}
-	}
-	if err := store.SetResidentPassword(ctx, db, id, "h2"); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ := store.ResidentByID(ctx, db, id); r.LockedUntil != nil || r.FailedLogins != 0 {
-		t.Errorf("new password did not lift the lockout: %+v", r)
-	}
-	if err := store.RecordAttempt(ctx, db, false, "k"); err != nil {
-		t.Fatal(err)
-	}
-	store.RecordAttempt(ctx, db, true, "k")
-	if n, _ := store.CountAttempts(ctx, db, "k", time.Hour, true); n != 1 {
-		t.Errorf("failed attempts = %d", n)
-	}
-	if n, _ := store.CountAttempts(ctx, db, "k", time.Hour, false); n != 2 {
-		t.Errorf("all attempts = %d", n)
-	}
 }
 
 func TestLinkedAccountsOnlyForTheirResident(t *testing.T) {

@@ -162,21 +162,6 @@ func CreateLocalResident(ctx context.Context, db DBTX, n NewLocalResident) (int6
 	return id, nil
 }
 
-// RecordLoginFailure counts a wrong password and locks the resident for lock after the
-// max-th failure in a row. It returns whether the resident is now locked.
-func RecordLoginFailure(ctx context.Context, db DBTX, id int64, max int, lock time.Duration) (bool, error) {
-	var locked bool
-	err := db.QueryRow(ctx, `
-		UPDATE residents SET
-		    failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-		    locked_until  = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
-		WHERE id = $1 RETURNING coalesce(locked_until > now(), false)`, id, max, lock.Seconds()).Scan(&locked)
-	if err != nil {
-		return false, fmt.Errorf("record login failure of resident %d: %w", id, err)
-	}
-	return locked, nil
-}
-
 // RecordLoginSuccess clears the failure counter.
 func RecordLoginSuccess(ctx context.Context, db DBTX, id int64) error {
 	_, err := db.Exec(ctx, `UPDATE residents SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`, id)
