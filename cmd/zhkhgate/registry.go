@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -67,7 +68,7 @@ func registryProfiles(env *Env) (*bank.Set, error) {
 
 // registryApp opens the database and a bank-queue client working in this
 // process (or only inserting, when work is false).
-func registryApp(ctx context.Context, env *Env, work bool) (*app, *jobs.RegistryIntake, func(), error) {
+func registryApp(ctx context.Context, env *Env, work bool, cfg intake.Config) (*app, *intake.Intake, func(), error) {
 	profiles, err := registryProfiles(env)
 	if err != nil {
 		return nil, nil, nil, err
@@ -100,7 +101,12 @@ func registryApp(ctx context.Context, env *Env, work bool) (*app, *jobs.Registry
 		}
 		a.close()
 	}
-	return a, &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: profiles}, stop, nil
+	in, err := intake.New(cfg, intake.Deps{Pool: a.pool, Queue: client, Profiles: profiles, Logger: a.logger})
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return a, in, stop, nil
 }
 
 // registryReport is what `registry import --json` prints per file.
@@ -154,7 +160,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return apperr.Invalidf("registry import", "no files given")
 	}
-	a, intake, stop, err := registryApp(ctx, env, !*noWait)
+	a, in, stop, err := registryApp(ctx, env, !*noWait, intake.Config{})
 	if err != nil {
 		return err
 	}
@@ -170,7 +176,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 	var reports []registryReport
 	worst := exitAccepted
 	for _, name := range fs.Args() {
-		rep := importOne(ctx, a, intake, name, *profile, orgID, !*noWait)
+		rep := importOne(ctx, a, in, name, *profile, orgID, !*noWait)
 		switch {
 		case rep.Error != "":
 			worst = max(worst, 1)
@@ -203,7 +209,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 	return exitCode(worst)
 }
 
-func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, profile string, orgID *int64, wait bool) registryReport {
+func importOne(ctx context.Context, a *app, in *intake.Intake, name, profile string, orgID *int64, wait bool) registryReport {
 	start := time.Now()
 	rep := registryReport{File: name}
 	f, err := os.Open(name)
@@ -216,7 +222,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 		rep.Error = fmt.Sprintf("%s: not a regular file", name)
 		return rep
 	}
-	imp, err := intake.ImportFor(ctx, f, name, store.IntakeCLI, profile, orgID)
+	imp, err := in.ImportRegistry(ctx, f, name, store.IntakeCLI, intake.RegistryOptions{Profile: profile, OrgID: orgID})
 	if err != nil {
 		rep.Error = apperr.UserMessage(err)
 		return rep
@@ -224,7 +230,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 	rep.RegistryID, rep.Duplicate, rep.Requeued = imp.RegistryID, imp.Duplicate, imp.Requeued
 	var reg store.Registry
 	if wait && !imp.Duplicate {
-		reg, err = jobs.WaitRegistry(ctx, a.pool, intake.Jobs, imp.RegistryID, imp.JobID)
+		reg, err = in.Wait(ctx, imp.RegistryID, imp.JobID)
 	} else {
 		reg, err = store.GetRegistry(ctx, a.pool, imp.RegistryID)
 	}
@@ -308,18 +314,18 @@ func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return apperr.Invalidf("registry statement", "no files given")
 	}
-	a, err := openApp(ctx, env, true)
+	_, in, stop, err := registryApp(ctx, env, false, intake.Config{})
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer stop()
 	var failed error
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		res, err := jobs.ImportStatement(ctx, a.pool, f, name)
+		res, err := in.ImportStatement(ctx, f, name)
 		f.Close()
 		switch {
 		case err != nil:
@@ -386,17 +392,21 @@ func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
-	a, intake, stop, err := registryApp(ctx, env, true)
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	dir := fs.Arg(0)
+	if dir == "" {
+		dir = filepath.Join(cfg.DataDir, "inbox")
+	}
+	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval})
 	if err != nil {
 		return err
 	}
 	defer stop()
-	dir := fs.Arg(0)
-	if dir == "" {
-		dir = filepath.Join(a.cfg.DataDir, "inbox")
-	}
 	a.logger.Info("watching the registry inbox", "dir", dir, "interval", *interval)
-	return (&jobs.Inbox{Dir: dir, Intake: intake, Logger: a.logger, Interval: *interval}).Run(ctx)
+	return in.RunInbox(ctx)
 }
 
 func cmdRegistryProfiles(_ context.Context, env *Env, args []string) error {
@@ -540,9 +550,12 @@ func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
-	in := &jobs.Inbox{Dir: dir, Intake: &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: a.registryProfileSet()}, Logger: a.logger}
+	in, err := intake.New(intake.Config{InboxDir: dir}, intake.Deps{Pool: a.pool, Queue: client, Profiles: a.registryProfileSet(), Logger: a.logger})
+	if err != nil {
+		return err
+	}
 	go func() {
-		if err := in.Run(ctx); err != nil {
+		if err := in.RunInbox(ctx); err != nil {
 			a.logger.Error("registry inbox stopped", "dir", dir, "error", err)
 		}
 	}()

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -66,6 +67,16 @@ func newRegistryConsole(t *testing.T) *registryConsole {
 	}
 	c.csrf = m[1]
 	return c
+}
+
+// wait waits for registry id to be processed.
+func (c *registryConsole) wait(ctx context.Context, t *testing.T, id int64) (store.Registry, error) {
+	t.Helper()
+	in, err := intake.New(intake.Config{WaitPoll: 20 * time.Millisecond}, intake.Deps{Pool: c.pool, Queue: c.jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Wait(ctx, id, 0)
 }
 
 // upload posts a multipart form and returns the final URL and body.
@@ -123,7 +134,7 @@ func TestRegistryConsole(t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	reg, err := jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
+	reg, err := c.wait(wctx, t, id)
 	if err != nil || reg.State != store.RegistryAcceptedWithQuarantine || reg.RowsPosted != 1 {
 		t.Fatalf("registry = %+v, %v", reg, err)
 	}
@@ -181,23 +192,27 @@ func TestRegistryConsole(t *testing.T) {
 	if code, body := c.get(t, "/admin/registries"); code != 200 || !strings.Contains(body, "sber.txt") || !strings.Contains(body, "reconciled") {
 		t.Errorf("list = %d: %.1500s", code, body)
 	}
-	// An upload naming an unknown profile is stored and then rejected with
-	// the reason; nothing is posted.
-	where, code, _ = c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), map[string]string{"profile": "nope"})
+	// An upload naming an unknown profile is refused with the reason;
+	// nothing is stored or posted.
+	if _, code, body := c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), map[string]string{"profile": "nope"}); code != http.StatusBadRequest || !strings.Contains(body, `unknown registry profile &#34;nope&#34;`) {
+		t.Errorf("unknown profile = %d: %.500s", code, body)
+	}
+	// A file no profile fits is stored and then rejected with the reason.
+	where, code, _ = c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), nil)
 	id, err = strconv.ParseInt(strings.TrimPrefix(where, "/admin/registries/"), 10, 64)
 	if code != 200 || err != nil {
 		t.Fatalf("upload landed on %s (%d)", where, code)
 	}
-	reg, err = jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
-	if err != nil || reg.State != store.RegistryRejected || !strings.Contains(reg.RejectReason, `unknown registry profile "nope"`) {
-		t.Errorf("unknown profile: %+v, %v", reg, err)
+	reg, err = c.wait(wctx, t, id)
+	if err != nil || reg.State != store.RegistryRejected || !strings.Contains(reg.RejectReason, "no registry profile fits") {
+		t.Errorf("garbage: %+v, %v", reg, err)
 	}
 	// The operator reads it again with a real profile: rejected again, now
 	// for what the file is.
 	if code, body := c.post(t, where+"/reprocess", url.Values{"csrf_token": {c.csrf}, "profile": {"sber-zhku-12"}}); code != 200 || !strings.Contains(body, "Registry ") {
 		t.Fatalf("reprocess = %d: %.300s", code, body)
 	}
-	reg, err = jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
+	reg, err = c.wait(wctx, t, id)
 	if err != nil || reg.State != store.RegistryRejected || reg.Profile != "sber-zhku-12@1" || strings.Contains(reg.RejectReason, "unknown registry profile") {
 		t.Errorf("reprocessed: %+v, %v", reg, err)
 	}

@@ -1,4 +1,4 @@
-package jobs
+package intake
 
 import (
 	"context"
@@ -35,8 +35,8 @@ func TestInbox(t *testing.T) {
 	write("broken-statement.txt", cp1251(t, "1CClientBankExchange\r\nВерсияФормата=1.03\r\n"), time.Minute)
 	write(".hidden", sber, time.Minute)
 
-	in := &Inbox{Dir: dir, Intake: e.intake, Settle: 10 * time.Second}
-	items, err := in.Scan(context.Background())
+	in := newIntake(t, e.pool, e.client, Config{InboxDir: dir, InboxSettle: 10 * time.Second})
+	items, err := in.ScanInbox(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestInbox(t *testing.T) {
 	// The registry taken in from the inbox is processed like any other.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := WaitRegistry(ctx, e.pool, e.client, reg.ID, 0)
+	r, err := in.Wait(ctx, reg.ID, 0)
 	if err != nil || r.Intake != "inbox" || r.RowsPosted != 3 {
 		t.Errorf("inbox registry: %+v, %v", r, err)
 	}
