@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,16 +70,11 @@ func registryProfiles(env *Env) (*bank.Set, error) {
 // registryApp opens the database and a bank-queue client working in this
 // process (or only inserting, when work is false).
 func registryApp(ctx context.Context, env *Env, work bool, cfg intake.Config) (*app, *intake.Intake, func(), error) {
-	profiles, err := registryProfiles(env)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	a, err := openApp(ctx, env, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	deps := a.jobDeps()
-	deps.RegistryProfiles = profiles
 	var client *jobs.Client
 	if work {
 		client, err = jobs.NewBankClient(deps)
@@ -101,7 +97,7 @@ func registryApp(ctx context.Context, env *Env, work bool, cfg intake.Config) (*
 		}
 		a.close()
 	}
-	in, err := intake.New(cfg, intake.Deps{Pool: a.pool, Queue: client, Profiles: profiles, Logger: a.logger})
+	in, err := a.newIntake(client, cfg)
 	if err != nil {
 		stop()
 		return nil, nil, nil, err
@@ -387,7 +383,7 @@ func cmdRegistryReconcile(ctx context.Context, env *Env, args []string) error {
 }
 
 func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "registry watch", "registry watch [--interval 5s] [DIR]\n\nTakes in registry and statement files dropped into DIR (default DATA_DIR/inbox) and processes\nthem in this process; taken files move to DIR/done, refused ones to DIR/failed with the reason.")
+	fs := newFlags(env, "registry watch", "registry watch [--interval 5s] [DIR]\n\nTakes in registry and statement files dropped into DIR (default "+registryInboxEnv+", else DATA_DIR/inbox) and processes\nthem in this process; taken files move to DIR/done, refused ones to DIR/failed with the reason.")
 	interval := fs.Duration("interval", 5*time.Second, "time between scans")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
@@ -396,11 +392,12 @@ func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := fs.Arg(0)
-	if dir == "" {
-		dir = filepath.Join(cfg.DataDir, "inbox")
+	settle, err := inboxSettle(env)
+	if err != nil {
+		return err
 	}
-	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval})
+	dir := cmp.Or(fs.Arg(0), env.Getenv(registryInboxEnv), filepath.Join(cfg.DataDir, "inbox"))
+	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval, InboxSettle: settle})
 	if err != nil {
 		return err
 	}
@@ -512,8 +509,25 @@ func writeDemoStatement(name string, tot bank.Totals) error {
 	return err
 }
 
-// registryInboxEnv names the inbox directory `run` and `worker` watch.
-const registryInboxEnv = "ZHKHGATE_REGISTRY_INBOX"
+// registryInboxEnv names the inbox directory `run`, `worker` and `demo`
+// watch; registrySettleEnv how long a file there must stay unchanged.
+const (
+	registryInboxEnv  = "ZHKHGATE_REGISTRY_INBOX"
+	registrySettleEnv = "ZHKHGATE_REGISTRY_INBOX_SETTLE"
+)
+
+// inboxSettle reads ZHKHGATE_REGISTRY_INBOX_SETTLE (0: intake's default).
+func inboxSettle(env *Env) (time.Duration, error) {
+	v := env.Getenv(registrySettleEnv)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, apperr.Invalidf("registry inbox", "%s=%q: want a positive duration such as 30s", registrySettleEnv, v)
+	}
+	return d, nil
+}
 
 // withRegistryProfiles adds the operator's registry profiles to the
 // workers' dependencies (for app.jobDeps).
@@ -526,31 +540,31 @@ func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
 	return deps, nil
 }
 
-// registryProfileSet is the workers' registry profiles: the built-in ones
-// and ZHKHGATE_REGISTRY_PROFILES. A broken profile file is logged and
-// leaves the built-in profiles only (registries asking for its profiles
-// are then rejected with the reason).
-func (a *app) registryProfileSet() *bank.Set {
-	set, err := registryProfiles(a.env)
-	if err != nil {
-		a.logger.Error("registry profiles not loaded; using the built-in ones", "error", apperr.UserMessage(err))
-		return bank.NewSet(bank.Builtin()...)
-	}
-	return set
+// newIntake builds the intake over queue with the process's registry
+// profiles.
+func (a *app) newIntake(queue intake.Queue, cfg intake.Config) (*intake.Intake, error) {
+	return intake.New(cfg, intake.Deps{Pool: a.pool, Queue: queue, Profiles: a.profiles, Logger: a.logger})
 }
 
-// startRegistryInbox watches ZHKHGATE_REGISTRY_INBOX in the background
-// until ctx ends, when it is set; files go through client's intake and are
-// processed by whichever worker takes the bank queue.
+// registryInbox is the inbox directory the workers watch:
+// ZHKHGATE_REGISTRY_INBOX, by default DATA_DIR/inbox.
+func (a *app) registryInbox() string {
+	return cmp.Or(a.env.Getenv(registryInboxEnv), filepath.Join(a.cfg.DataDir, "inbox"))
+}
+
+// startRegistryInbox watches the registry inbox in the background until
+// ctx ends; files go through client's intake and are processed by
+// whichever worker takes the bank queue.
 func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error {
-	dir := a.env.Getenv(registryInboxEnv)
-	if dir == "" {
-		return nil
-	}
+	dir := a.registryInbox()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
-	in, err := intake.New(intake.Config{InboxDir: dir}, intake.Deps{Pool: a.pool, Queue: client, Profiles: a.registryProfileSet(), Logger: a.logger})
+	settle, err := inboxSettle(a.env)
+	if err != nil {
+		return err
+	}
+	in, err := a.newIntake(client, intake.Config{InboxDir: dir, InboxSettle: settle})
 	if err != nil {
 		return err
 	}

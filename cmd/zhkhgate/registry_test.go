@@ -245,3 +245,68 @@ func TestWorkersWatchTheInbox(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenProfileFileStopsTheProcess: a profile file that does not load
+// stops every command at start, naming the setting and the file; nothing
+// falls back to the built-in profiles.
+func TestBrokenProfileFileStopsTheProcess(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"name": "vtb-6", "version": 1,`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{broken, filepath.Join(dir, "missing.json")} {
+		env, _ := testEnv(map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/none", registryProfileEnv: file})
+		a, err := openApp(context.Background(), env, false)
+		if err == nil {
+			a.close()
+		}
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) || !strings.Contains(err.Error(), filepath.Base(file)) {
+			t.Errorf("%s: openApp = %v, want an Invalid error naming %s and the file", filepath.Base(file), err, registryProfileEnv)
+		}
+	}
+}
+
+// TestWorkersWatchTheDefaultInbox: without ZHKHGATE_REGISTRY_INBOX the
+// workers watch DATA_DIR/inbox, as documented.
+func TestWorkersWatchTheDefaultInbox(t *testing.T) {
+	url := testdb.NewURL(t)
+	data := t.TempDir()
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", "ZHKHGATE_DATA_DIR": data, registrySettleEnv: "1s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := openApp(ctx, env, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	client, err := jobs.NewBankClient(a.jobDeps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Stop(context.Background()) }()
+	if err := a.startRegistryInbox(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	writeCP1251(t, filepath.Join(data, "inbox"), "dropped.txt", cliLine1+"\r\n=1;4512,37;4467,25;45,12;551234;16-03-2025\r\n")
+	for {
+		regs, err := store.ListRegistries(ctx, a.pool, store.RegistryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(regs) == 1 && regs[0].Final() {
+			if regs[0].Intake != store.IntakeInbox {
+				t.Errorf("registry: %+v", regs[0])
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the file dropped into DATA_DIR/inbox was not taken in")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

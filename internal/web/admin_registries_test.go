@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
@@ -215,5 +216,33 @@ func TestRegistryConsole(t *testing.T) {
 	reg, err = c.wait(wctx, t, id)
 	if err != nil || reg.State != store.RegistryRejected || reg.Profile != "sber-zhku-12@1" || strings.Contains(reg.RejectReason, "unknown registry profile") {
 		t.Errorf("reprocessed: %+v, %v", reg, err)
+	}
+}
+
+// TestRegistryPagesListOperatorProfiles: the profile lists offer the
+// profiles the process loaded, operator-defined ones too.
+func TestRegistryPagesListOperatorProfiles(t *testing.T) {
+	vtb, err := bank.ParseProfiles(strings.NewReader(`{"name": "vtb-6", "version": 1, "bank": "vtb", "separator": "|", "encodings": ["cp1251"],
+		"fields": 6, "columns": {"operation_id": 1, "date": 2, "account": 3, "amount": 4}, "date_layout": "DD.MM.YYYY"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := testdb.New(t)
+	logger := slog.New(slog.DiscardHandler)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := intake.New(intake.Config{}, intake.Deps{Pool: pool, Queue: jc, Profiles: bank.NewSet(append(bank.Builtin(), vtb...)...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestServerWith(t, pool, Deps{Jobs: jc, Intake: in}, "operator")
+	if code, _ := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}}); code != 200 {
+		t.Fatalf("login = %d", code)
+	}
+	code, body := c.get(t, "/admin/registries")
+	if code != 200 || !strings.Contains(body, `<option value="vtb-6@1">`) || !strings.Contains(body, `<option value="sber-zhku-13@1">`) {
+		t.Errorf("registries page = %d: %.3000s", code, body)
 	}
 }

@@ -42,10 +42,18 @@ func setup(t *testing.T) *testBundle {
 // "correct horse", and a browser-like client with a cookie jar.
 func newTestServer(t *testing.T, pool *pgxpool.Pool, jc *jobs.Client, login string) *testBundle {
 	t.Helper()
+	return newTestServerWith(t, pool, Deps{Jobs: jc}, login)
+}
+
+// newTestServerWith is newTestServer with more dependencies (Pool, Metrics
+// and Logger are filled in).
+func newTestServerWith(t *testing.T, pool *pgxpool.Pool, deps Deps, login string) *testBundle {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	logger := slog.New(slog.DiscardHandler)
-	s, err := New(Config{}, Deps{Pool: pool, Jobs: jc, Metrics: metrics.New(pool, logger), Logger: logger})
+	deps.Pool, deps.Metrics, deps.Logger = pool, metrics.New(pool, logger), logger
+	s, err := New(Config{}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
