@@ -203,7 +203,7 @@ func TestRegistryProfilesFromEnvironment(t *testing.T) {
 func TestWorkersWatchTheInbox(t *testing.T) {
 	url := testdb.NewURL(t)
 	inbox := t.TempDir()
-	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox})
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox, registrySettleEnv: "1s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, err := openApp(ctx, env, false)
