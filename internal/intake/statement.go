@@ -17,11 +17,16 @@ import (
 // StatementImport says what ImportStatement did.
 type StatementImport struct {
 	StatementID int64
-	Duplicate   bool
-	Documents   int
-	Incoming    int
-	Matched     int // registries reconciled by this import
-	Warnings    []bank.FileProblem
+	// Duplicate is true when every document was imported before (the same
+	// statement, perhaps in another encoding): nothing was stored.
+	Duplicate bool
+	Documents int
+	// Duplicates counts documents imported before with another statement:
+	// stored, flagged, never counted as money twice.
+	Duplicates int
+	Incoming   int
+	Matched    int // registries reconciled by this import
+	Warnings   []bank.FileProblem
 }
 
 // ImportStatement reads a 1CClientBankExchange statement, stores it with
@@ -72,7 +77,7 @@ func (in *Intake) ImportStatement(ctx context.Context, r io.Reader, name string)
 		return res, fmt.Errorf("import statement %s: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	id, err := store.CreateStatement(ctx, tx, ns)
+	stored, err := store.CreateStatement(ctx, tx, ns)
 	if errors.Is(err, store.ErrDuplicateStatement) {
 		res.Duplicate = true
 		return res, nil
@@ -80,7 +85,7 @@ func (in *Intake) ImportStatement(ctx context.Context, r io.Reader, name string)
 	if err != nil {
 		return res, err
 	}
-	res.StatementID = id
+	res.StatementID, res.Duplicates = stored.ID, stored.Duplicates
 	if res.Matched, err = store.Reconcile(ctx, tx); err != nil {
 		return res, err
 	}
