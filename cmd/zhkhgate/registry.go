@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +18,51 @@ import (
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
-// Exit codes of `registry import`: the worst verdict over the files.
+// Exit codes of `registry import` and `registry statement`: the highest
+// over the files applies (3 over 2 over 1).
 const (
 	exitAccepted       = 0
+	exitFailed         = 1 // a file could not be read or stored
 	exitQuarantine     = 2
 	exitRejected       = 3
 	registryProfileEnv = "ZHKHGATE_REGISTRY_PROFILES"
 )
+
+// exitError ends a command with a documented exit status and a one-line
+// message (main prints it and exits with the code).
+type exitError struct {
+	code exitCode
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+func (e *exitError) Unwrap() error { return e.code }
+
+// fileVerdicts counts the outcomes of a command over several files and
+// turns them into its exit status.
+type fileVerdicts struct {
+	files, rejected, quarantine, failed int
+}
+
+// err is nil when every file was accepted, else an exitError naming the
+// counts, e.g. "registry import: 1 of 3 files rejected, 1 with quarantine".
+func (v fileVerdicts) err(cmd string) error {
+	var parts []string
+	code := exitAccepted
+	if v.rejected > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files rejected", v.rejected, v.files)), exitRejected
+	}
+	if v.quarantine > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files accepted with quarantine", v.quarantine, v.files)), max(code, exitQuarantine)
+	}
+	if v.failed > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files could not be imported", v.failed, v.files)), max(code, exitFailed)
+	}
+	if code == exitAccepted {
+		return nil
+	}
+	return &exitError{code: exitCode(code), msg: cmd + ": " + strings.Join(parts, ", ")}
+}
 
 func registryCommands() []command {
 	return []command{
@@ -170,16 +207,16 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 		orgID = &id
 	}
 	var reports []registryReport
-	worst := exitAccepted
+	v := fileVerdicts{files: fs.NArg()}
 	for _, name := range fs.Args() {
 		rep := importOne(ctx, a, in, name, *profile, orgID, !*noWait)
 		switch {
 		case rep.Error != "":
-			worst = max(worst, 1)
+			v.failed++
 		case rep.State == store.RegistryRejected:
-			worst = max(worst, exitRejected)
+			v.rejected++
 		case rep.State == store.RegistryAcceptedWithQuarantine:
-			worst = max(worst, exitQuarantine)
+			v.quarantine++
 		}
 		if !*asJSON {
 			printRegistryReport(env.Stdout, rep)
@@ -193,16 +230,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	switch worst {
-	case exitAccepted:
-		return nil
-	case 1:
-		if len(reports) == 1 {
-			return errors.New(reports[0].Error)
-		}
-		return exitCode(1)
-	}
-	return exitCode(worst)
+	return v.err("registry import")
 }
 
 func importOne(ctx context.Context, a *app, in *intake.Intake, name, profile string, orgID *int64, wait bool) registryReport {
@@ -210,7 +238,7 @@ func importOne(ctx context.Context, a *app, in *intake.Intake, name, profile str
 	rep := registryReport{File: name}
 	f, err := os.Open(name)
 	if err != nil {
-		rep.Error = err.Error()
+		rep.Error = apperr.UserMessage(apperr.Wrap(apperr.NotFound, "registry import", err))
 		return rep
 	}
 	defer f.Close()
@@ -272,9 +300,9 @@ func printRegistryReport(w io.Writer, r registryReport) {
 			fmt.Fprintln(w, "  to read it with another profile, import it again with --profile")
 		}
 	case r.Requeued:
-		fmt.Fprintf(w, "%s: rejected before, read again as registry %d: %s (profile %s, %s, %.1fs)\n", r.File, r.RegistryID, state, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
+		fmt.Fprintf(w, "%s: rejected before, read again as registry %d: %s (%s)\n", r.File, r.RegistryID, state, r.facts(false))
 	default:
-		fmt.Fprintf(w, "%s: %s (registry %d, profile %s, %s, %.1fs)\n", r.File, state, r.RegistryID, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
+		fmt.Fprintf(w, "%s: %s (%s)\n", r.File, state, r.facts(true))
 	}
 	if r.State == store.RegistryRejected {
 		fmt.Fprintf(w, "  rejected: %s\n  nothing was applied\n", r.RejectReason)
@@ -302,6 +330,22 @@ func printRegistryReport(w io.Writer, r registryReport) {
 	}
 }
 
+// facts are what is known of the file for its summary line: registry,
+// profile and encoding (when found) and the time taken.
+func (r registryReport) facts(withID bool) string {
+	var parts []string
+	if withID {
+		parts = append(parts, fmt.Sprintf("registry %d", r.RegistryID))
+	}
+	if r.Profile != "" {
+		parts = append(parts, "profile "+r.Profile)
+	}
+	if r.Encoding != "" {
+		parts = append(parts, r.Encoding)
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%.1fs", float64(r.DurationMillis)/1000)), ", ")
+}
+
 func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "registry statement", "registry statement FILE...\n\nImports 1CClientBankExchange statements (1.02/1.03) and reconciles registries against their incoming payment orders.")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
@@ -315,18 +359,16 @@ func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stop()
-	var failed error
+	v := fileVerdicts{files: fs.NArg()}
 	for _, name := range fs.Args() {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		res, err := in.ImportStatement(ctx, f, name)
-		f.Close()
+		res, err := importStatementFile(ctx, in, name)
 		switch {
+		case apperr.Is(err, apperr.Invalid):
+			fmt.Fprintf(env.Stdout, "%s: rejected: %s\n", name, apperr.UserMessage(err))
+			v.rejected++
 		case err != nil:
 			fmt.Fprintf(env.Stdout, "%s: error: %s\n", name, apperr.UserMessage(err))
-			failed = err
+			v.failed++
 		case res.Duplicate:
 			fmt.Fprintf(env.Stdout, "%s: already imported; nothing changed\n", name)
 		default:
@@ -336,7 +378,19 @@ func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	return failed
+	return v.err("registry statement")
+}
+
+// importStatementFile imports the statement in file name; a file that
+// cannot be opened is an error of kind NotFound or Internal, not a
+// rejected statement.
+func importStatementFile(ctx context.Context, in *intake.Intake, name string) (intake.StatementImport, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return intake.StatementImport{}, apperr.Wrap(apperr.NotFound, "registry statement", err)
+	}
+	defer f.Close()
+	return in.ImportStatement(ctx, f, name)
 }
 
 func cmdRegistryReconcile(ctx context.Context, env *Env, args []string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -308,5 +309,57 @@ func TestWorkersWatchTheDefaultInbox(t *testing.T) {
 			t.Fatal("the file dropped into DATA_DIR/inbox was not taken in")
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// TestRegistryExitCodes: expected outcomes end registry commands with
+// their documented exit status and a one-line message, never as an
+// internal error; a rejected file's summary names only what is known.
+func TestRegistryExitCodes(t *testing.T) {
+	url := testdb.NewURL(t)
+	dir := t.TempDir()
+	env, out := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error"})
+	ctx := context.Background()
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		out.Reset()
+		err := run(ctx, env, append([]string{"registry"}, args...))
+		text := out.String()
+		if err == nil {
+			return text, "", 0
+		}
+		var stderr bytes.Buffer
+		code := report(&stderr, err)
+		return text, stderr.String(), code
+	}
+	qr := filepath.Join(dir, "qr-zhku-1.utf8.txt")
+	if err := os.WriteFile(qr, []byte("ST00012|Name=ТСЖ \"Ленина 1\"|PersonalAcc=40703810938000012345|BankName=ПАО ТЕСТБАНК|BIC=044525999|CorrespAcc=30101810400000000225|Sum=451237|PersAcc=1002003004\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	brokenStatement := writeCP1251(t, dir, "statement.txt", "1CClientBankExchange\r\nВерсияФормата=1.03\r\n")
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  string // substring
+		stderr  string // the whole one line
+		without string // must not be in stdout
+	}{
+		{"a file no profile fits", []string{"import", qr}, 3, "qr-zhku-1.utf8.txt: rejected (registry 1, ",
+			"zhkhgate: registry import: 1 of 1 files rejected\n", "profile ,"},
+		{"a missing file", []string{"import", filepath.Join(dir, "missing.txt")}, 1, "missing.txt: error: ",
+			"zhkhgate: registry import: 1 of 1 files could not be imported\n", ""},
+		{"a rejected statement", []string{"statement", brokenStatement}, 3, "statement.txt: rejected: ",
+			"zhkhgate: registry statement: 1 of 1 files rejected\n", ""},
+		{"a missing statement", []string{"statement", filepath.Join(dir, "missing.txt")}, 1, "missing.txt: error: ",
+			"zhkhgate: registry statement: 1 of 1 files could not be imported\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := cli(tt.args...)
+			if code != tt.code || stderr != tt.stderr || !strings.Contains(stdout, tt.stdout) || (tt.without != "" && strings.Contains(stdout, tt.without)) {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant exit %d, stderr %q, stdout with %q", code, stderr, stdout, tt.code, tt.stderr, tt.stdout)
+			}
+		})
 	}
 }
