@@ -192,6 +192,10 @@ func (s *Server) registryPage(w http.ResponseWriter, r *http.Request, st *Staff)
 	if len(reg.Summary) > 2 && json.Unmarshal(reg.Summary, &sum) == nil {
 		d.Summary = &sum
 	}
+	if !reg.Final() {
+		// Still waiting for a worker: the browser reloads until the verdict.
+		w.Header().Set("Refresh", "3")
+	}
 	s.render(w, r, http.StatusOK, "admin_registry", st, d)
 }
 

@@ -246,3 +246,51 @@ func TestRegistryPagesListOperatorProfiles(t *testing.T) {
 		t.Errorf("registries page = %d: %.3000s", code, body)
 	}
 }
+
+// TestRegistryPageShowsTheTrueState: a registry no worker has processed
+// yet is shown as waiting (not "Every line was posted."), and its page
+// refreshes itself until it has a verdict; a rejected one posted nothing.
+func TestRegistryPageShowsTheTrueState(t *testing.T) {
+	pool := testdb.New(t)
+	logger := slog.New(slog.DiscardHandler)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger}) // works nothing: the registry stays received
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestServer(t, pool, jc, "operator")
+	if code, _ := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}}); code != 200 {
+		t.Fatalf("login = %d", code)
+	}
+	in, err := intake.New(intake.Config{}, intake.Deps{Pool: pool, Queue: jc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	imp, err := in.ImportRegistry(ctx, bytes.NewReader([]byte("garbage\r\n")), "x.txt", store.IntakeCLI, intake.RegistryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/admin/registries/" + strconv.FormatInt(imp.RegistryID, 10)
+	resp, err := c.client.Get(c.srv.URL + page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Refresh") == "" || strings.Contains(string(body), "Every line was posted") ||
+		!strings.Contains(string(body), "Waiting for a worker") {
+		t.Errorf("received registry: %d, Refresh %q: %.3000s", resp.StatusCode, resp.Header.Get("Refresh"), body)
+	}
+	if err := store.FinishRegistry(ctx, pool, imp.RegistryID, store.RegistryOutcome{State: store.RegistryRejected, RejectReason: "no registry profile fits", Summary: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = c.client.Get(c.srv.URL + page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Refresh") != "" || strings.Contains(string(body), "Every line was posted") {
+		t.Errorf("rejected registry: Refresh %q: %.3000s", resp.Header.Get("Refresh"), body)
+	}
+}
