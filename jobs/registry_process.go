@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
@@ -68,6 +68,33 @@ func NewRegistryProcessWorker(deps Deps) *RegistryProcessWorker {
 		w.Logger = slog.New(slog.DiscardHandler)
 	}
 	return w
+}
+
+// registryUniqueStates keep one live job per registry, while letting a
+// registry that was processed be processed again (after a requeue).
+var registryUniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// NewBankClient builds a client that works only the bank queue: for
+// commands that process registries in their own process (`registry
+// import`) without taking other queues' jobs or periodic work.
+func NewBankClient(deps Deps) (*Client, error) {
+	workers := river.NewWorkers()
+	if err := register(workers, deps, Config{}); err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{
+		Logger:            deps.Logger,
+		Queues:            map[string]river.QueueConfig{QueueBank: {MaxWorkers: defaultConcurrency[QueueBank]}},
+		Workers:           workers,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 100 * time.Millisecond,
+		ErrorHandler:      &errorLogger{logger: deps.Logger},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create bank job client: %w", err)
+	}
+	return client, nil
 }
 
 // registryTimeout allows for million-line files; RescueAfter must exceed it.
@@ -129,12 +156,11 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 	if err != nil {
 		return fmt.Errorf("process registry %d: %w", id, err)
 	}
-	rules := bankpay.Rules{Today: w.now()}
 	stageStart := time.Now()
-	var order rowOrder
+	lines := bankpay.NewLines(r, profile, bankpay.Rules{Today: w.now()})
 	// Reading and mapping run ahead in their own goroutine while COPY
 	// sends; stop waits for it, so the summary and order are complete.
-	pull, stop := readAhead(stagedRows(r, profile, rules, &order))
+	pull, stop := bank.ReadAhead(lines.Next)
 	stats, err := store.StageRegistryRows(ctx, staging, pull)
 	stop()
 	if err != nil {
@@ -160,9 +186,9 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		return err
 	}
 	out := outcome(sum, profile)
-	if out.OrderNumber == "" && order.number != "" && !order.mixed {
+	if number, date, ok := lines.Order(); out.OrderNumber == "" && ok {
 		// No totals line, but every line names the same payment order.
-		out.OrderNumber, out.OrderDate = order.number, &order.date
+		out.OrderNumber, out.OrderDate = number, &date
 	}
 	out.Posted = res
 	out.State = store.RegistryAccepted
@@ -275,132 +301,9 @@ func (w *RegistryProcessWorker) profileFor(ctx context.Context, reg store.Regist
 	return bank.Guess(sample[:n], w.Profiles.All())
 }
 
-// readAhead runs next in a goroutine, handing rows over in batches, so
-// parsing overlaps sending. stop ends the goroutine and waits for it; it
-// is safe to call more than once.
-func readAhead(next func() (*store.StagedRow, error)) (pull func() (*store.StagedRow, error), stop func()) {
-	type batch struct {
-		rows []*store.StagedRow
-		err  error
-	}
-	const size = 512
-	ch := make(chan batch, 8)
-	done := make(chan struct{})
-	go func() {
-		defer close(ch)
-		send := func(b batch) bool {
-			select {
-			case ch <- b:
-				return true
-			case <-done:
-				return false
-			}
-		}
-		rows := make([]*store.StagedRow, 0, size)
-		for {
-			r, err := next()
-			if r == nil || err != nil {
-				if len(rows) > 0 && !send(batch{rows: rows}) {
-					return
-				}
-				if err != nil {
-					send(batch{err: err})
-				}
-				return
-			}
-			if rows = append(rows, r); len(rows) == size {
-				if !send(batch{rows: rows}) {
-					return
-				}
-				rows = make([]*store.StagedRow, 0, size)
-			}
-		}
-	}()
-	var cur []*store.StagedRow
-	pull = func() (*store.StagedRow, error) {
-		for len(cur) == 0 {
-			b, ok := <-ch
-			if !ok {
-				return nil, nil
-			}
-			if b.err != nil {
-				return nil, b.err
-			}
-			cur = b.rows
-		}
-		r := cur[0]
-		cur = cur[1:]
-		return r, nil
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			close(done)
-			for range ch { // drain until the goroutine has returned
-			}
-		})
-	}
-	return pull, stop
-}
-
-// rowOrder collects the payment order named on the lines themselves, for
-// formats without a totals line.
-type rowOrder struct {
-	number string
-	date   time.Time
-	mixed  bool
-}
-
-func (o *rowOrder) see(number string, date time.Time) {
-	switch {
-	case number == "" || o.mixed:
-	case o.number == "":
-		o.number, o.date = number, date
-	case o.number != number || !o.date.Equal(date):
-		o.mixed = true
-	}
-}
-
-// stagedRows adapts the reader and the mapping to the store's row source.
-func stagedRows(r *bank.Reader, p *bank.Profile, rules bankpay.Rules, order *rowOrder) func() (*store.StagedRow, error) {
-	return func() (*store.StagedRow, error) {
-		row, err := r.Next()
-		var le *bank.LineError
-		var re *bank.RejectedError
-		switch {
-		case errors.Is(err, io.EOF), errors.As(err, &re):
-			return nil, nil // the summary tells which
-		case errors.As(err, &le):
-			return &store.StagedRow{Line: le.Line, Raw: le.Raw, Problem: le.Reason()}, nil
-		case err != nil:
-			return nil, err
-		}
-		pay, probs := bankpay.Map(row, p, nil, rules)
-		order.see(pay.OrderNumber, pay.OrderDate)
-		st := &store.StagedRow{
-			Line: row.Line, Raw: row.Raw, OperationID: pay.OperationID, OperationDate: pay.OperationDate,
-			PaidAt: pay.PaidAt, AccountNumber: pay.AccountNumber, Period: pay.Period, Amount: pay.Amount,
-			Commission: pay.Commission, PayerName: pay.PayerName, Warning: strings.Join(pay.Warnings, "; "),
-		}
-		if len(probs) > 0 {
-			parts := make([]string, len(probs))
-			for i, pr := range probs {
-				parts[i] = pr.String()
-			}
-			st.Problem = strings.Join(parts, "; ")
-		}
-		for _, rd := range pay.Readings {
-			st.MeterCodes = append(st.MeterCodes, rd.MeterCode)
-			st.MeterValues = append(st.MeterValues, rd.Value)
-		}
-		return st, nil
-	}
-}
-
-// fillIssueText re-reads the stored file for the lines judged in SQL
-// (unknown accounts, duplicates), which were staged without their text to
-// keep the million-line path lean. Both the lines and the file are in
-// ascending order, so they are walked together and written in batches.
+// fillIssueText gives the lines judged in SQL (unknown accounts,
+// duplicates), staged without their text to keep the million-line path
+// lean, their text from the stored file, written in batches.
 func (w *RegistryProcessWorker) fillIssueText(ctx context.Context, tx pgx.Tx, reg store.Registry, p *bank.Profile) error {
 	lines, err := store.IssuesWithoutRaw(ctx, tx, reg.ID)
 	if err != nil || len(lines) == 0 {
@@ -421,32 +324,14 @@ func (w *RegistryProcessWorker) fillIssueText(ctx context.Context, tx pgx.Tx, re
 		bl, braw = bl[:0], braw[:0]
 		return err
 	}
-	next := 0
-	for next < len(lines) {
-		row, err := r.Next()
-		line, raw := row.Line, row.Raw
-		var le *bank.LineError
-		var re *bank.RejectedError
-		switch {
-		case errors.As(err, &le):
-			line, raw = le.Line, le.Raw
-		case errors.Is(err, io.EOF), errors.As(err, &re):
+	err = bank.RawLines(r, lines, func(line int, raw string) error {
+		if bl, braw = append(bl, line), append(braw, raw); len(bl) == batch {
 			return flush()
-		case err != nil:
-			return fmt.Errorf("process registry %d: re-read for quarantine text: %w", reg.ID, err)
 		}
-		for next < len(lines) && lines[next] < line {
-			next++
-		}
-		if next < len(lines) && lines[next] == line {
-			bl, braw = append(bl, line), append(braw, raw)
-			next++
-			if len(bl) == batch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("process registry %d: %w", reg.ID, err)
 	}
 	return flush()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/pg"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -26,6 +27,8 @@ type app struct {
 	logger  *slog.Logger
 	pool    *pgxpool.Pool
 	metrics *metrics.Metrics
+	// profiles are the registry format profiles: built-in and ZHKHGATE_REGISTRY_PROFILES.
+	profiles *bank.Set
 	// cluster is the embedded database this process started, stopped on close.
 	cluster *pg.Cluster
 }
@@ -38,6 +41,9 @@ func openApp(ctx context.Context, env *Env, migrate bool) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, env: env, logger: cfg.logger()}
+	if a.profiles, err = registryProfiles(env); err != nil {
+		return nil, err // a broken profile file stops the process: no silent fallback
+	}
 	url := cfg.DatabaseURL
 	if url == "" {
 		c := &pg.Cluster{Dir: filepath.Join(cfg.DataDir, "pg"), Logger: a.logger}
@@ -81,7 +87,7 @@ func (a *app) close() {
 
 // jobDeps are the dependencies handed to every worker.
 func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.registryProfileSet()}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles}
 }
 
 func (a *app) jobConfig() jobs.Config {

@@ -16,6 +16,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/cabinet"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/web"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -29,6 +30,9 @@ func (a *app) newWebServer(ctx context.Context, jobsClient *jobs.Client) (*web.S
 		return nil, err
 	}
 	deps.Cabinet = cab
+	if deps.Intake, err = a.newIntake(jobsClient, intake.Config{}); err != nil {
+		return nil, err
+	}
 	return web.New(web.Config{SecureCookies: a.cfg.SecureCookies}, deps)
 }
 

@@ -55,16 +55,25 @@ func main() {
 	defer stop()
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "zhkhgate:", apperr.UserMessage(err))
-		if apperr.KindOf(err) == apperr.Internal {
-			fmt.Fprintln(os.Stderr, "  detail:", err)
-		}
-		var exit exitCode
-		if errors.As(err, &exit) {
-			os.Exit(int(exit))
-		}
-		os.Exit(1)
+		os.Exit(report(os.Stderr, err))
 	}
+}
+
+// report prints a command's error in one line (an internal error also with
+// its detail) and returns the exit status: a command's exitCode, or 1.
+func report(w io.Writer, err error) int {
+	var exit exitCode
+	if errors.As(err, &exit) {
+		if msg := err.Error(); msg != exit.Error() {
+			fmt.Fprintln(w, "zhkhgate:", msg)
+		}
+		return int(exit)
+	}
+	fmt.Fprintln(w, "zhkhgate:", apperr.UserMessage(err))
+	if apperr.KindOf(err) == apperr.Internal {
+		fmt.Fprintln(w, "  detail:", err)
+	}
+	return 1
 }
 
 // exitCode lets a command choose its exit status (e.g. registry import: 2 = accepted with quarantine).

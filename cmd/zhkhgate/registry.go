@@ -1,9 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,17 +13,56 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
-// Exit codes of `registry import`: the worst verdict over the files.
+// Exit codes of `registry import` and `registry statement`: the highest
+// over the files applies (3 over 2 over 1).
 const (
 	exitAccepted       = 0
+	exitFailed         = 1 // a file could not be read or stored
 	exitQuarantine     = 2
 	exitRejected       = 3
 	registryProfileEnv = "ZHKHGATE_REGISTRY_PROFILES"
 )
+
+// exitError ends a command with a documented exit status and a one-line
+// message (main prints it and exits with the code).
+type exitError struct {
+	code exitCode
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+func (e *exitError) Unwrap() error { return e.code }
+
+// fileVerdicts counts the outcomes of a command over several files and
+// turns them into its exit status.
+type fileVerdicts struct {
+	files, rejected, quarantine, failed int
+}
+
+// err is nil when every file was accepted, else an exitError naming the
+// counts, e.g. "registry import: 1 of 3 files rejected, 1 with quarantine".
+func (v fileVerdicts) err(cmd string) error {
+	var parts []string
+	code := exitAccepted
+	if v.rejected > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files rejected", v.rejected, v.files)), exitRejected
+	}
+	if v.quarantine > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files accepted with quarantine", v.quarantine, v.files)), max(code, exitQuarantine)
+	}
+	if v.failed > 0 {
+		parts, code = append(parts, fmt.Sprintf("%d of %d files could not be imported", v.failed, v.files)), max(code, exitFailed)
+	}
+	if code == exitAccepted {
+		return nil
+	}
+	return &exitError{code: exitCode(code), msg: cmd + ": " + strings.Join(parts, ", ")}
+}
 
 func registryCommands() []command {
 	return []command{
@@ -67,17 +106,12 @@ func registryProfiles(env *Env) (*bank.Set, error) {
 
 // registryApp opens the database and a bank-queue client working in this
 // process (or only inserting, when work is false).
-func registryApp(ctx context.Context, env *Env, work bool) (*app, *jobs.RegistryIntake, func(), error) {
-	profiles, err := registryProfiles(env)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+func registryApp(ctx context.Context, env *Env, work bool, cfg intake.Config) (*app, *intake.Intake, func(), error) {
 	a, err := openApp(ctx, env, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	deps := a.jobDeps()
-	deps.RegistryProfiles = profiles
 	var client *jobs.Client
 	if work {
 		client, err = jobs.NewBankClient(deps)
@@ -100,7 +134,12 @@ func registryApp(ctx context.Context, env *Env, work bool) (*app, *jobs.Registry
 		}
 		a.close()
 	}
-	return a, &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: profiles}, stop, nil
+	in, err := a.newIntake(client, cfg)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return a, in, stop, nil
 }
 
 // registryReport is what `registry import --json` prints per file.
@@ -154,7 +193,7 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return apperr.Invalidf("registry import", "no files given")
 	}
-	a, intake, stop, err := registryApp(ctx, env, !*noWait)
+	a, in, stop, err := registryApp(ctx, env, !*noWait, intake.Config{})
 	if err != nil {
 		return err
 	}
@@ -168,16 +207,16 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 		orgID = &id
 	}
 	var reports []registryReport
-	worst := exitAccepted
+	v := fileVerdicts{files: fs.NArg()}
 	for _, name := range fs.Args() {
-		rep := importOne(ctx, a, intake, name, *profile, orgID, !*noWait)
+		rep := importOne(ctx, a, in, name, *profile, orgID, !*noWait)
 		switch {
 		case rep.Error != "":
-			worst = max(worst, 1)
+			v.failed++
 		case rep.State == store.RegistryRejected:
-			worst = max(worst, exitRejected)
+			v.rejected++
 		case rep.State == store.RegistryAcceptedWithQuarantine:
-			worst = max(worst, exitQuarantine)
+			v.quarantine++
 		}
 		if !*asJSON {
 			printRegistryReport(env.Stdout, rep)
@@ -191,24 +230,15 @@ func cmdRegistryImport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	switch worst {
-	case exitAccepted:
-		return nil
-	case 1:
-		if len(reports) == 1 {
-			return errors.New(reports[0].Error)
-		}
-		return exitCode(1)
-	}
-	return exitCode(worst)
+	return v.err("registry import")
 }
 
-func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, profile string, orgID *int64, wait bool) registryReport {
+func importOne(ctx context.Context, a *app, in *intake.Intake, name, profile string, orgID *int64, wait bool) registryReport {
 	start := time.Now()
 	rep := registryReport{File: name}
 	f, err := os.Open(name)
 	if err != nil {
-		rep.Error = err.Error()
+		rep.Error = apperr.UserMessage(apperr.Wrap(apperr.NotFound, "registry import", err))
 		return rep
 	}
 	defer f.Close()
@@ -216,7 +246,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 		rep.Error = fmt.Sprintf("%s: not a regular file", name)
 		return rep
 	}
-	imp, err := intake.ImportFor(ctx, f, name, store.IntakeCLI, profile, orgID)
+	imp, err := in.ImportRegistry(ctx, f, name, store.IntakeCLI, intake.RegistryOptions{Profile: profile, OrgID: orgID})
 	if err != nil {
 		rep.Error = apperr.UserMessage(err)
 		return rep
@@ -224,7 +254,7 @@ func importOne(ctx context.Context, a *app, intake *jobs.RegistryIntake, name, p
 	rep.RegistryID, rep.Duplicate, rep.Requeued = imp.RegistryID, imp.Duplicate, imp.Requeued
 	var reg store.Registry
 	if wait && !imp.Duplicate {
-		reg, err = jobs.WaitRegistry(ctx, a.pool, intake.Jobs, imp.RegistryID, imp.JobID)
+		reg, err = in.Wait(ctx, imp.RegistryID, imp.JobID)
 	} else {
 		reg, err = store.GetRegistry(ctx, a.pool, imp.RegistryID)
 	}
@@ -270,9 +300,9 @@ func printRegistryReport(w io.Writer, r registryReport) {
 			fmt.Fprintln(w, "  to read it with another profile, import it again with --profile")
 		}
 	case r.Requeued:
-		fmt.Fprintf(w, "%s: rejected before, read again as registry %d: %s (profile %s, %s, %.1fs)\n", r.File, r.RegistryID, state, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
+		fmt.Fprintf(w, "%s: rejected before, read again as registry %d: %s (%s)\n", r.File, r.RegistryID, state, r.facts(false))
 	default:
-		fmt.Fprintf(w, "%s: %s (registry %d, profile %s, %s, %.1fs)\n", r.File, state, r.RegistryID, r.Profile, r.Encoding, float64(r.DurationMillis)/1000)
+		fmt.Fprintf(w, "%s: %s (%s)\n", r.File, state, r.facts(true))
 	}
 	if r.State == store.RegistryRejected {
 		fmt.Fprintf(w, "  rejected: %s\n  nothing was applied\n", r.RejectReason)
@@ -300,6 +330,22 @@ func printRegistryReport(w io.Writer, r registryReport) {
 	}
 }
 
+// facts are what is known of the file for its summary line: registry,
+// profile and encoding (when found) and the time taken.
+func (r registryReport) facts(withID bool) string {
+	var parts []string
+	if withID {
+		parts = append(parts, fmt.Sprintf("registry %d", r.RegistryID))
+	}
+	if r.Profile != "" {
+		parts = append(parts, "profile "+r.Profile)
+	}
+	if r.Encoding != "" {
+		parts = append(parts, r.Encoding)
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%.1fs", float64(r.DurationMillis)/1000)), ", ")
+}
+
 func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "registry statement", "registry statement FILE...\n\nImports 1CClientBankExchange statements (1.02/1.03) and reconciles registries against their incoming payment orders.")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
@@ -308,23 +354,21 @@ func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return apperr.Invalidf("registry statement", "no files given")
 	}
-	a, err := openApp(ctx, env, true)
+	_, in, stop, err := registryApp(ctx, env, false, intake.Config{})
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	var failed error
+	defer stop()
+	v := fileVerdicts{files: fs.NArg()}
 	for _, name := range fs.Args() {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		res, err := jobs.ImportStatement(ctx, a.pool, f, name)
-		f.Close()
+		res, err := importStatementFile(ctx, in, name)
 		switch {
+		case apperr.Is(err, apperr.Invalid):
+			fmt.Fprintf(env.Stdout, "%s: rejected: %s\n", name, apperr.UserMessage(err))
+			v.rejected++
 		case err != nil:
 			fmt.Fprintf(env.Stdout, "%s: error: %s\n", name, apperr.UserMessage(err))
-			failed = err
+			v.failed++
 		case res.Duplicate:
 			fmt.Fprintf(env.Stdout, "%s: already imported; nothing changed\n", name)
 		default:
@@ -334,7 +378,19 @@ func cmdRegistryStatement(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	return failed
+	return v.err("registry statement")
+}
+
+// importStatementFile imports the statement in file name; a file that
+// cannot be opened is an error of kind NotFound or Internal, not a
+// rejected statement.
+func importStatementFile(ctx context.Context, in *intake.Intake, name string) (intake.StatementImport, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return intake.StatementImport{}, apperr.Wrap(apperr.NotFound, "registry statement", err)
+	}
+	defer f.Close()
+	return in.ImportStatement(ctx, f, name)
 }
 
 func cmdRegistryReconcile(ctx context.Context, env *Env, args []string) error {
@@ -381,22 +437,27 @@ func cmdRegistryReconcile(ctx context.Context, env *Env, args []string) error {
 }
 
 func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "registry watch", "registry watch [--interval 5s] [DIR]\n\nTakes in registry and statement files dropped into DIR (default DATA_DIR/inbox) and processes\nthem in this process; taken files move to DIR/done, refused ones to DIR/failed with the reason.")
+	fs := newFlags(env, "registry watch", "registry watch [--interval 5s] [DIR]\n\nTakes in registry and statement files dropped into DIR (default "+registryInboxEnv+", else DATA_DIR/inbox) and processes\nthem in this process; taken files move to DIR/done, refused ones to DIR/failed with the reason.")
 	interval := fs.Duration("interval", 5*time.Second, "time between scans")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
-	a, intake, stop, err := registryApp(ctx, env, true)
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	settle, err := inboxSettle(env)
+	if err != nil {
+		return err
+	}
+	dir := cmp.Or(fs.Arg(0), env.Getenv(registryInboxEnv), filepath.Join(cfg.DataDir, "inbox"))
+	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval, InboxSettle: settle})
 	if err != nil {
 		return err
 	}
 	defer stop()
-	dir := fs.Arg(0)
-	if dir == "" {
-		dir = filepath.Join(a.cfg.DataDir, "inbox")
-	}
 	a.logger.Info("watching the registry inbox", "dir", dir, "interval", *interval)
-	return (&jobs.Inbox{Dir: dir, Intake: intake, Logger: a.logger, Interval: *interval}).Run(ctx)
+	return in.RunInbox(ctx)
 }
 
 func cmdRegistryProfiles(_ context.Context, env *Env, args []string) error {
@@ -502,8 +563,25 @@ func writeDemoStatement(name string, tot bank.Totals) error {
 	return err
 }
 
-// registryInboxEnv names the inbox directory `run` and `worker` watch.
-const registryInboxEnv = "ZHKHGATE_REGISTRY_INBOX"
+// registryInboxEnv names the inbox directory `run`, `worker` and `demo`
+// watch; registrySettleEnv how long a file there must stay unchanged.
+const (
+	registryInboxEnv  = "ZHKHGATE_REGISTRY_INBOX"
+	registrySettleEnv = "ZHKHGATE_REGISTRY_INBOX_SETTLE"
+)
+
+// inboxSettle reads ZHKHGATE_REGISTRY_INBOX_SETTLE (0: intake's default).
+func inboxSettle(env *Env) (time.Duration, error) {
+	v := env.Getenv(registrySettleEnv)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, apperr.Invalidf("registry inbox", "%s=%q: want a positive duration such as 30s", registrySettleEnv, v)
+	}
+	return d, nil
+}
 
 // withRegistryProfiles adds the operator's registry profiles to the
 // workers' dependencies (for app.jobDeps).
@@ -516,33 +594,36 @@ func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
 	return deps, nil
 }
 
-// registryProfileSet is the workers' registry profiles: the built-in ones
-// and ZHKHGATE_REGISTRY_PROFILES. A broken profile file is logged and
-// leaves the built-in profiles only (registries asking for its profiles
-// are then rejected with the reason).
-func (a *app) registryProfileSet() *bank.Set {
-	set, err := registryProfiles(a.env)
-	if err != nil {
-		a.logger.Error("registry profiles not loaded; using the built-in ones", "error", apperr.UserMessage(err))
-		return bank.NewSet(bank.Builtin()...)
-	}
-	return set
+// newIntake builds the intake over queue with the process's registry
+// profiles.
+func (a *app) newIntake(queue intake.Queue, cfg intake.Config) (*intake.Intake, error) {
+	return intake.New(cfg, intake.Deps{Pool: a.pool, Queue: queue, Profiles: a.profiles, Logger: a.logger})
 }
 
-// startRegistryInbox watches ZHKHGATE_REGISTRY_INBOX in the background
-// until ctx ends, when it is set; files go through client's intake and are
-// processed by whichever worker takes the bank queue.
+// registryInbox is the inbox directory the workers watch:
+// ZHKHGATE_REGISTRY_INBOX, by default DATA_DIR/inbox.
+func (a *app) registryInbox() string {
+	return cmp.Or(a.env.Getenv(registryInboxEnv), filepath.Join(a.cfg.DataDir, "inbox"))
+}
+
+// startRegistryInbox watches the registry inbox in the background until
+// ctx ends; files go through client's intake and are processed by
+// whichever worker takes the bank queue.
 func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error {
-	dir := a.env.Getenv(registryInboxEnv)
-	if dir == "" {
-		return nil
-	}
+	dir := a.registryInbox()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
-	in := &jobs.Inbox{Dir: dir, Intake: &jobs.RegistryIntake{Pool: a.pool, Jobs: client, Profiles: a.registryProfileSet()}, Logger: a.logger}
+	settle, err := inboxSettle(a.env)
+	if err != nil {
+		return err
+	}
+	in, err := a.newIntake(client, intake.Config{InboxDir: dir, InboxSettle: settle})
+	if err != nil {
+		return err
+	}
 	go func() {
-		if err := in.Run(ctx); err != nil {
+		if err := in.RunInbox(ctx); err != nil {
 			a.logger.Error("registry inbox stopped", "dir", dir, "error", err)
 		}
 	}()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,7 +204,7 @@ func TestRegistryProfilesFromEnvironment(t *testing.T) {
 func TestWorkersWatchTheInbox(t *testing.T) {
 	url := testdb.NewURL(t)
 	inbox := t.TempDir()
-	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox})
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox, registrySettleEnv: "1s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, err := openApp(ctx, env, false)
@@ -243,5 +244,122 @@ func TestWorkersWatchTheInbox(t *testing.T) {
 			t.Fatal("the dropped file was not taken in")
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// TestBrokenProfileFileStopsTheProcess: a profile file that does not load
+// stops every command at start, naming the setting and the file; nothing
+// falls back to the built-in profiles.
+func TestBrokenProfileFileStopsTheProcess(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"name": "vtb-6", "version": 1,`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{broken, filepath.Join(dir, "missing.json")} {
+		env, _ := testEnv(map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/none", registryProfileEnv: file})
+		a, err := openApp(context.Background(), env, false)
+		if err == nil {
+			a.close()
+		}
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) || !strings.Contains(err.Error(), filepath.Base(file)) {
+			t.Errorf("%s: openApp = %v, want an Invalid error naming %s and the file", filepath.Base(file), err, registryProfileEnv)
+		}
+	}
+}
+
+// TestWorkersWatchTheDefaultInbox: without ZHKHGATE_REGISTRY_INBOX the
+// workers watch DATA_DIR/inbox, as documented.
+func TestWorkersWatchTheDefaultInbox(t *testing.T) {
+	url := testdb.NewURL(t)
+	data := t.TempDir()
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", "ZHKHGATE_DATA_DIR": data, registrySettleEnv: "1s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := openApp(ctx, env, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	client, err := jobs.NewBankClient(a.jobDeps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Stop(context.Background()) }()
+	if err := a.startRegistryInbox(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	writeCP1251(t, filepath.Join(data, "inbox"), "dropped.txt", cliLine1+"\r\n=1;4512,37;4467,25;45,12;551234;16-03-2025\r\n")
+	for {
+		regs, err := store.ListRegistries(ctx, a.pool, store.RegistryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(regs) == 1 && regs[0].Final() {
+			if regs[0].Intake != store.IntakeInbox {
+				t.Errorf("registry: %+v", regs[0])
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the file dropped into DATA_DIR/inbox was not taken in")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// TestRegistryExitCodes: expected outcomes end registry commands with
+// their documented exit status and a one-line message, never as an
+// internal error; a rejected file's summary names only what is known.
+func TestRegistryExitCodes(t *testing.T) {
+	url := testdb.NewURL(t)
+	dir := t.TempDir()
+	env, out := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error"})
+	ctx := context.Background()
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		out.Reset()
+		err := run(ctx, env, append([]string{"registry"}, args...))
+		text := out.String()
+		if err == nil {
+			return text, "", 0
+		}
+		var stderr bytes.Buffer
+		code := report(&stderr, err)
+		return text, stderr.String(), code
+	}
+	qr := filepath.Join(dir, "qr-zhku-1.utf8.txt")
+	if err := os.WriteFile(qr, []byte("ST00012|Name=ТСЖ \"Ленина 1\"|PersonalAcc=40703810938000012345|BankName=ПАО ТЕСТБАНК|BIC=044525999|CorrespAcc=30101810400000000225|Sum=451237|PersAcc=1002003004\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	brokenStatement := writeCP1251(t, dir, "statement.txt", "1CClientBankExchange\r\nВерсияФормата=1.03\r\n")
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  string // substring
+		stderr  string // the whole one line
+		without string // must not be in stdout
+	}{
+		{"a file no profile fits", []string{"import", qr}, 3, "qr-zhku-1.utf8.txt: rejected (registry 1, ",
+			"zhkhgate: registry import: 1 of 1 files rejected\n", "profile ,"},
+		{"a missing file", []string{"import", filepath.Join(dir, "missing.txt")}, 1, "missing.txt: error: ",
+			"zhkhgate: registry import: 1 of 1 files could not be imported\n", ""},
+		{"a rejected statement", []string{"statement", brokenStatement}, 3, "statement.txt: rejected: ",
+			"zhkhgate: registry statement: 1 of 1 files rejected\n", ""},
+		{"a missing statement", []string{"statement", filepath.Join(dir, "missing.txt")}, 1, "missing.txt: error: ",
+			"zhkhgate: registry statement: 1 of 1 files could not be imported\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := cli(tt.args...)
+			if code != tt.code || stderr != tt.stderr || !strings.Contains(stdout, tt.stdout) || (tt.without != "" && strings.Contains(stdout, tt.without)) {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant exit %d, stderr %q, stdout with %q", code, stderr, stdout, tt.code, tt.stderr, tt.stdout)
+			}
+		})
 	}
 }

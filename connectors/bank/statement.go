@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -250,6 +251,11 @@ func ParseStatement(src io.Reader, name string) (*Statement, error) {
 							FormatAmount(bal.Incoming), FormatAmount(bal.Outgoing), FormatAmount(bal.Closing))})
 				}
 				st.Balances = append(st.Balances, *bal)
+				// An account may be named only in its section (the header
+				// lists another): it is the statement's all the same.
+				if bal.Account != "" && !slices.Contains(st.Accounts, bal.Account) {
+					st.Accounts = append(st.Accounts, bal.Account)
+				}
 				bal = nil
 			}
 			state = inHeader
@@ -371,6 +377,9 @@ func ParseStatement(src io.Reader, name string) (*Statement, error) {
 		} else if want != st.Encoding && !det.ASCII {
 			st.Warnings = append(st.Warnings, FileProblem{Field: "Кодировка", Reason: fmt.Sprintf("declares %s, the bytes are %s; read as %s", st.Declared, st.Encoding, st.Encoding)})
 		}
+	}
+	if len(st.Accounts) == 0 && len(st.Documents) > 0 {
+		st.Warnings = append(st.Warnings, FileProblem{Field: "РасчСчет", Reason: "the statement names no account of its own (no РасчСчет in the header or a СекцияРасчСчет): no document counts as incoming"})
 	}
 	if len(problems) > 0 {
 		return nil, &RejectedError{File: name, Problems: problems}

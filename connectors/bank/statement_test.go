@@ -83,3 +83,25 @@ func TestParseStatementErrors(t *testing.T) {
 		t.Errorf("1.02 statement: %+v, %v", st, err)
 	}
 }
+
+// TestStatementAccountsFromSections: an account named only in a
+// СекцияРасчСчет (the header lists the first of two) is one of the
+// statement's accounts, so money arriving on it is incoming.
+func TestStatementAccountsFromSections(t *testing.T) {
+	st, err := ParseStatement(strings.NewReader(string(mustRead(t, filepath.Join("testdata", "two-accounts.1c-cp1251.txt")))), "two-accounts.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(st.Accounts, " "); got != "40703810938000012345 40705810538000067890" {
+		t.Errorf("accounts = %s", got)
+	}
+	var incoming []string
+	for _, d := range st.Documents {
+		if d.Incoming(st.Accounts) {
+			incoming = append(incoming, d.Number)
+		}
+	}
+	if got := strings.Join(incoming, " "); got != "551234 77" {
+		t.Errorf("incoming = %s, want 551234 77", got)
+	}
+}

@@ -43,40 +43,91 @@ type StatementDocument struct {
 }
 
 // ErrDuplicateStatement is wrapped (kind Conflict) when a statement file
-// is stored twice.
+// is stored twice, or another file brings only documents stored before.
 var ErrDuplicateStatement = errors.New("the same statement was imported before")
 
-// CreateStatement stores a statement and its documents.
-func CreateStatement(ctx context.Context, tx pgx.Tx, st NewStatement) (int64, error) {
+// StoredStatement says what CreateStatement stored.
+type StoredStatement struct {
+	ID int64
+	// Duplicates counts documents stored before with another statement
+	// (the same number, date, amount, payer's and payee's accounts): kept
+	// and flagged, they are never money twice.
+	Duplicates int
+}
+
+// CreateStatement stores a statement and its documents. Documents are
+// known by content, not by file: one whose number, date, amount, payer's
+// and payee's accounts match a document stored before is flagged as a
+// duplicate; a statement all of whose documents are duplicates (the same
+// statement in another encoding, with other line ends) is not stored and
+// is a Conflict wrapping ErrDuplicateStatement, as is the same file twice.
+func CreateStatement(ctx context.Context, tx pgx.Tx, st NewStatement) (StoredStatement, error) {
+	var out StoredStatement
+	fail := func(err error) (StoredStatement, error) {
+		_, _ = tx.Exec(ctx, "ROLLBACK TO SAVEPOINT create_statement")
+		return StoredStatement{}, err
+	}
 	if _, err := tx.Exec(ctx, "SAVEPOINT create_statement"); err != nil {
-		return 0, fmt.Errorf("store statement %s: %w", st.FileName, err)
+		return out, fmt.Errorf("store statement %s: %w", st.FileName, err)
 	}
 	if st.Accounts == nil {
 		st.Accounts = []string{}
 	}
-	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO bank_statements (sha256, file_name, version, encoding, accounts, date_from, date_to, content)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		st.SHA256, st.FileName, st.Version, st.Encoding, st.Accounts, st.From, st.To, st.Content).Scan(&id)
+		st.SHA256, st.FileName, st.Version, st.Encoding, st.Accounts, st.From, st.To, st.Content).Scan(&out.ID)
 	if isUniqueViolation(err) {
-		_, _ = tx.Exec(ctx, "ROLLBACK TO SAVEPOINT create_statement")
-		return 0, apperr.Wrap(apperr.Conflict, "store statement "+st.FileName, ErrDuplicateStatement)
+		return fail(apperr.Wrap(apperr.Conflict, "store statement "+st.FileName, ErrDuplicateStatement))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store statement %s: %w", st.FileName, err)
+		return fail(fmt.Errorf("store statement %s: %w", st.FileName, err))
+	}
+	if _, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE IF NOT EXISTS statement_stage (
+			line integer, kind text, number text, doc_date date, amount bigint, incoming boolean, payer_account text,
+			payer_inn text, payer_name text, payee_account text, received_on date, purpose text
+		) ON COMMIT DROP`); err != nil {
+		return fail(fmt.Errorf("store statement %s documents: %w", st.FileName, err))
+	}
+	if _, err := tx.Exec(ctx, `TRUNCATE statement_stage`); err != nil {
+		return fail(fmt.Errorf("store statement %s documents: %w", st.FileName, err))
 	}
 	rows := make([][]any, len(st.Documents))
 	for i, d := range st.Documents {
-		rows[i] = []any{id, d.Line, d.Kind, d.Number, d.Date, d.Amount, d.Incoming, d.PayerAccount, d.PayerINN,
+		rows[i] = []any{d.Line, d.Kind, d.Number, d.Date, d.Amount, d.Incoming, d.PayerAccount, d.PayerINN,
 			d.PayerName, d.PayeeAccount, d.ReceivedOn, d.Purpose}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"statement_documents"}, []string{"statement_id", "line", "kind",
-		"number", "doc_date", "amount", "incoming", "payer_account", "payer_inn", "payer_name", "payee_account",
-		"received_on", "purpose"}, pgx.CopyFromRows(rows)); err != nil {
-		return 0, fmt.Errorf("store statement %s documents: %w", st.FileName, err)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"statement_stage"}, []string{"line", "kind", "number", "doc_date",
+		"amount", "incoming", "payer_account", "payer_inn", "payer_name", "payee_account", "received_on", "purpose"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fail(fmt.Errorf("store statement %s documents: %w", st.FileName, err))
 	}
-	return id, nil
+	// A document repeated within the file is a duplicate of its first copy.
+	err = tx.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO statement_documents (statement_id, line, kind, number, doc_date, amount, incoming, payer_account,
+				payer_inn, payer_name, payee_account, received_on, purpose, duplicate)
+			SELECT $1, s.line, s.kind, s.number, s.doc_date, s.amount, s.incoming, s.payer_account, s.payer_inn,
+				s.payer_name, s.payee_account, s.received_on, s.purpose,
+				row_number() OVER (PARTITION BY s.number, s.doc_date, s.amount, s.payer_account, s.payee_account ORDER BY s.line) > 1
+				OR EXISTS (SELECT 1 FROM statement_documents d WHERE NOT d.duplicate AND d.number = s.number
+					AND d.doc_date = s.doc_date AND d.amount = s.amount AND d.payer_account = s.payer_account
+					AND d.payee_account = s.payee_account)
+			FROM statement_stage s ORDER BY s.line
+			RETURNING duplicate)
+		SELECT count(*) FILTER (WHERE duplicate), count(*) FROM ins`, out.ID).Scan(&out.Duplicates, new(int))
+	if isUniqueViolation(err) {
+		// Another import stored the same documents at the same moment.
+		return fail(apperr.Wrap(apperr.Conflict, "store statement "+st.FileName, ErrDuplicateStatement))
+	}
+	if err != nil {
+		return fail(fmt.Errorf("store statement %s documents: %w", st.FileName, err))
+	}
+	if len(st.Documents) > 0 && out.Duplicates == len(st.Documents) {
+		return fail(apperr.Wrap(apperr.Conflict, "store statement "+st.FileName, ErrDuplicateStatement))
+	}
+	return out, nil
 }
 
 // Reconcile matches registries to incoming statement documents: the
@@ -90,7 +141,7 @@ func Reconcile(ctx context.Context, db DBTX) (int, error) {
 		WITH candidates AS (
 			SELECT DISTINCT ON (r.id) r.id AS registry_id, d.id AS document_id
 			FROM registries r
-			JOIN statement_documents d ON d.incoming AND d.registry_id IS NULL
+			JOIN statement_documents d ON d.incoming AND NOT d.duplicate AND d.registry_id IS NULL
 			     AND d.number = r.order_number AND d.doc_date = r.order_date
 			     AND d.amount = coalesce(r.declared_transfer, r.transfer)
 			WHERE r.state IN ('accepted', 'accepted_with_quarantine') AND r.order_number <> ''
@@ -169,7 +220,7 @@ func LoadReconciliation(ctx context.Context, db DBTX, limit int) (Reconciliation
 		case r.OrderNumber == "" || r.OrderDate == nil:
 			line.Status = ReconNoOrder
 		default:
-			doc, err = documentWhere(ctx, db, `d.incoming AND d.registry_id IS NULL AND d.number = $1 AND d.doc_date = $2`, r.OrderNumber, *r.OrderDate)
+			doc, err = documentWhere(ctx, db, `d.incoming AND NOT d.duplicate AND d.registry_id IS NULL AND d.number = $1 AND d.doc_date = $2`, r.OrderNumber, *r.OrderDate)
 			line.Status = ReconNoMoney
 			if doc != nil {
 				line.Status = ReconAmountMismatch
@@ -181,7 +232,7 @@ func LoadReconciliation(ctx context.Context, db DBTX, limit int) (Reconciliation
 		line.Document = doc
 		rep.Registries = append(rep.Registries, line)
 	}
-	rows, err := db.Query(ctx, documentSelect+` WHERE d.incoming AND d.registry_id IS NULL ORDER BY d.doc_date DESC, d.id DESC LIMIT $1`, limit)
+	rows, err := db.Query(ctx, documentSelect+` WHERE d.incoming AND NOT d.duplicate AND d.registry_id IS NULL ORDER BY d.doc_date DESC, d.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return rep, fmt.Errorf("reconciliation report: %w", err)
 	}

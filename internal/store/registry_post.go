@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // BulkSessionParams are the session settings a connection that posts a
@@ -16,25 +18,9 @@ func BulkSessionParams() map[string]string {
 	return map[string]string{"temp_buffers": "256MB", "work_mem": "128MB"}
 }
 
-// StagedRow is one registry line on its way to the payments table. A line
-// with a Problem is quarantined as invalid; the others are judged against
-// accounts and earlier payments in SQL, all rows at once.
-type StagedRow struct {
-	Line          int
-	Raw           string
-	Problem       string // non-empty: the line cannot be posted
-	Warning       string // non-empty: posted, but worth a look
-	OperationID   string
-	OperationDate time.Time
-	PaidAt        time.Time // zero: unknown
-	AccountNumber string
-	Period        time.Time // zero: not given
-	Amount        int64
-	Commission    int64
-	PayerName     string
-	MeterCodes    []string
-	MeterValues   []string // decimals
-}
+// StagedRow is one registry line on its way to the payments table (the
+// mapping's model.RegistryLine).
+type StagedRow = model.RegistryLine
 
 var stageColumns = []string{"line", "raw", "problem", "warning", "operation_id", "operation_date", "paid_at",
 	"account_number", "period", "amount", "commission", "payer_name", "meter_codes", "meter_values"}

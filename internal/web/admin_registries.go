@@ -12,8 +12,8 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
-	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
 // maxUpload bounds an uploaded registry; larger files go through the
@@ -93,10 +93,18 @@ func (s *Server) registriesPage(w http.ResponseWriter, r *http.Request, st *Staf
 	for _, reg := range regs {
 		d.Registries = append(d.Registries, registryRow{Registry: reg, ShortReason: shortReason(reg.RejectReason)})
 	}
-	for _, p := range bank.Builtin() {
-		d.Profiles = append(d.Profiles, p.ID())
-	}
+	d.Profiles = s.profileNames()
 	s.render(w, r, http.StatusOK, "admin_registries", st, d)
+}
+
+// profileNames are the registry profiles operators may choose: the
+// built-in ones and those of the operator's profile files.
+func (s *Server) profileNames() []string {
+	var names []string
+	for _, p := range s.deps.Intake.Profiles().All() {
+		names = append(names, p.ID())
+	}
+	return names
 }
 
 // registryUpload is POST /admin/registries/upload: the console's door into
@@ -108,7 +116,6 @@ func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staf
 		return
 	}
 	defer f.Close()
-	intake := &jobs.RegistryIntake{Pool: s.deps.Pool, Jobs: s.deps.Jobs}
 	profile := strings.TrimSpace(r.PostFormValue("profile"))
 	var orgID *int64
 	if inn := strings.TrimSpace(r.PostFormValue("org_inn")); inn != "" {
@@ -119,7 +126,7 @@ func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staf
 		}
 		orgID = &id
 	}
-	imp, err := intake.ImportFor(r.Context(), f, hdr.Filename, store.IntakeUpload, profile, orgID)
+	imp, err := s.deps.Intake.ImportRegistry(r.Context(), f, hdr.Filename, store.IntakeUpload, intake.RegistryOptions{Profile: profile, OrgID: orgID})
 	if err != nil {
 		s.fail(w, r, st, err)
 		return
@@ -141,7 +148,7 @@ func (s *Server) statementUpload(w http.ResponseWriter, r *http.Request, st *Sta
 		return
 	}
 	defer f.Close()
-	res, err := jobs.ImportStatement(r.Context(), s.deps.Pool, f, hdr.Filename)
+	res, err := s.deps.Intake.ImportStatement(r.Context(), f, hdr.Filename)
 	if err != nil {
 		s.fail(w, r, st, err)
 		return
@@ -180,13 +187,14 @@ func (s *Server) registryPage(w http.ResponseWriter, r *http.Request, st *Staff)
 		s.fail(w, r, st, err)
 		return
 	}
-	d := registryData{Registry: reg, Issues: issues}
-	for _, p := range bank.Builtin() {
-		d.Profiles = append(d.Profiles, p.ID())
-	}
+	d := registryData{Registry: reg, Issues: issues, Profiles: s.profileNames()}
 	var sum bank.Summary
 	if len(reg.Summary) > 2 && json.Unmarshal(reg.Summary, &sum) == nil {
 		d.Summary = &sum
+	}
+	if !reg.Final() {
+		// Still waiting for a worker: the browser reloads until the verdict.
+		w.Header().Set("Refresh", "3")
 	}
 	s.render(w, r, http.StatusOK, "admin_registry", st, d)
 }
@@ -200,8 +208,7 @@ func (s *Server) registryReprocess(w http.ResponseWriter, r *http.Request, st *S
 		return
 	}
 	profile := strings.TrimSpace(r.PostFormValue("profile"))
-	intake := &jobs.RegistryIntake{Pool: s.deps.Pool, Jobs: s.deps.Jobs}
-	if _, err := intake.Requeue(r.Context(), id, profile); err != nil {
+	if _, err := s.deps.Intake.Requeue(r.Context(), id, profile); err != nil {
 		s.fail(w, r, st, err)
 		return
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -66,6 +68,16 @@ func newRegistryConsole(t *testing.T) *registryConsole {
 	}
 	c.csrf = m[1]
 	return c
+}
+
+// wait waits for registry id to be processed.
+func (c *registryConsole) wait(ctx context.Context, t *testing.T, id int64) (store.Registry, error) {
+	t.Helper()
+	in, err := intake.New(intake.Config{WaitPoll: 20 * time.Millisecond}, intake.Deps{Pool: c.pool, Queue: c.jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Wait(ctx, id, 0)
 }
 
 // upload posts a multipart form and returns the final URL and body.
@@ -123,7 +135,7 @@ func TestRegistryConsole(t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	reg, err := jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
+	reg, err := c.wait(wctx, t, id)
 	if err != nil || reg.State != store.RegistryAcceptedWithQuarantine || reg.RowsPosted != 1 {
 		t.Fatalf("registry = %+v, %v", reg, err)
 	}
@@ -181,24 +193,104 @@ func TestRegistryConsole(t *testing.T) {
 	if code, body := c.get(t, "/admin/registries"); code != 200 || !strings.Contains(body, "sber.txt") || !strings.Contains(body, "reconciled") {
 		t.Errorf("list = %d: %.1500s", code, body)
 	}
-	// An upload naming an unknown profile is stored and then rejected with
-	// the reason; nothing is posted.
-	where, code, _ = c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), map[string]string{"profile": "nope"})
+	// An upload naming an unknown profile is refused with the reason;
+	// nothing is stored or posted.
+	if _, code, body := c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), map[string]string{"profile": "nope"}); code != http.StatusBadRequest || !strings.Contains(body, `unknown registry profile &#34;nope&#34;`) {
+		t.Errorf("unknown profile = %d: %.500s", code, body)
+	}
+	// A file no profile fits is stored and then rejected with the reason.
+	where, code, _ = c.upload(t, "/admin/registries/upload", "x.txt", []byte("garbage\r\n"), nil)
 	id, err = strconv.ParseInt(strings.TrimPrefix(where, "/admin/registries/"), 10, 64)
 	if code != 200 || err != nil {
 		t.Fatalf("upload landed on %s (%d)", where, code)
 	}
-	reg, err = jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
-	if err != nil || reg.State != store.RegistryRejected || !strings.Contains(reg.RejectReason, `unknown registry profile "nope"`) {
-		t.Errorf("unknown profile: %+v, %v", reg, err)
+	reg, err = c.wait(wctx, t, id)
+	if err != nil || reg.State != store.RegistryRejected || !strings.Contains(reg.RejectReason, "no registry profile fits") {
+		t.Errorf("garbage: %+v, %v", reg, err)
 	}
 	// The operator reads it again with a real profile: rejected again, now
 	// for what the file is.
 	if code, body := c.post(t, where+"/reprocess", url.Values{"csrf_token": {c.csrf}, "profile": {"sber-zhku-12"}}); code != 200 || !strings.Contains(body, "Registry ") {
 		t.Fatalf("reprocess = %d: %.300s", code, body)
 	}
-	reg, err = jobs.WaitRegistry(wctx, c.pool, c.jobs, id, 0)
+	reg, err = c.wait(wctx, t, id)
 	if err != nil || reg.State != store.RegistryRejected || reg.Profile != "sber-zhku-12@1" || strings.Contains(reg.RejectReason, "unknown registry profile") {
 		t.Errorf("reprocessed: %+v, %v", reg, err)
+	}
+}
+
+// TestRegistryPagesListOperatorProfiles: the profile lists offer the
+// profiles the process loaded, operator-defined ones too.
+func TestRegistryPagesListOperatorProfiles(t *testing.T) {
+	vtb, err := bank.ParseProfiles(strings.NewReader(`{"name": "vtb-6", "version": 1, "bank": "vtb", "separator": "|", "encodings": ["cp1251"],
+		"fields": 6, "columns": {"operation_id": 1, "date": 2, "account": 3, "amount": 4}, "date_layout": "DD.MM.YYYY"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := testdb.New(t)
+	logger := slog.New(slog.DiscardHandler)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := intake.New(intake.Config{}, intake.Deps{Pool: pool, Queue: jc, Profiles: bank.NewSet(append(bank.Builtin(), vtb...)...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestServerWith(t, pool, jc, "operator", func(d *Deps) { d.Intake = in })
+	if code, _ := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}}); code != 200 {
+		t.Fatalf("login = %d", code)
+	}
+	code, body := c.get(t, "/admin/registries")
+	if code != 200 || !strings.Contains(body, `<option value="vtb-6@1">`) || !strings.Contains(body, `<option value="sber-zhku-13@1">`) {
+		t.Errorf("registries page = %d: %.3000s", code, body)
+	}
+}
+
+// TestRegistryPageShowsTheTrueState: a registry no worker has processed
+// yet is shown as waiting (not "Every line was posted."), and its page
+// refreshes itself until it has a verdict; a rejected one posted nothing.
+func TestRegistryPageShowsTheTrueState(t *testing.T) {
+	pool := testdb.New(t)
+	logger := slog.New(slog.DiscardHandler)
+	jc, err := jobs.NewInsertClient(jobs.Deps{Pool: pool, Logger: logger}) // works nothing: the registry stays received
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestServer(t, pool, jc, "operator")
+	if code, _ := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}}); code != 200 {
+		t.Fatalf("login = %d", code)
+	}
+	in, err := intake.New(intake.Config{}, intake.Deps{Pool: pool, Queue: jc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	imp, err := in.ImportRegistry(ctx, bytes.NewReader([]byte("garbage\r\n")), "x.txt", store.IntakeCLI, intake.RegistryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/admin/registries/" + strconv.FormatInt(imp.RegistryID, 10)
+	resp, err := c.client.Get(c.srv.URL + page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Refresh") == "" || strings.Contains(string(body), "Every line was posted") ||
+		!strings.Contains(string(body), "Waiting for a worker") {
+		t.Errorf("received registry: %d, Refresh %q: %.3000s", resp.StatusCode, resp.Header.Get("Refresh"), body)
+	}
+	if err := store.FinishRegistry(ctx, pool, imp.RegistryID, store.RegistryOutcome{State: store.RegistryRejected, RejectReason: "no registry profile fits", Summary: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = c.client.Get(c.srv.URL + page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Refresh") != "" || strings.Contains(string(body), "Every line was posted") {
+		t.Errorf("rejected registry: Refresh %q: %.3000s", resp.Header.Get("Refresh"), body)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/intake"
 	"github.com/zhkhgate/zhkhgate/internal/layout"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/money"
@@ -56,6 +57,10 @@ type Deps struct {
 	Now func() time.Time
 	// OnCheck, when set, is told each time a password is checked (security tests count them).
 	OnCheck func(what string)
+	// Intake takes uploaded registries and statements, with the process's
+	// registry profiles (listed on the registry pages); nil: one over Pool
+	// and Jobs with the built-in profiles.
+	Intake *intake.Intake
 }
 
 // Server is the HTTP edge.
@@ -75,6 +80,13 @@ type Server struct {
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Pool == nil || deps.Jobs == nil || deps.Metrics == nil || deps.Logger == nil {
 		return nil, errors.New("web: Pool, Jobs, Metrics and Logger are required")
+	}
+	if deps.Intake == nil {
+		in, err := intake.New(intake.Config{}, intake.Deps{Pool: deps.Pool, Queue: deps.Jobs, Logger: deps.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		deps.Intake = in
 	}
 	s := &Server{deps: deps, cfg: cfg, mux: http.NewServeMux()}
 	s.staff = &session.Manager{Pool: deps.Pool, Kind: "staff", CookieName: "zhkhgate_admin", CookiePath: "/admin",

@@ -1,9 +1,9 @@
-package jobs
+package intake
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +17,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
 // registryAccounts creates the accounts the sample registries pay
@@ -43,7 +44,7 @@ func registryAccounts(t *testing.T, db *pgxpool.Pool) {
 func sample(t *testing.T, parts ...string) []byte {
 	t.Helper()
 	dir, _ := os.Getwd()
-	b, err := os.ReadFile(filepath.Join(append([]string{dir, "..", "..", "shared", "spec", "samples"}, parts...)...))
+	b, err := os.ReadFile(filepath.Join(append([]string{dir, "..", "..", "..", "shared", "spec", "samples"}, parts...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +63,26 @@ func cp1251(t *testing.T, s string) []byte {
 type registryEnv struct {
 	t      *testing.T
 	pool   *pgxpool.Pool
-	client *Client
-	intake *RegistryIntake
+	client *jobs.Client
+	intake *Intake
+}
+
+// newIntake builds an intake over pool and client with test settings.
+func newIntake(t testing.TB, pool *pgxpool.Pool, client *jobs.Client, cfg Config) *Intake {
+	t.Helper()
+	cfg.WaitPoll = cmp.Or(cfg.WaitPoll, 20*time.Millisecond)
+	in, err := New(cfg, Deps{Pool: pool, Queue: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 func newRegistryEnv(t *testing.T) *registryEnv {
 	t.Helper()
 	pool := testdb.New(t)
 	registryAccounts(t, pool)
-	client, err := NewBankClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	client, err := jobs.NewBankClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,19 +96,19 @@ func newRegistryEnv(t *testing.T) *registryEnv {
 		defer c()
 		_ = client.Stop(stopCtx)
 	})
-	return &registryEnv{t: t, pool: pool, client: client, intake: &RegistryIntake{Pool: pool, Jobs: client}}
+	return &registryEnv{t: t, pool: pool, client: client, intake: newIntake(t, pool, client, Config{})}
 }
 
 // importWait imports data and waits for processing.
-func (e *registryEnv) importWait(name string, data []byte, profile string) (Imported, store.Registry) {
+func (e *registryEnv) importWait(name string, data []byte, profile string) (RegistryImport, store.Registry) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	imp, err := e.intake.Import(ctx, bytes.NewReader(data), name, store.IntakeCLI, profile)
+	imp, err := e.intake.ImportRegistry(ctx, bytes.NewReader(data), name, store.IntakeCLI, RegistryOptions{Profile: profile})
 	if err != nil {
 		e.t.Fatalf("import %s: %v", name, err)
 	}
-	reg, err := WaitRegistry(ctx, e.pool, e.client, imp.RegistryID, imp.JobID)
+	reg, err := e.intake.Wait(ctx, imp.RegistryID, imp.JobID)
 	if err != nil {
 		e.t.Fatalf("wait %s: %v", name, err)
 	}
@@ -125,7 +137,7 @@ func TestRegistryPipeline(t *testing.T) {
 		t.Fatalf("payments = %d", n)
 	}
 	// The follow-up jobs were enqueued in the posting transaction.
-	for _, kind := range []string{KindRegistryPosted, KindBalanceRefresh} {
+	for _, kind := range []string{jobs.KindRegistryPosted, jobs.KindBalanceRefresh} {
 		if n := e.count(`SELECT count(*) FROM river_job WHERE kind = $2 AND args->>'registry_id' = ($1::bigint)::text`, reg.ID, kind); n != 1 {
 			t.Errorf("%s jobs = %d, want 1", kind, n)
 		}
@@ -133,7 +145,7 @@ func TestRegistryPipeline(t *testing.T) {
 
 	// The same file again: nothing stored, nothing posted.
 	ctx := context.Background()
-	again, err := e.intake.Import(ctx, bytes.NewReader(sber), "copy.txt", store.IntakeInbox, "")
+	again, err := e.intake.ImportRegistry(ctx, bytes.NewReader(sber), "copy.txt", store.IntakeInbox, RegistryOptions{})
 	if err != nil || !again.Duplicate || again.RegistryID != reg.ID {
 		t.Fatalf("re-import = %+v, %v", again, err)
 	}
@@ -196,7 +208,7 @@ func TestRegistryPipeline(t *testing.T) {
 		"ПлательщикСчет=30233810000000000001\r\nПолучательСчет=40702810600000012345\r\nНазначениеПлатежа=EPS реестр 551234\r\nКонецДокумента\r\n" +
 		"СекцияДокумент=Платежное поручение\r\nНомер=77\r\nДата=16.03.2025\r\nСумма=100.00\r\n" +
 		"ПлательщикСчет=40817810000000000001\r\nПолучательСчет=40702810600000012345\r\nНазначениеПлатежа=ЛС 1002003004\r\nКонецДокумента\r\nКонецФайла\r\n"
-	si, err := ImportStatement(ctx, e.pool, bytes.NewReader(cp1251(t, stmt)), "statement.txt")
+	si, err := e.intake.ImportStatement(ctx, bytes.NewReader(cp1251(t, stmt)), "statement.txt")
 	if err != nil || si.Documents != 2 || si.Incoming != 2 || si.Matched != 1 {
 		t.Fatalf("statement import = %+v, %v", si, err)
 	}
@@ -211,10 +223,10 @@ func TestRegistryPipeline(t *testing.T) {
 	if got["sber-zhku-registry.cp1251.txt"] != store.ReconReconciled || got["second.txt"] != store.ReconNoMoney || len(rep.Unmatched) != 1 {
 		t.Errorf("reconciliation = %v, unmatched %d", got, len(rep.Unmatched))
 	}
-	if si, err := ImportStatement(ctx, e.pool, bytes.NewReader(cp1251(t, stmt)), "statement.txt"); err != nil || !si.Duplicate {
+	if si, err := e.intake.ImportStatement(ctx, bytes.NewReader(cp1251(t, stmt)), "statement.txt"); err != nil || !si.Duplicate {
 		t.Errorf("statement twice = %+v, %v", si, err)
 	}
-	if _, err := ImportStatement(ctx, e.pool, strings.NewReader("1CClientBankExchange\r\nВерсияФормата=1.03\r\n"), "cut.txt"); err == nil || !strings.Contains(err.Error(), "truncated") {
+	if _, err := e.intake.ImportStatement(ctx, strings.NewReader("1CClientBankExchange\r\nВерсияФормата=1.03\r\n"), "cut.txt"); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("truncated statement = %v", err)
 	}
 }
@@ -257,7 +269,7 @@ func TestRegistryPostedNotifies(t *testing.T) {
 func TestRegistryEnqueuesGISPaymentNotices(t *testing.T) {
 	pool := testdb.New(t)
 	registryAccounts(t, pool)
-	client, err := NewBankClient(Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), GIS: &GIS{}})
+	client, err := jobs.NewBankClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), GIS: &jobs.GIS{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +279,7 @@ func TestRegistryEnqueuesGISPaymentNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = client.Stop(context.Background()) }()
-	e := &registryEnv{t: t, pool: pool, client: client, intake: &RegistryIntake{Pool: pool, Jobs: client}}
+	e := &registryEnv{t: t, pool: pool, client: client, intake: newIntake(t, pool, client, Config{})}
 	_, reg := e.importWait("sber.txt", sample(t, "synthetic", "sber-zhku-registry.cp1251.txt"), "")
 	if reg.RowsPosted != 3 {
 		t.Fatalf("registry: %+v", reg)
@@ -289,53 +301,6 @@ func TestRegistryEnqueuesGISPaymentNotices(t *testing.T) {
 	}
 }
 
-func TestReadAhead(t *testing.T) {
-	mk := func(n int, fail error) func() (*store.StagedRow, error) {
-		i := 0
-		return func() (*store.StagedRow, error) {
-			if i == n {
-				return nil, fail
-			}
-			i++
-			return &store.StagedRow{Line: i}, nil
-		}
-	}
-	// All rows arrive in order, then the end.
-	pull, stop := readAhead(mk(1500, nil))
-	for want := 1; want <= 1500; want++ {
-		r, err := pull()
-		if err != nil || r == nil || r.Line != want {
-			t.Fatalf("row %d: %+v, %v", want, r, err)
-		}
-	}
-	if r, err := pull(); r != nil || err != nil {
-		t.Fatalf("after the end: %+v, %v", r, err)
-	}
-	stop()
-	stop() // twice is fine
-
-	// An error after some rows comes after those rows.
-	boom := errors.New("chunk read failed")
-	pull, stop = readAhead(mk(10, boom))
-	n := 0
-	var err error
-	for {
-		var r *store.StagedRow
-		if r, err = pull(); r == nil || err != nil {
-			break
-		}
-		n++
-	}
-	stop()
-	if n != 10 || !errors.Is(err, boom) {
-		t.Fatalf("rows %d, err %v", n, err)
-	}
-
-	// Stopping early ends the producer even though it could go on forever.
-	_, stop = readAhead(mk(1<<62, nil))
-	stop()
-}
-
 // TestConcurrentRegistriesShareOperations: two files carrying the same
 // operations, processed at once by two workers, post each operation once
 // and flag the other copy as a duplicate.
@@ -354,9 +319,9 @@ func TestConcurrentRegistriesShareOperations(t *testing.T) {
 		}
 		files[i] = buf.Bytes()
 	}
-	var imps [2]Imported
+	var imps [2]RegistryImport
 	for i, f := range files {
-		imp, err := e.intake.Import(ctx, bytes.NewReader(f), "same-ops.txt", store.IntakeCLI, "")
+		imp, err := e.intake.ImportRegistry(ctx, bytes.NewReader(f), "same-ops.txt", store.IntakeCLI, RegistryOptions{})
 		if err != nil || imp.Duplicate {
 			t.Fatalf("import %d: %+v, %v", i, imp, err)
 		}
@@ -364,7 +329,7 @@ func TestConcurrentRegistriesShareOperations(t *testing.T) {
 	}
 	posted, dups := 0, 0
 	for _, imp := range imps {
-		reg, err := WaitRegistry(ctx, e.pool, e.client, imp.RegistryID, imp.JobID)
+		reg, err := e.intake.Wait(ctx, imp.RegistryID, imp.JobID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package jobs
+package intake
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/demo"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
+	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
 var benchLines = flag.Int("registry-lines", 1_000_000, "payment lines in BenchmarkRegistryMillion's registry")
@@ -41,7 +42,7 @@ func BenchmarkRegistryMillion(b *testing.B) {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	client, err := NewBankClient(Deps{Pool: pool, Logger: logger})
+	client, err := jobs.NewBankClient(jobs.Deps{Pool: pool, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func BenchmarkRegistryMillion(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = client.Stop(ctx) }()
-	intake := &RegistryIntake{Pool: pool, Jobs: client}
+	intake := newIntake(b, pool, client, Config{})
 	lines := *benchLines
 	day := time.Now().AddDate(0, 0, -1)
 	opts := func(i int) bank.GenerateOptions {
@@ -75,11 +76,11 @@ func BenchmarkRegistryMillion(b *testing.B) {
 		b.StartTimer()
 
 		start := time.Now()
-		imp, err := intake.Import(ctx, f, path, store.IntakeCLI, "sber-zhku-13")
+		imp, err := intake.ImportRegistry(ctx, f, path, store.IntakeCLI, RegistryOptions{Profile: "sber-zhku-13"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		reg, err := WaitRegistry(ctx, pool, client, imp.RegistryID, imp.JobID)
+		reg, err := intake.Wait(ctx, imp.RegistryID, imp.JobID)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package jobs
+package intake
 
 import (
 	"bytes"
@@ -9,38 +9,38 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
-// maxStatementBytes bounds a statement file; client-bank statements are
-// small, so it is read whole.
-const maxStatementBytes = 64 << 20
-
 // StatementImport says what ImportStatement did.
 type StatementImport struct {
 	StatementID int64
-	Duplicate   bool
-	Documents   int
-	Incoming    int
-	Matched     int // registries reconciled by this import
-	Warnings    []bank.FileProblem
+	// Duplicate is true when every document was imported before (the same
+	// statement, perhaps in another encoding): nothing was stored.
+	Duplicate bool
+	Documents int
+	// Duplicates counts documents imported before with another statement:
+	// stored, flagged, never counted as money twice.
+	Duplicates int
+	Incoming   int
+	Matched    int // registries reconciled by this import
+	Warnings   []bank.FileProblem
 }
 
 // ImportStatement reads a 1CClientBankExchange statement, stores it with
 // its documents and reconciles registries against it, in one transaction.
 // A statement that does not parse is Invalid, naming every problem.
-func ImportStatement(ctx context.Context, pool *pgxpool.Pool, r io.Reader, name string) (StatementImport, error) {
+func (in *Intake) ImportStatement(ctx context.Context, r io.Reader, name string) (StatementImport, error) {
 	name = filepath.Base(name)
-	data, err := io.ReadAll(io.LimitReader(r, maxStatementBytes+1))
+	limit := in.cfg.MaxStatementBytes
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return StatementImport{}, fmt.Errorf("import statement %s: %w", name, err)
 	}
-	if len(data) > maxStatementBytes {
-		return StatementImport{}, apperr.Invalidf("import statement "+name, "larger than %d MB", maxStatementBytes>>20)
+	if int64(len(data)) > limit {
+		return StatementImport{}, apperr.Invalidf("import statement "+name, "larger than %d MB", limit>>20)
 	}
 	st, err := bank.ParseStatement(bytes.NewReader(data), name)
 	if err != nil {
@@ -51,13 +51,13 @@ func ImportStatement(ctx context.Context, pool *pgxpool.Pool, r io.Reader, name 
 		return StatementImport{}, err
 	}
 	sum := sha256.Sum256(data)
-	in := store.NewStatement{SHA256: sum[:], FileName: name, Version: st.Version, Encoding: string(st.Encoding),
+	ns := store.NewStatement{SHA256: sum[:], FileName: name, Version: st.Version, Encoding: string(st.Encoding),
 		Accounts: st.Accounts, Content: data}
 	if !st.From.IsZero() {
-		in.From = &st.From
+		ns.From = &st.From
 	}
 	if !st.To.IsZero() {
-		in.To = &st.To
+		ns.To = &st.To
 	}
 	res := StatementImport{Documents: len(st.Documents), Warnings: st.Warnings}
 	for _, d := range st.Documents {
@@ -70,14 +70,14 @@ func ImportStatement(ctx context.Context, pool *pgxpool.Pool, r io.Reader, name 
 		if doc.Incoming {
 			res.Incoming++
 		}
-		in.Documents = append(in.Documents, doc)
+		ns.Documents = append(ns.Documents, doc)
 	}
-	tx, err := pool.Begin(ctx)
+	tx, err := in.deps.Pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("import statement %s: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	id, err := store.CreateStatement(ctx, tx, in)
+	stored, err := store.CreateStatement(ctx, tx, ns)
 	if errors.Is(err, store.ErrDuplicateStatement) {
 		res.Duplicate = true
 		return res, nil
@@ -85,7 +85,7 @@ func ImportStatement(ctx context.Context, pool *pgxpool.Pool, r io.Reader, name 
 	if err != nil {
 		return res, err
 	}
-	res.StatementID = id
+	res.StatementID, res.Duplicates = stored.ID, stored.Duplicates
 	if res.Matched, err = store.Reconcile(ctx, tx); err != nil {
 		return res, err
 	}
