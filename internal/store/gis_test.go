@@ -112,12 +112,12 @@ func TestGISMessageLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.State != store.GISDone || m.ItemsOK != 1 || m.ItemsFailed != 2 {
+	if m.State != store.MessageDone || m.ItemsOK != 1 || m.ItemsFailed != 2 {
 		t.Errorf("message %s ok=%d failed=%d, want done 1 2", m.State, m.ItemsOK, m.ItemsFailed)
 	}
 	states := map[string]string{}
 	for _, it := range got {
-		states[it.TransportGUID] = it.State + " " + it.ErrorCode
+		states[it.TransportGUID] = string(it.State) + " " + it.ErrorCode
 	}
 	if states[items[0].TransportGUID] != "ok " || states[items[1].TransportGUID] != "failed INT004132" || states[items[2].TransportGUID] != "failed NORESULT" {
 		t.Errorf("item states %v", states)
@@ -137,7 +137,7 @@ func TestGISMessageLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(un) != 2 || un[0].State != "failed" || un[0].Error == "" {
+	if len(un) != 2 || un[0].State != string(store.ItemFailed) || un[0].Error == "" {
 		t.Errorf("unconfirmed %+v", un)
 	}
 	list, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: org})
@@ -165,7 +165,7 @@ func TestGISStopFailsPendingItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, items, _ := store.GetGISMessage(ctx, db, id)
-	if m.State != store.GISStopped || items[0].State != "failed" || items[0].ErrorCode != "AUT011003" {
+	if m.State != store.MessageStopped || items[0].State != store.ItemFailed || items[0].ErrorCode != "AUT011003" {
 		t.Errorf("stopped message %s, item %+v", m.State, items[0])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -29,7 +30,7 @@ type gisData struct {
 	OrgID       int64
 	Kind, State string
 	Period      string
-	Whats       []string
+	Whats       []gisexchange.What
 	Message     string
 }
 
@@ -38,8 +39,8 @@ type gisData struct {
 // item GIS has not confirmed.
 func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	q := r.URL.Query()
-	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: jobs.GISWhats, Message: q.Get("msg")}
-	f := store.GISMessageFilter{Kind: d.Kind, State: d.State, Limit: 300}
+	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: gisexchange.Whats(), Message: q.Get("msg")}
+	f := store.GISMessageFilter{Kind: d.Kind, State: store.MessageState(d.State), Limit: 300}
 	if v := q.Get("org"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
@@ -50,7 +51,7 @@ func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	}
 	var period time.Time
 	if d.Period != "" {
-		p, err := jobs.ParsePeriod(d.Period)
+		p, err := gisexchange.ParsePeriod(d.Period)
 		if err != nil {
 			s.fail(w, r, st, err)
 			return
@@ -117,11 +118,11 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	if m.State != store.GISStopped {
+	if m.State != store.MessageStopped {
 		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s; only stopped messages are retried", id, m.State)))
 		return
 	}
-	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: m.Kind}
+	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: gisexchange.What(m.Kind)}
 	if m.Period != nil {
 		args.Period = m.Period.Format("2006-01")
 	}
@@ -139,10 +140,21 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, apperr.Invalidf("gis sync", "org %q: want an organization id", r.FormValue("org")))
 		return
 	}
-	args := jobs.GISSyncArgs{OrgID: org, What: r.FormValue("what"), Period: r.FormValue("period")}
+	args := jobs.GISSyncArgs{OrgID: org, What: gisexchange.What(r.FormValue("what")), Period: r.FormValue("period")}
+	subj, ok := gisexchange.Lookup(args.What)
+	if !ok {
+		s.fail(w, r, st, apperr.Invalidf("gis sync", "subject %q: want one of %v", args.What, gisexchange.Whats()))
+		return
+	}
+	if subj.Period || args.Period != "" {
+		if _, err := gisexchange.ParsePeriod(args.Period); err != nil {
+			s.fail(w, r, st, err)
+			return
+		}
+	}
 	if _, err := s.deps.Jobs.Insert(r.Context(), args, nil); err != nil {
 		s.fail(w, r, st, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10)+"&msg="+url.QueryEscape("sync of "+args.What+" queued"), http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10)+"&msg="+url.QueryEscape("sync of "+string(args.What)+" queued"), http.StatusSeeOther)
 }
