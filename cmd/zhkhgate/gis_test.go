@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 )
 
@@ -29,7 +30,7 @@ func TestGISFromEnv(t *testing.T) {
 	if _, err := gisFromEnv(t.Context(), get, nil, nil); err == nil || !strings.Contains(err.Error(), envGISKey) {
 		t.Errorf("half configured: %v", err)
 	}
-	env[envGISKey], env[envGISCert] = "../../connectors/giszhkh/testdata/operator-key.pem", "../../connectors/giszhkh/testdata/operator-cert.pem"
+	env[envGISKey], env[envGISCert] = gistest.WriteCredentials(t, t.TempDir())
 	env[envGISPoll] = "1s,5s"
 	g, err := gisFromEnv(t.Context(), get, nil, nil)
 	if err != nil || g == nil || len(g.Config().Poll) != 2 {
