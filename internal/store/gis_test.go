@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -168,4 +170,40 @@ func TestGISStopFailsPendingItems(t *testing.T) {
 	if m.State != store.MessageStopped || items[0].State != store.ItemFailed || items[0].ErrorCode != "AUT011003" {
 		t.Errorf("stopped message %s, item %+v", m.State, items[0])
 	}
+}
+
+// TestGISStatesMatchSchema: the typed states are exactly those the
+// schema's CHECK constraints allow.
+func TestGISStatesMatchSchema(t *testing.T) {
+	db := testdb.New(t)
+	for _, c := range []struct {
+		constraint string
+		states     []string
+	}{
+		{"gis_messages_state_check", statesOf(store.MessageStates)},
+		{"gis_items_state_check", statesOf(store.ItemStates)},
+	} {
+		var def string
+		if err := db.QueryRow(context.Background(), `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1`, c.constraint).Scan(&def); err != nil {
+			t.Fatalf("%s: %v", c.constraint, err)
+		}
+		allowed := regexp.MustCompile(`'([a-z_]+)'`).FindAllStringSubmatch(def, -1)
+		var got []string
+		for _, m := range allowed {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.states))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s allows %v; the Go states are %v", c.constraint, got, want)
+		}
+	}
+}
+
+func statesOf[S ~string](ss []S) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
 }
