@@ -35,6 +35,13 @@ func gisNotConfigured(op string) error {
 // asks for and completes job, so a retry never repeats a committed effect.
 // Errors are mapped by Edge.
 func gisCommit[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T], op string, effect gisexchange.Effect) error {
+	return gisCommitAgain(ctx, db, job, op, effect, nil)
+}
+
+// gisCommitAgain is gisCommit that also inserts again (args, when the
+// effect asks for a resync) after the job is completed: a sync is unique
+// while running, so its rerun can only be queued once it is done.
+func gisCommitAgain[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T], op string, effect gisexchange.Effect, again river.JobArgs) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return Edge(fmt.Errorf("%s: %w", op, err))
@@ -50,6 +57,11 @@ func gisCommit[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T]
 			return Edge(fmt.Errorf("%s: enqueue send of message %d: %w", op, id, err))
 		}
 	}
+	for _, sc := range f.Sync {
+		if _, err := client.InsertTx(ctx, tx, GISSyncArgs{OrgID: sc.OrgID, What: sc.What, Period: sc.Period}, nil); err != nil {
+			return Edge(fmt.Errorf("%s: queue %s sync of organization %d: %w", op, sc.What, sc.OrgID, err))
+		}
+	}
 	if f.Poll != 0 {
 		var opts *river.InsertOpts
 		if !f.PollAt.IsZero() {
@@ -61,6 +73,11 @@ func gisCommit[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T]
 	}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return Edge(fmt.Errorf("%s: complete job: %w", op, err))
+	}
+	if f.Resync && again != nil {
+		if _, err := client.InsertTx(ctx, tx, again, nil); err != nil {
+			return Edge(fmt.Errorf("%s: queue again: %w", op, err))
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Edge(fmt.Errorf("%s: commit: %w", op, err))

@@ -52,8 +52,8 @@ func (w *GISSyncWorker) Work(ctx context.Context, job *river.Job[GISSyncArgs]) e
 		return Edge(gisNotConfigured("gis sync"))
 	}
 	a := job.Args
-	return gisCommit(ctx, w.Pool, job, fmt.Sprintf("gis sync %s of organization %d", a.What, a.OrgID),
+	return gisCommitAgain(ctx, w.Pool, job, fmt.Sprintf("gis sync %s of organization %d", a.What, a.OrgID),
 		func(ctx context.Context, tx pgx.Tx) (gisexchange.Follow, error) {
 			return w.GIS.Sync(ctx, tx, gisexchange.Scope{OrgID: a.OrgID, What: a.What, Period: a.Period})
-		})
+		}, a)
 }

@@ -154,3 +154,44 @@ func TestGISPollWorkerUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestGISSweepQueuesLostSyncs: payments no sync carries (their sync request
+// was dropped as a duplicate of a running sync) get a payments sync from
+// the periodic sweep; payments in flight do not.
+func TestGISSweepQueuesLostSyncs(t *testing.T) {
+	ctx := context.Background()
+	e := newWorkerEnv(t, 3)
+	if _, err := e.tx.Exec(ctx, `UPDATE payment_documents SET state = 'posted', gis_payment_document_id = '51АБ123456-01-610' || id`); err != nil {
+		t.Fatal(err)
+	}
+	sweep := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{}, &jobs.GISSweepWorker{Pool: e.tx, GIS: e.gis})
+	if res, err := sweep.Work(ctx, t, e.tx, jobs.GISSweepArgs{}, nil); err != nil || res.EventKind != river.EventKindJobCompleted {
+		t.Fatalf("sweep = %+v, %v", res, err)
+	}
+	var args []string
+	rows, err := e.tx.Query(ctx, `SELECT args->>'what' || ' ' || (args->>'org_id') || ' ' || (args->>'period') FROM river_job WHERE kind = $1`, jobs.KindGISSync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if len(args) != 1 || args[0] != "payments 1 2026-10" {
+		t.Fatalf("syncs queued by the sweep: %v; want [payments 1 2026-10]", args)
+	}
+	// Once the payments are in flight the sweep finds nothing.
+	if _, err := e.tx.Exec(ctx, `DELETE FROM river_job WHERE kind = $1`, jobs.KindGISSync); err != nil {
+		t.Fatal(err)
+	}
+	sync := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{}, &jobs.GISSyncWorker{Pool: e.tx, GIS: e.gis})
+	if res, err := sync.Work(ctx, t, e.tx, jobs.GISSyncArgs{OrgID: 1, What: gisexchange.Payments, Period: "2026-10"}, nil); err != nil || res.EventKind != river.EventKindJobCompleted {
+		t.Fatalf("sync = %+v, %v", res, err)
+	}
+	if res, err := sweep.Work(ctx, t, e.tx, jobs.GISSweepArgs{}, nil); err != nil || res.EventKind != river.EventKindJobCompleted {
+		t.Fatalf("second sweep = %+v, %v", res, err)
+	}
+	var n int
+	if err := e.tx.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1 AND state <> 'completed'`, jobs.KindGISSync).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the sweep queued %d syncs for payments in flight (%v)", n, err)
+	}
+}

@@ -136,6 +136,7 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
 	)
 }
 
@@ -145,6 +146,9 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindSessionCleanup, RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(gisSweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return GISSweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindGISSweep}),
 	}
 }
 

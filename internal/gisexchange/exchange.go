@@ -123,6 +123,10 @@ type Follow struct {
 	// Poll is a message to poll (0: none), not before PollAt (zero: now).
 	Poll   int64
 	PollAt time.Time
+	// Resync asks for the same sync again (work arrived while it ran).
+	Resync bool
+	// Sync are syncs to queue.
+	Sync []Scope
 }
 
 // Effect writes a step's result in the caller's transaction and returns
@@ -166,13 +170,16 @@ func Org(ctx context.Context, db store.DBTX, orgID int64, service giszhkh.Servic
 
 // Sync plans the scope and stores its messages with their items in tx
 // (TransportGUIDs are stored before anything is sent); Follow.Send names
-// the messages to send.
+// the messages to send. Objects that became due while it planned (a second
+// registry posted meanwhile, whose own sync request was a duplicate of this
+// running one) set Follow.Resync: the caller queues the same sync again.
 func (x *Exchange) Sync(ctx context.Context, tx pgx.Tx, sc Scope) (Follow, error) {
 	plans, err := x.Plan(ctx, tx, sc)
 	if err != nil {
 		return Follow{}, err
 	}
 	var f Follow
+	seen := map[int64]bool{}
 	for _, p := range plans {
 		id, err := store.CreateGISMessage(ctx, tx, p.Message, p.Items)
 		if err != nil {
@@ -181,8 +188,58 @@ func (x *Exchange) Sync(ctx context.Context, tx pgx.Tx, sc Scope) (Follow, error
 		if p.Message.State != store.MessageStopped {
 			f.Send = append(f.Send, id)
 		}
+		for _, it := range p.Items {
+			seen[it.ObjectID] = true
+		}
+	}
+	if f.Resync, err = x.arrived(ctx, tx, sc, seen); err != nil {
+		return Follow{}, err
 	}
 	return f, nil
+}
+
+// arrived reports whether a sync of sc would now plan objects beyond seen:
+// planning again in the same transaction sees what other transactions
+// committed since, and not what this sync has just put in flight.
+func (x *Exchange) arrived(ctx context.Context, tx pgx.Tx, sc Scope, seen map[int64]bool) (bool, error) {
+	if s, _ := Lookup(sc.What); s.Export {
+		return false, nil
+	}
+	again, err := x.Plan(ctx, tx, sc)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range again {
+		for _, it := range p.Items {
+			if !seen[it.ObjectID] {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// Due lists the syncs with work waiting: objects that a sync would send and
+// that no item carries (never planned, or whose sync was lost). A periodic
+// sweep queues them.
+func Due(ctx context.Context, db store.DBTX) ([]Scope, error) {
+	work, err := store.GISUnsentWork(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []Scope
+	for _, w := range work {
+		i := slices.IndexFunc(subjects, func(s Subject) bool { return s.Object == w.ObjectKind })
+		if i < 0 {
+			return nil, fmt.Errorf("gis due: no subject sends %q objects", w.ObjectKind)
+		}
+		sc := Scope{OrgID: w.OrgID, What: subjects[i].What}
+		if w.Period != nil {
+			sc.Period = w.Period.Format("2006-01")
+		}
+		out = append(out, sc)
+	}
+	return out, nil
 }
 
 // Send signs and sends a stored message. The envelope and our MessageGUID

@@ -183,3 +183,31 @@ func GISMeterResources(ctx context.Context, db DBTX, orgID int64) ([]string, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// GISWork is work a sync would find: objects of a kind, for an
+// organization and (for periodic subjects) a month.
+type GISWork struct {
+	OrgID      int64
+	ObjectKind string
+	Period     *time.Time
+}
+
+// GISUnsentWork lists, by organization and month, the payments a payments
+// sync would send (matchable, not reported, no item in flight or held): the
+// work a lost sync request leaves behind.
+func GISUnsentWork(ctx context.Context, db DBTX) ([]GISWork, error) {
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT a.org_id, 'payment', date_trunc('month', p.operation_date)::date
+		FROM payments p JOIN accounts a ON a.id = p.account_id
+		JOIN organizations o ON o.id = a.org_id AND o.gis_org_ppa_guid IS NOT NULL
+		LEFT JOIN payment_documents d ON d.account_id = p.account_id
+			AND d.period = coalesce(p.period, date_trunc('month', p.operation_date)::date) AND d.state = 'posted'
+		WHERE p.gis_order_id IS NULL AND (d.gis_payment_document_id IS NOT NULL OR a.zhku_id IS NOT NULL)
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'payment' AND i.object_id = p.id
+				AND i.state IN ('pending', 'held'))
+		ORDER BY 1, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("gis unsent work: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISWork])
+}
