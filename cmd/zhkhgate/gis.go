@@ -292,20 +292,13 @@ func gisWait(ctx context.Context, env *Env, a *app, org int64, w gisexchange.Wha
 			return err
 		}
 		settled := pendingSync == 0
-		var items, ok, failed, stopped int
 		for _, m := range mine {
-			items, ok, failed = items+m.Items, ok+m.ItemsOK, failed+m.ItemsFailed
-			switch m.State {
-			case store.MessageStopped:
-				stopped++
-			case store.MessageDone:
-			default:
+			if m.State != store.MessageDone && m.State != store.MessageStopped {
 				settled = false
 			}
 		}
 		if settled {
-			fmt.Fprintf(env.Stdout, "%-13s %4d messages, %6d items: %6d confirmed, %4d failed, %d messages stopped (%s)\n",
-				w, len(mine), items, ok, failed, stopped, time.Since(since).Round(time.Millisecond))
+			fmt.Fprintln(env.Stdout, gisSummary(w, mine, time.Since(since)))
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -317,6 +310,22 @@ func gisWait(ctx context.Context, env *Env, a *app, org int64, w gisexchange.Wha
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// gisSummary is the line `gis sync --wait` prints for a settled subject.
+// Export items that only GIS holds are neither confirmed nor failed: they
+// are reported (in the message's report), and counted so, so the numbers
+// add up.
+func gisSummary(w gisexchange.What, ms []store.GISMessage, took time.Duration) string {
+	var items, ok, failed, reported, stopped int
+	for _, m := range ms {
+		items, ok, failed, reported = items+m.Items, ok+m.ItemsOK, failed+m.ItemsFailed, reported+m.ItemsUnknown
+		if m.State == store.MessageStopped {
+			stopped++
+		}
+	}
+	return fmt.Sprintf("%-16s %4d messages, %6d items: %6d confirmed, %4d failed, %4d reported, %d messages stopped (%s)",
+		w, len(ms), items, ok, failed, reported, stopped, took.Round(time.Millisecond))
 }
 
 // gisDryRun writes the signed envelopes a sync would send.
