@@ -48,10 +48,13 @@ const (
 	// mapping error since fixed, a stopped message, no result); the next
 	// sync plans its object again.
 	ItemFailed ItemState = "failed"
+	// ItemHeld: GIS refused it by a business rule (INT…); no sync plans its
+	// object again until an operator releases it (ReleaseGISHeld).
+	ItemHeld ItemState = "held"
 )
 
 // ItemStates lists every item state.
-var ItemStates = []ItemState{ItemPending, ItemOK, ItemFailed}
+var ItemStates = []ItemState{ItemPending, ItemOK, ItemFailed, ItemHeld}
 
 // GISMessage is one message to GIS ZhKH and the state of its exchange.
 type GISMessage struct {
@@ -272,6 +275,18 @@ func MarkGISStopped(ctx context.Context, db DBTX, id int64, code, msg string) er
 	return nil
 }
 
+// ReleaseGISHeld releases the held items of a message (an operator fixed
+// their cause): they become failed, so the next sync of the subject plans
+// their objects again. It returns how many were released.
+func ReleaseGISHeld(ctx context.Context, db DBTX, messageID int64) (int, error) {
+	tag, err := db.Exec(ctx, `UPDATE gis_items SET state = $2, updated_at = now() WHERE message_id = $1 AND state = $3`,
+		messageID, ItemFailed, ItemHeld)
+	if err != nil {
+		return 0, fmt.Errorf("release held items of gis message %d: %w", messageID, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // CountGISPoll counts one getState of a message and returns the count.
 func CountGISPoll(ctx context.Context, db DBTX, id int64, response string) (int, error) {
 	var n int
@@ -341,7 +356,8 @@ func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, 
 		`UPDATE payments p SET gis_cancelled_at = now()
 		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
 		 WHERE i.object_kind = 'cancellation' AND i.object_id = p.id AND r.ok`,
-		`UPDATE gis_items i SET state = CASE WHEN r.ok THEN 'ok' ELSE 'failed' END, gis_guid = r.gis_guid,
+		`UPDATE gis_items i SET state = CASE WHEN r.ok THEN 'ok' WHEN r.error_code LIKE 'INT%' THEN 'held' ELSE 'failed' END,
+			gis_guid = r.gis_guid,
 			unique_number = r.unique_number, error_code = r.error_code, error = r.error, updated_at = now()
 		 FROM gis_result_tmp r WHERE i.transport_guid = r.transport_guid`,
 		`UPDATE gis_items SET state = 'failed', error_code = 'NORESULT', error = 'GIS returned no result for this item',
@@ -362,7 +378,7 @@ func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, 
 	_, err = tx.Exec(ctx, `
 		UPDATE gis_messages m SET state = 'done', done_at = now(), response = $2,
 			items_ok = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'ok'),
-			items_failed = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'failed')
+			items_failed = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state IN ('failed', 'held'))
 		WHERE id = $1`, id, response)
 	if err != nil {
 		return fmt.Errorf("close gis message %d: %w", id, err)

@@ -106,7 +106,9 @@ func (s *Server) gisMessagePage(w http.ResponseWriter, r *http.Request, st *Staf
 }
 
 // gisRetry is POST /admin/gis/messages/{id}/retry: a stopped message's
-// objects are planned again by a new sync of the same subject.
+// objects are planned again by a new sync of the same subject; so are the
+// objects of a done message GIS refused (held), once released — the
+// operator has fixed their cause.
 func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 	id, err := pathID(r)
 	if err != nil {
@@ -118,8 +120,13 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	if m.State != store.MessageStopped {
-		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s; only stopped messages are retried", id, m.State)))
+	released, err := store.ReleaseGISHeld(r.Context(), s.deps.Pool, id)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	if m.State != store.MessageStopped && released == 0 {
+		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s with no held items; only stopped messages and held items are retried", id, m.State)))
 		return
 	}
 	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: gisexchange.What(m.Kind)}
