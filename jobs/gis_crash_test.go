@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"syscall"
@@ -13,7 +12,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
@@ -22,35 +23,11 @@ import (
 
 // Environment of the child worker process of TestGISKillWorker.
 const (
-	envCrashDB  = "ZHKHGATE_GIS_CRASH_DB"
-	envCrashSim = "ZHKHGATE_GIS_CRASH_SIM"
+	envCrashDB   = "ZHKHGATE_GIS_CRASH_DB"
+	envCrashSim  = "ZHKHGATE_GIS_CRASH_SIM"
+	envCrashKey  = "ZHKHGATE_GIS_CRASH_KEY"  // the parent's test key, which its simulator trusts
+	envCrashCert = "ZHKHGATE_GIS_CRASH_CERT" //
 )
-
-// gisDeps builds the GIS dependencies against a simulator URL.
-func gisDeps(t *testing.T, simURL string) (*jobs.GIS, *gost.Certificate, *gost.OpenSSL) {
-	t.Helper()
-	ctx := context.Background()
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := tool.LoadSigner(ctx, "../connectors/giszhkh/testdata/operator-key.pem", "../connectors/giszhkh/testdata/operator-cert.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &jobs.GIS{Builder: b, BankBIK: "044525225", BankAccount: "40702810938000012345",
-		Poll: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ResendAfter: 20 * time.Millisecond}
-	if simURL != "" {
-		if g.Client, err = giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: simURL, Timeout: 30 * time.Second}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return g, signer.Certificate(), tool
-}
 
 // TestGISCrashChild is the worker process TestGISKillWorker kills; it does
 // nothing in a normal test run.
@@ -64,7 +41,19 @@ func TestGISCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _, _ := gisDeps(t, simURL)
+	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := tool.LoadSigner(ctx, os.Getenv(envCrashKey), os.Getenv(envCrashCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newExchange(t, b, gistest.NewClient(t, simURL, 0))
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.GISSyncWorker{Pool: pool, GIS: g})
 	river.AddWorker(workers, &jobs.GISSendWorker{Pool: pool, GIS: g})
@@ -99,17 +88,13 @@ func TestGISKillWorker(t *testing.T) {
 	}
 	t.Cleanup(db.Close)
 	seedGIS(t, db, n)
-	g, cert, tool := gisDeps(t, "")
-	s, err := sim.New(sim.Config{SpecDir: "../../shared/spec/gis-zhkh", Trusted: []*gost.Certificate{cert}, Crypto: tool,
-		Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond, Faults: sim.Faults{Latency: 700 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	ge := gistest.Start(t, gistest.Options{Sim: sim.Config{Orgs: []string{gisOrgPPA}, Delay: 30 * time.Millisecond,
+		Faults: sim.Faults{Latency: 700 * time.Millisecond}}})
+	s, srv := ge.Sim, ge.Server
+	keyFile, certFile := gistest.WriteCredentials(t, t.TempDir())
 
 	child := exec.Command(os.Args[0], "-test.run=^TestGISCrashChild$", "-test.timeout=5m")
-	child.Env = append(os.Environ(), envCrashDB+"="+url, envCrashSim+"="+srv.URL)
+	child.Env = append(os.Environ(), envCrashDB+"="+url, envCrashSim+"="+srv.URL, envCrashKey+"="+keyFile, envCrashCert+"="+certFile)
 	child.Stdout, child.Stderr = os.Stderr, os.Stderr
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -126,7 +111,7 @@ func TestGISKillWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inserter.Insert(ctx, jobs.GISSyncArgs{OrgID: 1, What: jobs.GISWhatAccounts, Period: "2026-10"}, nil); err != nil {
+	if _, err := inserter.Insert(ctx, jobs.GISSyncArgs{OrgID: 1, What: gisexchange.Accounts, Period: "2026-10"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Wait until the simulator has accepted a message whose Ack the child
@@ -146,7 +131,7 @@ func TestGISKillWorker(t *testing.T) {
 		t.Fatal("the child never started sending")
 	}
 	s.SetFaults(sim.Faults{})
-	ms, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: 1, State: store.GISSending})
+	ms, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: 1, State: store.MessageSending})
 	if err != nil || len(ms) == 0 {
 		t.Fatalf("no message was left 'sending' by the kill (%v); the test would prove nothing", err)
 	}
@@ -155,10 +140,7 @@ func TestGISKillWorker(t *testing.T) {
 	}
 
 	// A new worker takes over: stuck jobs are rescued and finished.
-	g.Client, err = giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := newExchange(t, ge.Builder, ge.Client)
 	// River rescues a job only after its worker's timeout (minutes for the
 	// GIS workers); the test's workers use seconds so it need not wait.
 	workers := river.NewWorkers()
@@ -181,11 +163,11 @@ func TestGISKillWorker(t *testing.T) {
 	// River's rescuer (on the new leader, every 30 s) finds the killed
 	// worker's jobs; allow for leadership to pass and a loaded machine.
 	recovering := time.Now()
-	waitSettled(t, e, jobs.GISWhatAccounts, 5*time.Minute)
+	waitSettled(t, e, gisexchange.Accounts, 5*time.Minute)
 	t.Logf("recovered in %s", time.Since(recovering).Round(time.Second))
-	e.checkAllConfirmed(t, jobs.GISWhatAccounts, n)
-	e.sync(t, jobs.GISWhatDocuments)
-	e.checkAllConfirmed(t, jobs.GISWhatDocuments, n)
+	e.checkAllConfirmed(t, gisexchange.Accounts, n)
+	e.sync(t, gisexchange.Documents)
+	e.checkAllConfirmed(t, gisexchange.Documents, n)
 	c := s.Counts()
 	if c.Accounts != n || c.Documents != n {
 		t.Errorf("simulator holds %d accounts and %d documents, want %d each", c.Accounts, c.Documents, n)
@@ -210,17 +192,17 @@ type fastPoll struct{ *jobs.GISPollWorker }
 
 func (fastPoll) Timeout(*river.Job[jobs.GISPollArgs]) time.Duration { return 5 * time.Second }
 
-func waitSettled(t *testing.T, e *gisEnv, kind string, within time.Duration) {
+func waitSettled(t *testing.T, e *gisEnv, kind gisexchange.What, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: kind, Limit: 1000})
+		ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(kind), Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		settled := len(ms) > 0
 		for _, m := range ms {
-			if m.State != store.GISDone && m.State != store.GISStopped {
+			if m.State != store.MessageDone && m.State != store.MessageStopped {
 				settled = false
 			}
 		}
@@ -229,7 +211,7 @@ func waitSettled(t *testing.T, e *gisEnv, kind string, within time.Duration) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	ms, _ := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: kind, Limit: 1000})
+	ms, _ := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(kind), Limit: 1000})
 	for _, m := range ms {
 		t.Logf("message %d: %s, attempts %d, polls %d, error %s %s", m.ID, m.State, m.Attempts, m.Polls, m.ErrorCode, m.Error)
 	}

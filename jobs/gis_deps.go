@@ -1,109 +1,86 @@
 package jobs
 
 import (
-	"cmp"
-	"time"
+	"context"
+	"fmt"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
-// gisUniqueStates make GIS jobs unique while alive but not once completed:
-// a message sent again after GIS lost it gets a new send job.
+// gisUniqueStates make send and poll jobs unique while alive but not once
+// completed: a message sent again after GIS lost it gets a new send job.
 var gisUniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
 	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
-// GIS is what the GIS ZhKH workers need. A nil *GIS in Deps leaves the
-// kinds registered (so they can be inserted) but makes their workers fail
-// with a clear error.
-type GIS struct {
-	Builder *giszhkh.Builder
-	Client  *giszhkh.Client
-	// Bank are the payee's bank details payment documents refer to.
-	BankBIK, BankAccount string
-	// Caps bound items per message below the XSD maxOccurs.
-	Caps GISCaps
-	// Poll is the getState schedule: the first poll after Poll[0], then
-	// Poll[1] … and the last value repeated. Default: the official
-	// 10 s, 60 s, 300 s, 900 s, 1800 s.
-	Poll []time.Duration
-	// ResendAfter is the backoff before a message that failed transiently
-	// (EXP001000, HTTP 502/503, timeouts) is sent again; default 2 minutes.
-	ResendAfter time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+// GISDB is the database a GIS worker uses: the pool in production. A test
+// may pass its own transaction (Begin then opens a savepoint), which is
+// how rivertest works a job.
+type GISDB interface {
+	store.DBTX
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// GISCaps are the per-message item limits. Zero values take the defaults:
-// the XSD maxOccurs, except 200 supplier notices (practice: larger batches
-// fail although the schema allows 250).
-type GISCaps struct {
-	Accounts, Meters, Documents, Withdrawals, Payments, Cancellations int
+func gisNotConfigured(op string) error {
+	return apperr.E(apperr.Invalid, op, "GIS ZhKH is not configured (ZHKHGATE_GIS_URL and the signing key)")
 }
 
-// DefaultGISPoll is the official getState schedule.
-var DefaultGISPoll = []time.Duration{10 * time.Second, 60 * time.Second, 300 * time.Second, 900 * time.Second, 1800 * time.Second}
-
-func (g *GIS) caps() GISCaps {
-	c := g.Caps
-	c.Accounts = min(cmp.Or(c.Accounts, giszhkh.MaxAccountsPerImport), giszhkh.MaxAccountsPerImport)
-	c.Meters = min(cmp.Or(c.Meters, giszhkh.MaxMetersPerImport), giszhkh.MaxMetersPerImport)
-	c.Documents = min(cmp.Or(c.Documents, giszhkh.MaxDocumentsPerImport), giszhkh.MaxDocumentsPerImport)
-	c.Withdrawals = min(cmp.Or(c.Withdrawals, giszhkh.MaxWithdrawalsPerImport), giszhkh.MaxWithdrawalsPerImport)
-	c.Payments = min(cmp.Or(c.Payments, 200), giszhkh.MaxSupplierNotices)
-	c.Cancellations = min(cmp.Or(c.Cancellations, giszhkh.MaxCancellationsPerImport), giszhkh.MaxCancellationsPerImport)
-	return c
+// gisCommit runs effect in one transaction that also enqueues the jobs it
+// asks for and completes job, so a retry never repeats a committed effect.
+// Errors are mapped by Edge.
+func gisCommit[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T], op string, effect gisexchange.Effect) error {
+	return gisCommitAgain(ctx, db, job, op, effect, nil)
 }
 
-func (g *GIS) pollAfter(n int) time.Duration {
-	p := g.Poll
-	if len(p) == 0 {
-		p = DefaultGISPoll
+// gisCommitAgain is gisCommit that also inserts again (args, when the
+// effect asks for a resync) after the job is completed: a sync is unique
+// while running, so its rerun can only be queued once it is done.
+func gisCommitAgain[T river.JobArgs](ctx context.Context, db GISDB, job *river.Job[T], op string, effect gisexchange.Effect, again river.JobArgs) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return Edge(fmt.Errorf("%s: %w", op, err))
 	}
-	return p[min(n, len(p)-1)]
-}
-
-func (g *GIS) now() time.Time {
-	if g.Now != nil {
-		return g.Now()
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	f, err := effect(ctx, tx)
+	if err != nil {
+		return Edge(err)
 	}
-	return time.Now()
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	for _, id := range f.Send {
+		if _, err := client.InsertTx(ctx, tx, GISSendArgs{MessageID: id}, nil); err != nil {
+			return Edge(fmt.Errorf("%s: enqueue send of message %d: %w", op, id, err))
+		}
+	}
+	for _, sc := range f.Sync {
+		if _, err := client.InsertTx(ctx, tx, GISSyncArgs{OrgID: sc.OrgID, What: sc.What, Period: sc.Period}, nil); err != nil {
+			return Edge(fmt.Errorf("%s: queue %s sync of organization %d: %w", op, sc.What, sc.OrgID, err))
+		}
+	}
+	if f.Poll != 0 {
+		var opts *river.InsertOpts
+		if !f.PollAt.IsZero() {
+			opts = &river.InsertOpts{ScheduledAt: f.PollAt}
+		}
+		if _, err := client.InsertTx(ctx, tx, GISPollArgs{MessageID: f.Poll}, opts); err != nil {
+			return Edge(fmt.Errorf("%s: enqueue poll of message %d: %w", op, f.Poll, err))
+		}
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return Edge(fmt.Errorf("%s: complete job: %w", op, err))
+	}
+	if f.Resync && again != nil {
+		if _, err := client.InsertTx(ctx, tx, again, nil); err != nil {
+			return Edge(fmt.Errorf("%s: queue again: %w", op, err))
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Edge(fmt.Errorf("%s: commit: %w", op, err))
+	}
+	return nil
 }
-
-// GIS sync subjects (`zhkhgate gis sync --what`); each is also the kind of
-// the messages it creates.
-const (
-	GISWhatAccounts      = "accounts"
-	GISWhatMeters        = "meters"
-	GISWhatReadings      = "readings"
-	GISWhatDocuments     = "documents"
-	GISWhatWithdrawals   = "withdrawals"
-	GISWhatPayments      = "payments"
-	GISWhatCancellations = "cancellations"
-	GISWhatNsi           = "nsi"
-	// Exports that bring GIS's identifiers in.
-	GISWhatOrgs   = "orgs"   // exportOrgRegistry by OGRN/KPP, exportDataProvider
-	GISWhatHouses = "houses" // exportHouseData: house and premises GUIDs
-	// Reconciliation of objects already in GIS (placed earlier, or whose
-	// answer was lost), matched by number.
-	GISWhatAccountsExport  = "accounts-export"
-	GISWhatMetersExport    = "meters-export"
-	GISWhatDocumentsExport = "documents-export"
-)
-
-// GISWhats lists the sync subjects in month-cycle order, each
-// reconciliation before the import it protects.
-var GISWhats = []string{GISWhatOrgs, GISWhatNsi, GISWhatHouses, GISWhatAccountsExport, GISWhatAccounts, GISWhatMetersExport,
-	GISWhatMeters, GISWhatReadings, GISWhatDocumentsExport, GISWhatDocuments, GISWhatWithdrawals, GISWhatPayments, GISWhatCancellations}
-
-// GISMonthCycle is a month's exchange in order (`gis sync --what all`):
-// organizations and reference books first, then houses, whose premises
-// GUIDs accounts and meters need.
-var GISMonthCycle = []string{GISWhatOrgs, GISWhatNsi, GISWhatHouses, GISWhatAccounts, GISWhatMeters, GISWhatReadings,
-	GISWhatDocuments, GISWhatPayments}
-
-// gisExportKinds are the message kinds without items: their answer is
-// applied as a whole.
-var gisExportKinds = []string{GISWhatNsi, GISWhatReadings, GISWhatOrgs, GISWhatHouses, GISWhatAccountsExport,
-	GISWhatMetersExport, GISWhatDocumentsExport}

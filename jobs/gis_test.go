@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -18,8 +17,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
-	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
@@ -169,8 +169,20 @@ func payLastByOrg(t testing.TB, db *pgxpool.Pool, n int) {
 type gisEnv struct {
 	db     *pgxpool.Pool
 	sim    *sim.Server
-	gis    *jobs.GIS
+	gis    *gisexchange.Exchange
 	client *river.Client[pgx.Tx]
+}
+
+// newExchange builds the exchange the tests' workers use, against client.
+func newExchange(t testing.TB, b *giszhkh.Builder, client gisexchange.Client) *gisexchange.Exchange {
+	t.Helper()
+	x, err := gisexchange.New(gisexchange.Config{BankBIK: "044525225", BankAccount: "40702810938000012345",
+		Poll: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ResendAfter: 20 * time.Millisecond},
+		gisexchange.Deps{Builder: b, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
 
 func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
@@ -179,38 +191,15 @@ func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
 	db := testdb.New(t)
 	seedGIS(t, db, n)
 	payLastByOrg(t, db, n)
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := tool.LoadSigner(ctx, "../connectors/giszhkh/testdata/operator-key.pem", "../connectors/giszhkh/testdata/operator-cert.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Small tests use blocks of 100 devices to cross block boundaries;
 	// benchmarks use GIS's 1000.
 	block := 100
 	if n >= 1000 {
 		block = 1000
 	}
-	s, err := sim.New(sim.Config{SpecDir: "../../shared/spec/gis-zhkh", Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		World: gisWorld(n), Delay: 30 * time.Millisecond, Faults: faults, Seed: 7, HistoryBlock: block,
-		Now: func() time.Time { return time.Date(2026, 10, 25, 12, 0, 0, 0, time.UTC).Add(time.Since(start)) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	cl, err := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &jobs.GIS{Builder: b, Client: cl, BankBIK: "044525225", BankAccount: "40702810938000012345",
-		Poll: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ResendAfter: 20 * time.Millisecond}
+	ge := gistest.Start(t, gistest.Options{Sim: sim.Config{World: gisWorld(n), Delay: 30 * time.Millisecond, Faults: faults, Seed: 7, HistoryBlock: block,
+		Now: func() time.Time { return time.Date(2026, 10, 25, 12, 0, 0, 0, time.UTC).Add(time.Since(start)) }}})
+	g := newExchange(t, ge.Builder, ge.Client)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.GISSyncWorker{Pool: db, GIS: g})
 	river.AddWorker(workers, &jobs.GISSendWorker{Pool: db, GIS: g})
@@ -228,13 +217,13 @@ func newGISEnv(t testing.TB, n int, faults sim.Faults) *gisEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
-	return &gisEnv{db: db, sim: s, gis: g, client: rc}
+	return &gisEnv{db: db, sim: ge.Sim, gis: g, client: rc}
 }
 
 var start = time.Now()
 
 // sync runs one subject and waits until every message is settled.
-func (e *gisEnv) sync(t testing.TB, what string) {
+func (e *gisEnv) sync(t testing.TB, what gisexchange.What) {
 	t.Helper()
 	ctx := context.Background()
 	began := time.Now()
@@ -245,13 +234,13 @@ func (e *gisEnv) sync(t testing.TB, what string) {
 	deadline := time.Now().Add(30 * time.Minute)
 	for time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		ms, err := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
+		ms, err := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: string(what), Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		settled := len(ms) > 0
 		for _, m := range ms {
-			if m.State != store.GISDone && m.State != store.GISStopped {
+			if m.State != store.MessageDone && m.State != store.MessageStopped {
 				settled = false
 			}
 		}
@@ -263,15 +252,15 @@ func (e *gisEnv) sync(t testing.TB, what string) {
 	t.Fatalf("%s: messages not settled in time", what)
 }
 
-func (e *gisEnv) checkAllConfirmed(t testing.TB, what string, wantItems int) {
+func (e *gisEnv) checkAllConfirmed(t testing.TB, what gisexchange.What, wantItems int) {
 	t.Helper()
-	ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: what, Limit: 1000})
+	ms, err := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(what), Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok := 0
 	for _, m := range ms {
-		if m.State != store.GISDone || m.ItemsFailed > 0 || m.ItemsUnknown > 0 {
+		if m.State != store.MessageDone || m.ItemsFailed > 0 || m.ItemsUnknown > 0 {
 			_, items, _ := store.GetGISMessage(context.Background(), e.db, m.ID)
 			t.Fatalf("%s message %d: state %s, %d failed, %d unknown (%s %s; %s); items %+v", what, m.ID, m.State, m.ItemsFailed,
 				m.ItemsUnknown, m.ErrorCode, m.Error, m.Report, items[:min(len(items), 1)])
@@ -286,24 +275,24 @@ func (e *gisEnv) checkAllConfirmed(t testing.TB, what string, wantItems int) {
 func runMonth(t testing.TB, e *gisEnv, n int) {
 	t.Helper()
 	ctx := context.Background()
-	e.sync(t, jobs.GISWhatOrgs)
+	e.sync(t, gisexchange.Orgs)
 	var root *string
 	if err := e.db.QueryRow(ctx, `SELECT gis_org_root_guid::text FROM organizations WHERE id = 1`).Scan(&root); err != nil || root == nil {
 		t.Errorf("orgs: the centre has no registry root GUID (%v)", err)
 	}
-	e.sync(t, jobs.GISWhatNsi)
-	nsiMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatNsi})
+	e.sync(t, gisexchange.Nsi)
+	nsiMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Nsi)})
 	if len(nsiMsgs) != 4 {
 		t.Errorf("nsi: %d messages, want 4 reference books", len(nsiMsgs))
 	}
-	e.sync(t, jobs.GISWhatHouses)
-	e.checkAllConfirmed(t, jobs.GISWhatHouses, n) // every premises matched, none unmatched
-	e.sync(t, jobs.GISWhatAccounts)
-	e.checkAllConfirmed(t, jobs.GISWhatAccounts, n)
-	e.sync(t, jobs.GISWhatMeters)
-	e.checkAllConfirmed(t, jobs.GISWhatMeters, n)
+	e.sync(t, gisexchange.Houses)
+	e.checkAllConfirmed(t, gisexchange.Houses, n) // every premises matched, none unmatched
+	e.sync(t, gisexchange.Accounts)
+	e.checkAllConfirmed(t, gisexchange.Accounts, n)
+	e.sync(t, gisexchange.Meters)
+	e.checkAllConfirmed(t, gisexchange.Meters, n)
 	// Meters refer to municipal resources with the GUIDs the NSI export brought.
-	meterMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatMeters})
+	meterMsgs, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Meters)})
 	_, items, _ := store.GetGISMessage(ctx, e.db, meterMsgs[0].ID)
 	if want := sim.NsiGUID(2, "1"); !strings.Contains(string(items[0].Payload), want) {
 		t.Errorf("meter payload %s does not use НСИ 2 GUID %s", items[0].Payload, want)
@@ -314,11 +303,11 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 		premGUID == "" || !strings.Contains(string(items[0].Payload), premGUID) {
 		t.Errorf("meter payload %s does not carry its premises' GIS GUID %q (%v)", items[0].Payload, premGUID, err)
 	}
-	e.sync(t, jobs.GISWhatReadings)
-	e.sync(t, jobs.GISWhatDocuments)
-	e.checkAllConfirmed(t, jobs.GISWhatDocuments, n)
-	e.sync(t, jobs.GISWhatPayments)
-	e.checkAllConfirmed(t, jobs.GISWhatPayments, n)
+	e.sync(t, gisexchange.Readings)
+	e.sync(t, gisexchange.Documents)
+	e.checkAllConfirmed(t, gisexchange.Documents, n)
+	e.sync(t, gisexchange.Payments)
+	e.checkAllConfirmed(t, gisexchange.Payments, n)
 
 	// Withdraw one document and cancel one payment's notification.
 	if err := store.RequestGISWithdrawal(ctx, e.db, 1); err != nil {
@@ -330,10 +319,10 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 	if err := store.RequestGISCancellation(ctx, e.db, 2); err != nil { // asking twice is harmless
 		t.Fatal(err)
 	}
-	e.sync(t, jobs.GISWhatWithdrawals)
-	e.checkAllConfirmed(t, jobs.GISWhatWithdrawals, 1)
-	e.sync(t, jobs.GISWhatCancellations)
-	e.checkAllConfirmed(t, jobs.GISWhatCancellations, 1)
+	e.sync(t, gisexchange.Withdrawals)
+	e.checkAllConfirmed(t, gisexchange.Withdrawals, 1)
+	e.sync(t, gisexchange.Cancellations)
+	e.checkAllConfirmed(t, gisexchange.Cancellations, 1)
 	if err := store.RequestGISWithdrawal(ctx, e.db, 1); err == nil {
 		t.Error("a withdrawn document can be withdrawn again")
 	}
@@ -353,7 +342,7 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 		t.Errorf("unconfirmed after the cycle: %+v", un)
 	}
 	// Readings residents entered on Gosuslugi arrived, one per meter.
-	ms, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatReadings})
+	ms, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Readings)})
 	got := 0
 	for _, m := range ms {
 		got += m.ItemsOK
@@ -362,8 +351,8 @@ func runMonth(t testing.TB, e *gisEnv, n int) {
 		t.Errorf("readings received %d, want %d", got, n)
 	}
 	// A second sync of everything finds nothing left to send.
-	for _, w := range []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatDocuments, jobs.GISWhatPayments, jobs.GISWhatWithdrawals, jobs.GISWhatCancellations} {
-		plans, err := jobs.PlanGIS(ctx, e.db, e.gis, jobs.GISSyncArgs{OrgID: 1, What: w, Period: "2026-10"})
+	for _, w := range []gisexchange.What{gisexchange.Accounts, gisexchange.Meters, gisexchange.Documents, gisexchange.Payments, gisexchange.Withdrawals, gisexchange.Cancellations} {
+		plans, err := e.gis.Plan(ctx, e.db, gisexchange.Scope{OrgID: 1, What: w, Period: "2026-10"})
 		if err != nil || len(plans) != 0 {
 			t.Errorf("second %s sync plans %d messages (%v), want none", w, len(plans), err)
 		}
@@ -435,13 +424,13 @@ func TestGISExports(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.sync(t, jobs.GISWhatAccountsExport)
-	e.sync(t, jobs.GISWhatMetersExport)
-	e.sync(t, jobs.GISWhatDocumentsExport)
-	for _, w := range []string{jobs.GISWhatAccountsExport, jobs.GISWhatMetersExport, jobs.GISWhatDocumentsExport} {
-		ms, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: w})
+	e.sync(t, gisexchange.AccountsExport)
+	e.sync(t, gisexchange.MetersExport)
+	e.sync(t, gisexchange.DocumentsExport)
+	for _, w := range []gisexchange.What{gisexchange.AccountsExport, gisexchange.MetersExport, gisexchange.DocumentsExport} {
+		ms, _ := store.ListGISMessages(ctx, e.db, store.GISMessageFilter{OrgID: 1, Kind: string(w)})
 		for _, m := range ms {
-			if m.State != store.GISDone {
+			if m.State != store.MessageDone {
 				t.Errorf("%s message %d: %s %s %.300s", w, m.ID, m.State, m.ErrorCode, m.Error)
 			}
 		}
@@ -449,22 +438,22 @@ func TestGISExports(t *testing.T) {
 	if got := gisIdentifiers(t, e.db); got != want {
 		t.Errorf("reconciled identifiers differ from those GIS assigned: %s", identifierDiff(got, want))
 	}
-	for _, w := range []string{jobs.GISWhatAccounts, jobs.GISWhatMeters, jobs.GISWhatDocuments} {
-		plans, err := jobs.PlanGIS(ctx, e.db, e.gis, jobs.GISSyncArgs{OrgID: 1, What: w, Period: "2026-10"})
+	for _, w := range []gisexchange.What{gisexchange.Accounts, gisexchange.Meters, gisexchange.Documents} {
+		plans, err := e.gis.Plan(ctx, e.db, gisexchange.Scope{OrgID: 1, What: w, Period: "2026-10"})
 		if err != nil || len(plans) != 0 {
 			t.Errorf("after reconciliation a %s sync plans %d messages (%v), want none", w, len(plans), err)
 		}
 	}
 	// Everything is reconciled: nothing left to ask about.
-	for _, w := range []string{jobs.GISWhatAccountsExport, jobs.GISWhatMetersExport, jobs.GISWhatDocumentsExport} {
-		plans, err := jobs.PlanGIS(ctx, e.db, e.gis, jobs.GISSyncArgs{OrgID: 1, What: w, Period: "2026-10"})
+	for _, w := range []gisexchange.What{gisexchange.AccountsExport, gisexchange.MetersExport, gisexchange.DocumentsExport} {
+		plans, err := e.gis.Plan(ctx, e.db, gisexchange.Scope{OrgID: 1, What: w, Period: "2026-10"})
 		if err != nil || len(plans) != 0 {
 			t.Errorf("a second %s plans %d messages (%v), want none", w, len(plans), err)
 		}
 	}
 	// Exports run again find everything in place.
-	e.sync(t, jobs.GISWhatOrgs)
-	e.sync(t, jobs.GISWhatHouses)
+	e.sync(t, gisexchange.Orgs)
+	e.sync(t, gisexchange.Houses)
 	if got := gisIdentifiers(t, e.db); got != want {
 		t.Errorf("a second orgs and houses sync changed identifiers: %s", identifierDiff(got, want))
 	}
@@ -482,15 +471,15 @@ func TestGISMonthCycle(t *testing.T) {
 	const n = 230
 	e := newGISEnv(t, n, sim.Faults{})
 	runMonth(t, e, n)
-	ms, _ := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatAccounts})
+	ms, _ := store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Accounts)})
 	if len(ms) != 3 {
 		t.Errorf("accounts went in %d messages, want 3 (cap 100)", len(ms))
 	}
-	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatPayments})
+	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Payments)})
 	if len(ms) != 2 {
 		t.Errorf("payments went in %d messages, want 2 (cap 200)", len(ms))
 	}
-	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: jobs.GISWhatReadings})
+	ms, _ = store.ListGISMessages(context.Background(), e.db, store.GISMessageFilter{OrgID: 1, Kind: string(gisexchange.Readings)})
 	if len(ms) != 3 {
 		t.Errorf("readings came in %d blocks, want 3 (blocks of 100 devices)", len(ms))
 	}

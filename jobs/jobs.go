@@ -26,6 +26,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 )
 
 // Queue names. Each has its own concurrency so a slow GIS exchange never
@@ -52,7 +53,7 @@ type Deps struct {
 	// RegistryProfiles are the bank registry formats; nil means the built-in ones.
 	RegistryProfiles *bank.Set
 	// GIS configures the GIS ZhKH exchange; nil leaves its workers failing with a clear error.
-	GIS *GIS
+	GIS *gisexchange.Exchange
 }
 
 // Config tunes the client.
@@ -133,8 +134,9 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &RegistryPostedWorker{Pool: deps.Pool}),
 		river.AddWorkerSafely(w, &BalanceRefreshWorker{Pool: deps.Pool}),
 		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
-		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
-		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
+		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
 	)
 }
 
@@ -144,6 +146,9 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindSessionCleanup, RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(gisSweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return GISSweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindGISSweep}),
 	}
 }
 

@@ -3,16 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -33,26 +34,35 @@ const (
 	envGISCaps     = "ZHKHGATE_GIS_CAPS"         // items per message below the XSD limits, e.g. "payments=200,documents=300"
 )
 
-// parseGISCaps reads "accounts=100,payments=200".
-func parseGISCaps(v string) (jobs.GISCaps, error) {
-	var c jobs.GISCaps
-	fields := map[string]*int{"accounts": &c.Accounts, "meters": &c.Meters, "documents": &c.Documents,
-		"withdrawals": &c.Withdrawals, "payments": &c.Payments, "cancellations": &c.Cancellations}
+// parseGISCaps reads "accounts=100,payments=200"; the subjects are those
+// of the registry whose messages carry items.
+func parseGISCaps(v string) (map[gisexchange.What]int, error) {
+	c := map[gisexchange.What]int{}
 	for _, part := range splitList(v) {
 		k, num, ok := strings.Cut(part, "=")
 		n, err := strconv.Atoi(strings.TrimSpace(num))
-		p, known := fields[strings.TrimSpace(k)]
-		if !ok || !known || err != nil || n < 1 {
-			return c, apperr.Invalidf("gis config", "%s: %q: want subject=count with subject one of accounts, meters, documents, withdrawals, payments, cancellations", envGISCaps, part)
+		w := gisexchange.What(strings.TrimSpace(k))
+		s, known := gisexchange.Lookup(w)
+		if !ok || !known || s.Export || err != nil || n < 1 {
+			return nil, apperr.Invalidf("gis config", "%s: %q: want subject=count with subject one of %s", envGISCaps, part, joinWhats(gisexchange.ItemSubjects(), ", "))
 		}
-		*p = n
+		c[w] = n
 	}
 	return c, nil
 }
 
+// joinWhats joins subject names with sep.
+func joinWhats(ws []gisexchange.What, sep string) string {
+	s := make([]string, len(ws))
+	for i, w := range ws {
+		s[i] = string(w)
+	}
+	return strings.Join(s, sep)
+}
+
 // gisFromEnv builds the GIS dependencies from the environment; nil when
 // GIS is not configured at all.
-func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.RoundTripper) (*jobs.GIS, error) {
+func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.RoundTripper, logger *slog.Logger) (*gisexchange.Exchange, error) {
 	url, key, cert := getenv(envGISURL), getenv(envGISKey), getenv(envGISCert)
 	if url == "" && key == "" && cert == "" {
 		return nil, nil
@@ -82,31 +92,35 @@ func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.
 	if err != nil {
 		return nil, apperr.Invalidf("gis config", "%s: %v", envGISURL, err)
 	}
-	g := &jobs.GIS{Builder: b, Client: client, BankBIK: getenv(envGISBankBIK), BankAccount: getenv(envGISBankAcc)}
+	cfg := gisexchange.Config{BankBIK: getenv(envGISBankBIK), BankAccount: getenv(envGISBankAcc)}
 	if v := getenv(envGISPoll); v != "" {
 		for _, p := range splitList(v) {
 			d, err := time.ParseDuration(p)
 			if err != nil || d <= 0 {
 				return nil, apperr.Invalidf("gis config", "%s=%q: want durations like 10s,60s,300s", envGISPoll, v)
 			}
-			g.Poll = append(g.Poll, d)
+			cfg.Poll = append(cfg.Poll, d)
 		}
 	}
-	if g.Caps, err = parseGISCaps(getenv(envGISCaps)); err != nil {
+	if cfg.Caps, err = parseGISCaps(getenv(envGISCaps)); err != nil {
 		return nil, err
 	}
 	if v := getenv(envGISResend); v != "" {
-		if g.ResendAfter, err = time.ParseDuration(v); err != nil {
+		if cfg.ResendAfter, err = time.ParseDuration(v); err != nil {
 			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISResend, v, err)
 		}
+	}
+	g, err := gisexchange.New(cfg, gisexchange.Deps{Builder: b, Client: client, Logger: logger})
+	if err != nil {
+		return nil, apperr.Invalidf("gis config", "%s/%s: %v", envGISBankBIK, envGISBankAcc, err)
 	}
 	return g, nil
 }
 
 // gis returns the app's GIS dependencies, or nil (workers then say GIS is
 // not configured) after logging why.
-func (a *app) gis() *jobs.GIS {
-	g, err := gisFromEnv(context.Background(), a.env.Getenv, a.metrics.Transport("gis", nil))
+func (a *app) gis() *gisexchange.Exchange {
+	g, err := gisFromEnv(context.Background(), a.env.Getenv, a.metrics.Transport("gis", nil), a.logger)
 	if err != nil {
 		a.logger.Warn("GIS ZhKH exchange disabled", "error", apperr.UserMessage(err))
 		return nil
@@ -165,11 +179,11 @@ func cmdGISMark(ctx context.Context, env *Env, what string, args []string) error
 }
 
 // gisCycle is the order of `--what all`: a month's cycle.
-var gisCycle = jobs.GISMonthCycle
+var gisCycle = gisexchange.MonthCycle()
 
 func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "gis sync", "gis sync --org ID --what SUBJECT [--period 2026-10] [--dry-run --out DIR] [--work] [--wait 10m]\n\n"+
-		"Subjects: "+strings.Join(jobs.GISWhats, ", ")+",\nor all ("+strings.Join(gisCycle, " → ")+").\n"+
+		"Subjects: "+joinWhats(gisexchange.Whats(), ", ")+",\nor all ("+joinWhats(gisCycle, " → ")+").\n"+
 		"orgs and houses fetch GIS's identifiers of organizations, houses and premises (meters need the premises');\n"+
 		"accounts-export, meters-export and documents-export reconcile what GIS already holds, matched by number.\n"+
 		"Without --dry-run the sync is queued as jobs; --work runs the workers in this process, --wait waits until\n"+
@@ -194,12 +208,13 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 	if org < 1 || what == "" {
 		return apperr.Invalidf("gis sync", "--org and --what are required")
 	}
-	whats := []string{what}
-	switch {
-	case what == "all":
+	whats := []gisexchange.What{gisexchange.What(what)}
+	if what == "all" {
 		whats = gisCycle
-	case !slices.Contains(jobs.GISWhats, what):
-		return apperr.Invalidf("gis sync", "--what %q: want all or one of %s", what, strings.Join(jobs.GISWhats, ", "))
+	} else if s, ok := gisexchange.Lookup(whats[0]); !ok {
+		return apperr.Invalidf("gis sync", "--what %q: want all or one of %s", what, joinWhats(gisexchange.Whats(), ", "))
+	} else if s.Period && period == "" {
+		return apperr.Invalidf("gis sync", "--what %s needs --period YYYY-MM", what)
 	}
 	if dryRun && out == "" {
 		return apperr.Invalidf("gis sync", "--dry-run needs --out DIR")
@@ -209,7 +224,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	g, err := gisFromEnv(ctx, a.env.Getenv, a.metrics.Transport("gis", nil))
+	g, err := gisFromEnv(ctx, a.env.Getenv, a.metrics.Transport("gis", nil), a.logger)
 	if err != nil {
 		return err
 	}
@@ -240,7 +255,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 // wait > 0 each must settle before the next is queued (meters need the
 // accounts' GIS ids, documents need them too). `zhkhgate demo` can run a
 // month's cycle with runGISSyncs(ctx, env, a, client, org, gisCycle, period, time.Hour).
-func runGISSyncs(ctx context.Context, env *Env, a *app, ins *jobs.Client, org int64, whats []string, period string, wait time.Duration) error {
+func runGISSyncs(ctx context.Context, env *Env, a *app, ins *jobs.Client, org int64, whats []gisexchange.What, period string, wait time.Duration) error {
 	for _, w := range whats {
 		started := time.Now()
 		if _, err := ins.Insert(ctx, jobs.GISSyncArgs{OrgID: org, What: w, Period: period}, nil); err != nil {
@@ -259,10 +274,10 @@ func runGISSyncs(ctx context.Context, env *Env, a *app, ins *jobs.Client, org in
 
 // gisWait waits until the sync job of subject w has run and every message
 // it created is done or stopped, then prints the counts.
-func gisWait(ctx context.Context, env *Env, a *app, org int64, w string, since time.Time, limit time.Duration) error {
+func gisWait(ctx context.Context, env *Env, a *app, org int64, w gisexchange.What, since time.Time, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		ms, err := store.ListGISMessages(ctx, a.pool, store.GISMessageFilter{OrgID: org, Kind: w, Limit: 100000})
+		ms, err := store.ListGISMessages(ctx, a.pool, store.GISMessageFilter{OrgID: org, Kind: string(w), Limit: 100000})
 		if err != nil {
 			return err
 		}
@@ -277,20 +292,13 @@ func gisWait(ctx context.Context, env *Env, a *app, org int64, w string, since t
 			return err
 		}
 		settled := pendingSync == 0
-		var items, ok, failed, stopped int
 		for _, m := range mine {
-			items, ok, failed = items+m.Items, ok+m.ItemsOK, failed+m.ItemsFailed
-			switch m.State {
-			case store.GISStopped:
-				stopped++
-			case store.GISDone:
-			default:
+			if m.State != store.MessageDone && m.State != store.MessageStopped {
 				settled = false
 			}
 		}
 		if settled {
-			fmt.Fprintf(env.Stdout, "%-13s %4d messages, %6d items: %6d confirmed, %4d failed, %d messages stopped (%s)\n",
-				w, len(mine), items, ok, failed, stopped, time.Since(since).Round(time.Millisecond))
+			fmt.Fprintln(env.Stdout, gisSummary(w, mine, time.Since(since)))
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -304,29 +312,45 @@ func gisWait(ctx context.Context, env *Env, a *app, org int64, w string, since t
 	}
 }
 
+// gisSummary is the line `gis sync --wait` prints for a settled subject.
+// Export items that only GIS holds are neither confirmed nor failed: they
+// are reported (in the message's report), and counted so, so the numbers
+// add up.
+func gisSummary(w gisexchange.What, ms []store.GISMessage, took time.Duration) string {
+	var items, ok, failed, reported, stopped int
+	for _, m := range ms {
+		items, ok, failed, reported = items+m.Items, ok+m.ItemsOK, failed+m.ItemsFailed, reported+m.ItemsUnknown
+		if m.State == store.MessageStopped {
+			stopped++
+		}
+	}
+	return fmt.Sprintf("%-16s %4d messages, %6d items: %6d confirmed, %4d failed, %4d reported, %d messages stopped (%s)",
+		w, len(ms), items, ok, failed, reported, stopped, took.Round(time.Millisecond))
+}
+
 // gisDryRun writes the signed envelopes a sync would send.
-func gisDryRun(ctx context.Context, env *Env, a *app, g *jobs.GIS, org int64, whats []string, period, out string) error {
+func gisDryRun(ctx context.Context, env *Env, a *app, g *gisexchange.Exchange, org int64, whats []gisexchange.What, period, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("gis sync: %w", err)
 	}
 	n := 0
 	for _, w := range whats {
-		plans, err := jobs.PlanGIS(ctx, a.pool, g, jobs.GISSyncArgs{OrgID: org, What: w, Period: period})
+		plans, err := g.Plan(ctx, a.pool, gisexchange.Scope{OrgID: org, What: w, Period: period})
 		if err != nil {
 			return err
 		}
 		for _, p := range plans {
-			if p.Message.State == store.GISStopped {
+			if p.Message.State == store.MessageStopped {
 				for _, it := range p.Items {
 					fmt.Fprintf(env.Stdout, "cannot send %s %d: %s\n", it.ObjectKind, it.ObjectID, it.Error)
 				}
 				continue
 			}
-			ppa, err := jobs.GISOrg(ctx, a.pool, org, giszhkh.Service(p.Message.Service), p.Message.Operation)
+			ppa, err := gisexchange.Org(ctx, a.pool, org, giszhkh.Service(p.Message.Service), p.Message.Operation)
 			if err != nil {
 				return err
 			}
-			req, err := jobs.BuildGISRequest(ctx, g, ppa, p.Message, p.Items)
+			req, err := g.Build(ctx, ppa, p.Message, p.Items)
 			if err != nil {
 				return err
 			}

@@ -3,14 +3,19 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
 func TestParseGISCaps(t *testing.T) {
 	c, err := parseGISCaps("payments=150, documents=300")
-	if err != nil || c.Payments != 150 || c.Documents != 300 || c.Accounts != 0 {
+	if err != nil || c[gisexchange.Payments] != 150 || c[gisexchange.Documents] != 300 || len(c) != 2 {
 		t.Errorf("caps %+v, %v", c, err)
 	}
-	for _, bad := range []string{"payments", "payments=0", "letters=5", "documents=x"} {
+	for _, bad := range []string{"payments", "payments=0", "letters=5", "documents=x", "houses=5"} {
 		if _, err := parseGISCaps(bad); err == nil || !strings.Contains(err.Error(), "ZHKHGATE_GIS_CAPS") {
 			t.Errorf("%q: %v", bad, err)
 		}
@@ -20,21 +25,21 @@ func TestParseGISCaps(t *testing.T) {
 func TestGISFromEnv(t *testing.T) {
 	env := map[string]string{}
 	get := func(k string) string { return env[k] }
-	if g, err := gisFromEnv(t.Context(), get, nil); g != nil || err != nil {
+	if g, err := gisFromEnv(t.Context(), get, nil, nil); g != nil || err != nil {
 		t.Errorf("unconfigured: %v, %v", g, err)
 	}
 	env[envGISURL] = "http://127.0.0.1:1"
-	if _, err := gisFromEnv(t.Context(), get, nil); err == nil || !strings.Contains(err.Error(), envGISKey) {
+	if _, err := gisFromEnv(t.Context(), get, nil, nil); err == nil || !strings.Contains(err.Error(), envGISKey) {
 		t.Errorf("half configured: %v", err)
 	}
-	env[envGISKey], env[envGISCert] = "../../connectors/giszhkh/testdata/operator-key.pem", "../../connectors/giszhkh/testdata/operator-cert.pem"
+	env[envGISKey], env[envGISCert] = gistest.WriteCredentials(t, t.TempDir())
 	env[envGISPoll] = "1s,5s"
-	g, err := gisFromEnv(t.Context(), get, nil)
-	if err != nil || g == nil || len(g.Poll) != 2 {
+	g, err := gisFromEnv(t.Context(), get, nil, nil)
+	if err != nil || g == nil || len(g.Config().Poll) != 2 {
 		t.Fatalf("configured: %+v, %v", g, err)
 	}
 	env[envGISPoll] = "soon"
-	if _, err := gisFromEnv(t.Context(), get, nil); err == nil || !strings.Contains(err.Error(), envGISPoll) {
+	if _, err := gisFromEnv(t.Context(), get, nil, nil); err == nil || !strings.Contains(err.Error(), envGISPoll) {
 		t.Errorf("bad poll: %v", err)
 	}
 }
@@ -50,5 +55,19 @@ func TestGISCommandHelp(t *testing.T) {
 	}
 	if err := run(t.Context(), env, []string{"sim", "gis", "-addr", "10.0.0.1:80"}); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("sim gis on a non-loopback address: %v", err)
+	}
+}
+
+// TestGISSummary: the orgs step's export items GIS holds but the store does
+// not are counted as reported, so confirmed + failed + reported = items.
+func TestGISSummary(t *testing.T) {
+	ms := []store.GISMessage{
+		{Kind: "orgs", State: store.MessageDone, Items: 2, ItemsOK: 2},
+		{Kind: "orgs", State: store.MessageDone, Items: 6, ItemsOK: 2, ItemsUnknown: 4},
+	}
+	got := gisSummary(gisexchange.Orgs, ms, 2200*time.Millisecond)
+	want := "orgs                2 messages,      8 items:      4 confirmed,    0 failed,    4 reported, 0 messages stopped (2.2s)"
+	if got != want {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
 	}
 }

@@ -48,10 +48,14 @@ const (
 )
 
 // NsiRef is a reference into a GIS reference book (nsi-base:nsiRef).
+//
+// This and the other types marshalled into stored messages (gis_items.payload,
+// gis_messages.query) carry explicit JSON names: they are a durable format,
+// pinned by internal/gisexchange's golden files.
 type NsiRef struct {
-	Code string
-	GUID string
-	Name string
+	Code string `json:"code,omitempty"`
+	GUID string `json:"guid,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 func (r NsiRef) gen() nsibase.NsiRef {
@@ -67,7 +71,10 @@ func bodyBase() base.BaseType { return base.BaseType{Id: SignedID} }
 // OrgSearch is one exportOrgRegistry search criterion: OGRN (+KPP), OGRNIP,
 // or orgPPAGUID.
 type OrgSearch struct {
-	OGRN, KPP, OGRNIP, OrgPPAGUID string
+	OGRN       string `json:"ogrn,omitempty"`
+	KPP        string `json:"kpp,omitempty"`
+	OGRNIP     string `json:"ogrnip,omitempty"`
+	OrgPPAGUID string `json:"org_ppa_guid,omitempty"`
 }
 
 // ExportOrgRegistry builds exportOrgRegistry for up to 100 criteria.
@@ -163,23 +170,25 @@ func (b *Builder) ExportAccounts(ctx context.Context, org string, q AccountQuery
 
 // Account is one settlement-centre account (ЛС РЦ) to create or update.
 type Account struct {
-	TransportGUID string
-	AccountNumber string // the centre's number, 1–30 characters
-	AccountGUID   string // GIS id: set to update an account placed before
-	FIASHouseGUID string // where the account lives: the house ...
-	PremisesGUID  string // ... or, when known, the premises
-	SharePercent  string // decimal share of the premises, "" = whole
-	TotalArea     string // m², decimal, "" = not sent
-	LivingPersons int    // 0 = not sent
+	TransportGUID string `json:"transport_guid,omitempty"`
+	AccountNumber string `json:"account_number,omitempty"`  // the centre's number, 1–30 characters
+	AccountGUID   string `json:"account_guid,omitempty"`    // GIS id: set to update an account placed before
+	FIASHouseGUID string `json:"fias_house_guid,omitempty"` // where the account lives: the house ...
+	PremisesGUID  string `json:"premises_guid,omitempty"`   // ... or, when known, the premises
+	SharePercent  string `json:"share_percent,omitempty"`   // decimal share of the premises, "" = whole
+	TotalArea     string `json:"total_area,omitempty"`      // m², decimal, "" = not sent
+	LivingPersons int    `json:"living_persons,omitempty"`  // 0 = not sent
 	// Payer, an individual ...
-	Surname, FirstName, Patronymic string
+	Surname    string `json:"surname,omitempty"`
+	FirstName  string `json:"first_name,omitempty"`
+	Patronymic string `json:"patronymic,omitempty"`
 	// ... or an organisation, by the orgVersionGUID of its record in
 	// GIS's organisation registry (exportOrgRegistry); when set, the name
 	// fields are not sent.
-	PayerOrgVersionGUID string
+	PayerOrgVersionGUID string `json:"payer_org_version_guid,omitempty"`
 	// Closing: set ClosedOn and CloseReason (НСИ 22) to close the account.
-	ClosedOn    time.Time
-	CloseReason NsiRef
+	ClosedOn    time.Time `json:"closed_on"`
+	CloseReason NsiRef    `json:"close_reason"`
 }
 
 // payerInfo names the payer: an organisation by its registry version, or
@@ -254,18 +263,19 @@ func (b *Builder) ExportMeters(ctx context.Context, org string, q MeterQuery) (*
 // Meter is one individual (apartment) meter to create, or to archive when
 // VersionGUID and ArchiveReason are set.
 type Meter struct {
-	TransportGUID     string
-	Number            string // factory number
-	Stamp, Model      string
-	CommissioningDate time.Time
-	PremisesGUID      string
-	AccountGUID       string
-	Resource          NsiRef // НСИ 2, municipal resource
-	Unit              string // OKEI code of the readings, e.g. "113" (m³)
-	InitialValue      string // reading at commissioning, decimal
+	TransportGUID     string    `json:"transport_guid,omitempty"`
+	Number            string    `json:"number,omitempty"` // factory number
+	Stamp             string    `json:"stamp,omitempty"`
+	Model             string    `json:"model,omitempty"`
+	CommissioningDate time.Time `json:"commissioning_date"`
+	PremisesGUID      string    `json:"premises_guid,omitempty"`
+	AccountGUID       string    `json:"account_guid,omitempty"`
+	Resource          NsiRef    `json:"resource"`                // НСИ 2, municipal resource
+	Unit              string    `json:"unit,omitempty"`          // OKEI code of the readings, e.g. "113" (m³)
+	InitialValue      string    `json:"initial_value,omitempty"` // reading at commissioning, decimal
 	// Archive an existing device instead of creating one.
-	VersionGUID   string
-	ArchiveReason NsiRef // НСИ 21
+	VersionGUID   string `json:"version_guid,omitempty"`
+	ArchiveReason NsiRef `json:"archive_reason"` // НСИ 21
 }
 
 // ImportMeters builds importMeteringDeviceData for up to 100 devices.
@@ -316,12 +326,13 @@ func (b *Builder) ImportMeters(ctx context.Context, org string, meters []Meter) 
 // HistoryQuery selects readings to export: up to 100 devices, or the
 // devices of some resources (НСИ 2) in up to 100 houses, from a date.
 type HistoryQuery struct {
-	FIASHouseGUIDs []string
-	RootGUIDs      []string
-	Resources      []NsiRef
-	From, To       time.Time // input dates, zero = open
+	FIASHouseGUIDs []string  `json:"fias_house_guids,omitempty"`
+	RootGUIDs      []string  `json:"root_guids,omitempty"`
+	Resources      []NsiRef  `json:"resources,omitempty"`
+	From           time.Time `json:"from"` // input dates, zero = open
+	To             time.Time `json:"to"`   // input dates, zero = open
 	// NextBlock continues a previous export that returned more than 1000 devices.
-	NextBlock string
+	NextBlock string `json:"next_block,omitempty"`
 }
 
 // ExportMeterHistory builds exportMeteringDeviceHistory.
@@ -411,30 +422,30 @@ const (
 
 // Charge is one service line of a payment document. Money is in kopecks.
 type Charge struct {
-	Kind            ChargeKind
-	Service         NsiRef
-	Rate            string // tariff, decimal rubles (up to 6 decimals)
-	Volume          string // consumption, decimal, "" = not sent
-	AccruedKopecks  int64  // AccountingPeriodTotal
-	PayableKopecks  int64  // TotalPayable
-	ProviderPPAGUID string // service provider (required for ЛС РЦ)
+	Kind            ChargeKind `json:"kind"`
+	Service         NsiRef     `json:"service"`
+	Rate            string     `json:"rate,omitempty"`              // tariff, decimal rubles (up to 6 decimals)
+	Volume          string     `json:"volume,omitempty"`            // consumption, decimal, "" = not sent
+	AccruedKopecks  int64      `json:"accrued_kopecks,omitempty"`   // AccountingPeriodTotal
+	PayableKopecks  int64      `json:"payable_kopecks,omitempty"`   // TotalPayable
+	ProviderPPAGUID string     `json:"provider_ppa_guid,omitempty"` // service provider (required for ЛС РЦ)
 }
 
 // PaymentDocument is one document (ПД) to post.
 type PaymentDocument struct {
-	TransportGUID  string
-	AccountGUID    string
-	Number         string // the centre's document number
-	Charges        []Charge
-	DebtKopecks    int64 // > 0 debt of previous periods, < 0 advance
-	PayableKopecks int64 // total to pay for the period
+	TransportGUID  string   `json:"transport_guid,omitempty"`
+	AccountGUID    string   `json:"account_guid,omitempty"`
+	Number         string   `json:"number,omitempty"` // the centre's document number
+	Charges        []Charge `json:"charges,omitempty"`
+	DebtKopecks    int64    `json:"debt_kopecks,omitempty"`    // > 0 debt of previous periods, < 0 advance
+	PayableKopecks int64    `json:"payable_kopecks,omitempty"` // total to pay for the period
 }
 
 // BankDetails are the payee's bank details the documents refer to.
 type BankDetails struct {
-	TransportGUID string
-	BIK           string
-	Account       string // operating account number, 20 digits
+	TransportGUID string `json:"transport_guid,omitempty"`
+	BIK           string `json:"bik,omitempty"`
+	Account       string `json:"account,omitempty"` // operating account number, 20 digits
 }
 
 // PaymentDocuments is one importPaymentDocumentData posting.
@@ -538,8 +549,8 @@ func paymentDocumentsBody(p PaymentDocuments) (*bills.ImportPaymentDocumentReque
 
 // Withdrawal withdraws (отзыв) one posted document.
 type Withdrawal struct {
-	TransportGUID     string
-	PaymentDocumentID string // GIS id, 18 characters
+	TransportGUID     string `json:"transport_guid,omitempty"`
+	PaymentDocumentID string `json:"payment_document_id,omitempty"` // GIS id, 18 characters
 }
 
 // WithdrawPaymentDocuments builds importPaymentDocumentData withdrawing up
@@ -562,9 +573,10 @@ func (b *Builder) WithdrawPaymentDocuments(ctx context.Context, org string, ws [
 // DocumentQuery selects payment documents to export: up to 1000 GIS ids, or
 // a period with up to 1000 account GUIDs.
 type DocumentQuery struct {
-	PaymentDocumentIDs []string
-	Year, Month        int
-	AccountGUIDs       []string
+	PaymentDocumentIDs []string `json:"payment_document_ids,omitempty"`
+	Year               int      `json:"year,omitempty"`
+	Month              int      `json:"month,omitempty"`
+	AccountGUIDs       []string `json:"account_guids,omitempty"`
 }
 
 // ExportPaymentDocuments builds exportPaymentDocumentData.
@@ -595,13 +607,14 @@ func (b *Builder) ExportPaymentDocuments(ctx context.Context, org string, q Docu
 // SupplierNotification reports one payment received by the provider
 // (извещение о принятии к исполнению распоряжения, posted by the provider).
 type SupplierNotification struct {
-	TransportGUID     string
-	OrderDate         time.Time
-	Year, Month       int    // period paid for, 0 = not sent
-	PaymentDocumentID string // either the document ...
-	ServiceID         string // ... or the ЖКУ id
-	AmountKopecks     int64  // written in rubles
-	Online            bool
+	TransportGUID     string    `json:"transport_guid,omitempty"`
+	OrderDate         time.Time `json:"order_date"`
+	Year              int       `json:"year,omitempty"`                // period paid for, 0 = not sent
+	Month             int       `json:"month,omitempty"`               // period paid for, 0 = not sent
+	PaymentDocumentID string    `json:"payment_document_id,omitempty"` // either the document ...
+	ServiceID         string    `json:"service_id,omitempty"`          // ... or the ЖКУ id
+	AmountKopecks     int64     `json:"amount_kopecks,omitempty"`      // written in rubles
+	Online            bool      `json:"online,omitempty"`
 }
 
 // ImportSupplierNotifications builds importSupplierNotificationsOfOrderExecution
@@ -642,10 +655,10 @@ func (b *Builder) ImportSupplierNotifications(ctx context.Context, org string, n
 
 // Cancellation cancels one notification placed before, by its order id.
 type Cancellation struct {
-	TransportGUID string
-	OrderID       string // UniqueNumber GIS returned for the notification
-	Date          time.Time
-	Comment       string
+	TransportGUID string    `json:"transport_guid,omitempty"`
+	OrderID       string    `json:"order_id,omitempty"` // UniqueNumber GIS returned for the notification
+	Date          time.Time `json:"date"`
+	Comment       string    `json:"comment,omitempty"`
 }
 
 // ImportCancellations builds importNotificationsOfOrderExecutionCancellation.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -269,7 +270,7 @@ func TestRegistryPostedNotifies(t *testing.T) {
 func TestRegistryEnqueuesGISPaymentNotices(t *testing.T) {
 	pool := testdb.New(t)
 	registryAccounts(t, pool)
-	client, err := jobs.NewBankClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), GIS: &jobs.GIS{}})
+	client, err := jobs.NewBankClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), GIS: &gisexchange.Exchange{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,14 +13,48 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
-// GIS message states (gis_messages.state).
+// MessageState is the state of a GIS message (gis_messages.state).
+type MessageState string
+
+// The message states; the migrations' CHECK constraint lists the same.
 const (
-	GISPrepared = "prepared"
-	GISSending  = "sending"
-	GISSent     = "sent"
-	GISDone     = "done"
-	GISStopped  = "stopped"
+	// MessagePrepared: items chosen, nothing sent (or a transient failure
+	// put it back to be sent as a new message).
+	MessagePrepared MessageState = "prepared"
+	// MessageSending: the envelope is stored and the send under way; a
+	// crash here re-sends the same envelope.
+	MessageSending MessageState = "sending"
+	// MessageSent: GIS's Ack is stored; polling.
+	MessageSent MessageState = "sent"
+	// MessageDone: the results are applied.
+	MessageDone MessageState = "done"
+	// MessageStopped: a permanent error waits for an operator.
+	MessageStopped MessageState = "stopped"
 )
+
+// MessageStates lists every message state.
+var MessageStates = []MessageState{MessagePrepared, MessageSending, MessageSent, MessageDone, MessageStopped}
+
+// ItemState is the state of one item of a GIS message (gis_items.state).
+type ItemState string
+
+// The item states; the migrations' CHECK constraint lists the same.
+const (
+	// ItemPending: in flight; at most one pending item per object.
+	ItemPending ItemState = "pending"
+	// ItemOK: GIS confirmed it.
+	ItemOK ItemState = "ok"
+	// ItemFailed: it failed for a reason a later sync may overcome (a
+	// mapping error since fixed, a stopped message, no result); the next
+	// sync plans its object again.
+	ItemFailed ItemState = "failed"
+	// ItemHeld: GIS refused it by a business rule (INT…); no sync plans its
+	// object again until an operator releases it (ReleaseGISHeld).
+	ItemHeld ItemState = "held"
+)
+
+// ItemStates lists every item state.
+var ItemStates = []ItemState{ItemPending, ItemOK, ItemFailed, ItemHeld}
 
 // GISMessage is one message to GIS ZhKH and the state of its exchange.
 type GISMessage struct {
@@ -29,7 +64,7 @@ type GISMessage struct {
 	Service     string
 	Operation   string
 	Period      *time.Time
-	State       string
+	State       MessageState
 	MessageGUID *string
 	AckGUID     *string
 	Query       []byte // JSON, for exports
@@ -58,7 +93,7 @@ type GISItem struct {
 	ObjectKind    string // account, meter, document, withdrawal, payment, cancellation
 	ObjectID      int64
 	Payload       []byte // JSON of the item as sent
-	State         string // pending, ok, failed
+	State         ItemState
 	GISGUID       string
 	UniqueNumber  string
 	ErrorCode     string
@@ -92,14 +127,11 @@ func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISI
 	}
 	failed := 0
 	for _, it := range items {
-		if it.State == "failed" {
+		if it.State == ItemFailed {
 			failed++
 		}
 	}
-	state := m.State
-	if state == "" {
-		state = GISPrepared
-	}
+	state := cmp.Or(m.State, MessagePrepared)
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO gis_messages (org_id, kind, service, operation, period, query, items, items_failed, state, error_code, error)
@@ -122,16 +154,13 @@ func CreateGISMessage(ctx context.Context, tx pgx.Tx, m GISMessage, items []GISI
 		if payloads[i] == "" {
 			payloads[i] = "{}"
 		}
-		states[i], errs[i] = it.State, it.Error
-		if states[i] == "" {
-			states[i] = "pending"
-		}
+		states[i], errs[i] = string(cmp.Or(it.State, ItemPending)), it.Error
 	}
 	_, err = tx.Exec(ctx, `
 		INSERT INTO gis_items (transport_guid, message_id, object_kind, object_id, payload, state, error_code, error)
-		SELECT g::uuid, $1, k, o, p::jsonb, s, CASE WHEN s = 'failed' THEN 'MAPPING' ELSE '' END, e
+		SELECT g::uuid, $1, k, o, p::jsonb, s, CASE WHEN s = $8 THEN 'MAPPING' ELSE '' END, e
 		FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS t(g, k, o, p, s, e)`,
-		id, guids, kinds, objs, payloads, states, errs)
+		id, guids, kinds, objs, payloads, states, errs, ItemFailed)
 	if isUniqueViolation(err) {
 		return 0, apperr.Wrap(apperr.Conflict, "create gis message", fmt.Errorf("an object already has an item in flight: %w", err))
 	}
@@ -246,6 +275,18 @@ func MarkGISStopped(ctx context.Context, db DBTX, id int64, code, msg string) er
 	return nil
 }
 
+// ReleaseGISHeld releases the held items of a message (an operator fixed
+// their cause): they become failed, so the next sync of the subject plans
+// their objects again. It returns how many were released.
+func ReleaseGISHeld(ctx context.Context, db DBTX, messageID int64) (int, error) {
+	tag, err := db.Exec(ctx, `UPDATE gis_items SET state = $2, updated_at = now() WHERE message_id = $1 AND state = $3`,
+		messageID, ItemFailed, ItemHeld)
+	if err != nil {
+		return 0, fmt.Errorf("release held items of gis message %d: %w", messageID, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // CountGISPoll counts one getState of a message and returns the count.
 func CountGISPoll(ctx context.Context, db DBTX, id int64, response string) (int, error) {
 	var n int
@@ -315,7 +356,8 @@ func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, 
 		`UPDATE payments p SET gis_cancelled_at = now()
 		 FROM gis_result_tmp r JOIN gis_items i USING (transport_guid)
 		 WHERE i.object_kind = 'cancellation' AND i.object_id = p.id AND r.ok`,
-		`UPDATE gis_items i SET state = CASE WHEN r.ok THEN 'ok' ELSE 'failed' END, gis_guid = r.gis_guid,
+		`UPDATE gis_items i SET state = CASE WHEN r.ok THEN 'ok' WHEN r.error_code LIKE 'INT%' THEN 'held' ELSE 'failed' END,
+			gis_guid = r.gis_guid,
 			unique_number = r.unique_number, error_code = r.error_code, error = r.error, updated_at = now()
 		 FROM gis_result_tmp r WHERE i.transport_guid = r.transport_guid`,
 		`UPDATE gis_items SET state = 'failed', error_code = 'NORESULT', error = 'GIS returned no result for this item',
@@ -336,7 +378,7 @@ func ApplyGISResults(ctx context.Context, tx pgx.Tx, id int64, response string, 
 	_, err = tx.Exec(ctx, `
 		UPDATE gis_messages m SET state = 'done', done_at = now(), response = $2,
 			items_ok = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'ok'),
-			items_failed = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state = 'failed')
+			items_failed = (SELECT count(*) FROM gis_items WHERE message_id = m.id AND state IN ('failed', 'held'))
 		WHERE id = $1`, id, response)
 	if err != nil {
 		return fmt.Errorf("close gis message %d: %w", id, err)
@@ -400,7 +442,7 @@ type GISMessageFilter struct {
 	OrgID  int64  // 0 = all
 	Kind   string // "" = all
 	Period *time.Time
-	State  string
+	State  MessageState // "" = all
 	Limit  int
 }
 

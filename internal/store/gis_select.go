@@ -11,7 +11,8 @@ import (
 
 // The queries below choose what a GIS sync sends. Each skips objects that
 // already have an item in flight (gis_items state 'pending'), so a sync run
-// twice sends nothing twice.
+// twice sends nothing twice, and objects GIS refused by a business rule
+// ('held') until an operator releases them.
 
 // GISAccountsToSend lists accounts of orgID not yet placed in GIS.
 func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]model.GISAccountRow, error) {
@@ -20,7 +21,7 @@ func GISAccountsToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]
 			a.payer_name, a.payer_kind, a.closed_on, a.gis_account_guid::text, a.payer_ogrn, a.gis_payer_org_version_guid::text
 		FROM accounts a JOIN premises p ON p.id = a.premises_id JOIN houses h ON h.id = p.house_id
 		WHERE a.org_id = $1 AND a.gis_account_guid IS NULL AND a.closed_on IS NULL
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'account' AND i.object_id = a.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'account' AND i.object_id = a.id AND i.state IN ('pending', 'held'))
 		ORDER BY a.id LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis accounts to send: %w", err)
@@ -41,7 +42,7 @@ func GISMetersToSend(ctx context.Context, db DBTX, orgID int64, limit int) ([]mo
 			(SELECT r.value::text FROM readings r WHERE r.meter_id = m.id ORDER BY r.taken_on LIMIT 1)
 		FROM meters m JOIN accounts a ON a.id = m.account_id JOIN premises p ON p.id = m.premises_id
 		WHERE a.org_id = $1 AND a.gis_account_guid IS NOT NULL AND m.gis_meter_root_guid IS NULL
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'meter' AND i.object_id = m.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'meter' AND i.object_id = m.id AND i.state IN ('pending', 'held'))
 		ORDER BY m.id LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis meters to send: %w", err)
@@ -61,7 +62,7 @@ func GISDocumentsToSend(ctx context.Context, db DBTX, orgID int64, period time.T
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
 		WHERE a.org_id = $1 AND d.period = $2 AND d.state IN ('ready', 'sent') AND d.gis_payment_document_id IS NULL
 			AND a.gis_account_guid IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'document' AND i.object_id = d.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'document' AND i.object_id = d.id AND i.state IN ('pending', 'held'))
 		ORDER BY d.id LIMIT $3`, orgID, period, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis documents to send: %w", err)
@@ -117,7 +118,7 @@ func GISWithdrawalsToSend(ctx context.Context, db DBTX, orgID int64, limit int) 
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
 		WHERE a.org_id = $1 AND d.gis_withdraw_requested_at IS NOT NULL AND d.state = 'posted'
 			AND d.gis_payment_document_id IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'withdrawal' AND i.object_id = d.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'withdrawal' AND i.object_id = d.id AND i.state IN ('pending', 'held'))
 		ORDER BY d.id LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis withdrawals to send: %w", err)
@@ -136,7 +137,7 @@ func GISPaymentsToSend(ctx context.Context, db DBTX, orgID int64, period time.Ti
 			AND d.state = 'posted'
 		WHERE a.org_id = $1 AND p.operation_date >= $2 AND p.operation_date < ($2::date + interval '1 month')
 			AND p.gis_order_id IS NULL AND (d.gis_payment_document_id IS NOT NULL OR a.zhku_id IS NOT NULL)
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'payment' AND i.object_id = p.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'payment' AND i.object_id = p.id AND i.state IN ('pending', 'held'))
 		ORDER BY p.id LIMIT $3`, orgID, period, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis payments to send: %w", err)
@@ -151,7 +152,7 @@ func GISCancellationsToSend(ctx context.Context, db DBTX, orgID int64, limit int
 		FROM payments p JOIN accounts a ON a.id = p.account_id
 		WHERE a.org_id = $1 AND p.gis_cancel_requested_at IS NOT NULL AND p.gis_order_id IS NOT NULL
 			AND p.gis_cancelled_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'cancellation' AND i.object_id = p.id AND i.state = 'pending')
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'cancellation' AND i.object_id = p.id AND i.state IN ('pending', 'held'))
 		ORDER BY p.id LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gis cancellations to send: %w", err)
@@ -182,4 +183,32 @@ func GISMeterResources(ctx context.Context, db DBTX, orgID int64) ([]string, err
 		return nil, fmt.Errorf("gis meter resources: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// GISWork is work a sync would find: objects of a kind, for an
+// organization and (for periodic subjects) a month.
+type GISWork struct {
+	OrgID      int64
+	ObjectKind string
+	Period     *time.Time
+}
+
+// GISUnsentWork lists, by organization and month, the payments a payments
+// sync would send (matchable, not reported, no item in flight or held): the
+// work a lost sync request leaves behind.
+func GISUnsentWork(ctx context.Context, db DBTX) ([]GISWork, error) {
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT a.org_id, 'payment', date_trunc('month', p.operation_date)::date
+		FROM payments p JOIN accounts a ON a.id = p.account_id
+		JOIN organizations o ON o.id = a.org_id AND o.gis_org_ppa_guid IS NOT NULL
+		LEFT JOIN payment_documents d ON d.account_id = p.account_id
+			AND d.period = coalesce(p.period, date_trunc('month', p.operation_date)::date) AND d.state = 'posted'
+		WHERE p.gis_order_id IS NULL AND (d.gis_payment_document_id IS NOT NULL OR a.zhku_id IS NOT NULL)
+			AND NOT EXISTS (SELECT 1 FROM gis_items i WHERE i.object_kind = 'payment' AND i.object_id = p.id
+				AND i.state IN ('pending', 'held'))
+		ORDER BY 1, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("gis unsent work: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[GISWork])
 }

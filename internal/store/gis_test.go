@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,14 +115,14 @@ func TestGISMessageLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.State != store.GISDone || m.ItemsOK != 1 || m.ItemsFailed != 2 {
+	if m.State != store.MessageDone || m.ItemsOK != 1 || m.ItemsFailed != 2 {
 		t.Errorf("message %s ok=%d failed=%d, want done 1 2", m.State, m.ItemsOK, m.ItemsFailed)
 	}
 	states := map[string]string{}
 	for _, it := range got {
-		states[it.TransportGUID] = it.State + " " + it.ErrorCode
+		states[it.TransportGUID] = string(it.State) + " " + it.ErrorCode
 	}
-	if states[items[0].TransportGUID] != "ok " || states[items[1].TransportGUID] != "failed INT004132" || states[items[2].TransportGUID] != "failed NORESULT" {
+	if states[items[0].TransportGUID] != "ok " || states[items[1].TransportGUID] != "held INT004132" || states[items[2].TransportGUID] != "failed NORESULT" {
 		t.Errorf("item states %v", states)
 	}
 	var els, zhku, guid string
@@ -130,15 +132,16 @@ func TestGISMessageLifecycle(t *testing.T) {
 	if els != "10АБ000001" || zhku != "10АБ000001-01" || guid != results[0].GUID {
 		t.Errorf("account 0: els %q zhku %q guid %q", els, zhku, guid)
 	}
-	// Failed accounts are offered again and listed as unconfirmed with the error.
-	if rows, _ := store.GISAccountsToSend(ctx, db, org, 100); len(rows) != 2 {
-		t.Errorf("after results: %d accounts to send, want 2", len(rows))
+	// The account without a result is offered again; the one GIS refused is
+	// held. Both are listed as unconfirmed with the error.
+	if rows, _ := store.GISAccountsToSend(ctx, db, org, 100); len(rows) != 1 || rows[0].ID != accs[2] {
+		t.Errorf("after results: %+v to send, want account %d only", rows, accs[2])
 	}
 	un, err := store.ListGISUnconfirmed(ctx, db, org, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(un) != 2 || un[0].State != "failed" || un[0].Error == "" {
+	if len(un) != 2 || un[0].State != string(store.ItemHeld) || un[1].State != string(store.ItemFailed) || un[0].Error == "" {
 		t.Errorf("unconfirmed %+v", un)
 	}
 	list, err := store.ListGISMessages(ctx, db, store.GISMessageFilter{OrgID: org})
@@ -166,8 +169,100 @@ func TestGISStopFailsPendingItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, items, _ := store.GetGISMessage(ctx, db, id)
-	if m.State != store.GISStopped || items[0].State != "failed" || items[0].ErrorCode != "AUT011003" {
+	if m.State != store.MessageStopped || items[0].State != store.ItemFailed || items[0].ErrorCode != "AUT011003" {
 		t.Errorf("stopped message %s, item %+v", m.State, items[0])
+	}
+}
+
+// TestGISStatesMatchSchema: the typed states are exactly those the
+// schema's CHECK constraints allow.
+func TestGISStatesMatchSchema(t *testing.T) {
+	db := testdb.New(t)
+	for _, c := range []struct {
+		constraint string
+		states     []string
+	}{
+		{"gis_messages_state_check", statesOf(store.MessageStates)},
+		{"gis_items_state_check", statesOf(store.ItemStates)},
+	} {
+		var def string
+		if err := db.QueryRow(context.Background(), `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1`, c.constraint).Scan(&def); err != nil {
+			t.Fatalf("%s: %v", c.constraint, err)
+		}
+		allowed := regexp.MustCompile(`'([a-z_]+)'`).FindAllStringSubmatch(def, -1)
+		var got []string
+		for _, m := range allowed {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.states))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s allows %v; the Go states are %v", c.constraint, got, want)
+		}
+	}
+}
+
+func statesOf[S ~string](ss []S) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// TestGISRefusedItemIsHeld: an item GIS refused by a business rule is held:
+// no later sync offers its object again (it would only be refused again),
+// while an item without a result is offered again; an operator's release
+// puts the held object back.
+func TestGISRefusedItemIsHeld(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	org, accs := gisSeed(t, db, 2)
+	items := []store.GISItem{
+		{TransportGUID: "00000000-0000-4000-8000-000000000001", ObjectKind: "account", ObjectID: accs[0]},
+		{TransportGUID: "00000000-0000-4000-8000-000000000002", ObjectKind: "account", ObjectID: accs[1]},
+	}
+	var id int64
+	if err := inTx(t, db, func(tx pgx.Tx) (err error) {
+		id, err = store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: org, Kind: "accounts", Service: "house-management", Operation: "importAccountData"}, items)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := inTx(t, db, func(tx pgx.Tx) error {
+		return store.ApplyGISResults(ctx, tx, id, "<done/>", []model.GISItemResult{
+			{TransportGUID: items[0].TransportGUID, ErrorCode: "INT002000", Error: "Не найден документ"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	offered := func() []int64 {
+		t.Helper()
+		rows, err := store.GISAccountsToSend(ctx, db, org, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, r := range rows {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	if got := offered(); !slices.Equal(got, []int64{accs[1]}) {
+		t.Errorf("offered after the answer: %v; want only %d (no result), not %d (refused)", got, accs[1], accs[0])
+	}
+	m, got, err := store.GetGISMessage(ctx, db, id)
+	if err != nil || m.ItemsFailed != 2 || got[0].State != store.ItemHeld || got[1].State != store.ItemFailed {
+		t.Errorf("message failed=%d, items %s/%s (%v); want 2, held/failed", m.ItemsFailed, got[0].State, got[1].State, err)
+	}
+	un, err := store.ListGISUnconfirmed(ctx, db, org, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), 10)
+	if err != nil || len(un) != 2 || un[0].State != string(store.ItemHeld) {
+		t.Errorf("unconfirmed %+v, %v; the held account is shown once, as held", un, err)
+	}
+	if n, err := store.ReleaseGISHeld(ctx, db, id); err != nil || n != 1 {
+		t.Fatalf("release = %d, %v", n, err)
+	}
+	if got := offered(); !slices.Equal(got, accs) {
+		t.Errorf("offered after the release: %v; want %v", got, accs)
 	}
 }
 

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -31,7 +30,7 @@ type gisData struct {
 	OrgID       int64
 	Kind, State string
 	Period      string
-	Whats       []string
+	Whats       []gisexchange.What
 	Message     string
 }
 
@@ -40,8 +39,8 @@ type gisData struct {
 // item GIS has not confirmed.
 func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	q := r.URL.Query()
-	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: jobs.GISWhats, Message: s.takeFlash(r, st)}
-	f := store.GISMessageFilter{Kind: d.Kind, State: d.State, Limit: 300}
+	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: gisexchange.Whats(), Message: s.takeFlash(r, st)}
+	f := store.GISMessageFilter{Kind: d.Kind, State: store.MessageState(d.State), Limit: 300}
 	if v := q.Get("org"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
@@ -52,7 +51,7 @@ func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	}
 	var period time.Time
 	if d.Period != "" {
-		p, err := jobs.ParsePeriod(d.Period)
+		p, err := gisexchange.ParsePeriod(d.Period)
 		if err != nil {
 			s.fail(w, r, st, err)
 			return
@@ -107,7 +106,9 @@ func (s *Server) gisMessagePage(w http.ResponseWriter, r *http.Request, st *Staf
 }
 
 // gisRetry is POST /admin/gis/messages/{id}/retry: a stopped message's
-// objects are planned again by a new sync of the same subject.
+// objects are planned again by a new sync of the same subject; so are the
+// objects of a done message GIS refused (held), once released — the
+// operator has fixed their cause.
 func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 	id, err := pathID(r)
 	if err != nil {
@@ -119,11 +120,16 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	if m.State != store.GISStopped {
-		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s; only stopped messages are retried", id, m.State)))
+	released, err := store.ReleaseGISHeld(r.Context(), s.deps.Pool, id)
+	if err != nil {
+		s.fail(w, r, st, err)
 		return
 	}
-	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: m.Kind}
+	if m.State != store.MessageStopped && released == 0 {
+		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s with no held items; only stopped messages and held items are retried", id, m.State)))
+		return
+	}
+	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: gisexchange.What(m.Kind)}
 	if m.Period != nil {
 		args.Period = m.Period.Format("2006-01")
 	}
@@ -142,7 +148,7 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, apperr.Invalidf("gis sync", "org %q: want an organization id", r.FormValue("org")))
 		return
 	}
-	args := jobs.GISSyncArgs{OrgID: org, What: r.FormValue("what"), Period: r.FormValue("period")}
+	args := jobs.GISSyncArgs{OrgID: org, What: gisexchange.What(r.FormValue("what")), Period: r.FormValue("period")}
 	if err := checkGISSync(args.What, args.Period); err != nil {
 		s.fail(w, r, st, err)
 		return
@@ -151,18 +157,24 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	s.setFlash(r, st, "sync of "+args.What+" queued")
+	s.setFlash(r, st, "sync of "+string(args.What)+" queued")
 	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10), http.StatusSeeOther)
 }
 
-// checkGISSync accepts a console sync only for a known subject and, when given, a YYYY-MM
-// period; the one place to change when the subjects become a typed registry.
-func checkGISSync(what, period string) error {
-	if !slices.Contains(jobs.GISWhats, what) {
-		return apperr.Invalidf("gis sync", "what %q: want one of %s", what, strings.Join(jobs.GISWhats, ", "))
+// checkGISSync accepts a console sync only for a subject of the registry and
+// a YYYY-MM period (required when the subject needs one).
+func checkGISSync(what gisexchange.What, period string) error {
+	subj, ok := gisexchange.Lookup(what)
+	if !ok {
+		return apperr.Invalidf("gis sync", "what %q: want one of %v", what, gisexchange.Whats())
 	}
 	if period != "" && !periodRe.MatchString(period) {
 		return apperr.Invalidf("gis sync", "period %q: want YYYY-MM", period)
+	}
+	if subj.Period {
+		if _, err := gisexchange.ParsePeriod(period); err != nil {
+			return err
+		}
 	}
 	return nil
 }

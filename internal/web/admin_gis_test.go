@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/testdb"
 	"github.com/zhkhgate/zhkhgate/jobs"
@@ -49,7 +50,7 @@ func TestGISConsole(t *testing.T) {
 
 	// An export reports what it could not match; the console shows it.
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: 1, Kind: jobs.GISWhatHouses, Service: "house-management", Operation: "exportHouseData"}, nil)
+		id, err := store.CreateGISMessage(ctx, tx, store.GISMessage{OrgID: 1, Kind: string(gisexchange.Houses), Service: "house-management", Operation: "exportHouseData"}, nil)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
-	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/internal/xsdcheck"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
@@ -67,40 +66,13 @@ func newEnv(t *testing.T, delay time.Duration) *env {
 // newEnvWith is newEnv with the simulator's configuration adjusted by set.
 func newEnvWith(t *testing.T, delay time.Duration, set func(*sim.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := tool.LoadSigner(ctx, "../testdata/operator-key.pem", "../testdata/operator-cert.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := xsdcheck.FindSpecDir()
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &clock{t: time.Date(2026, 10, 28, 12, 0, 0, 0, time.UTC)}
-	cfg := sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool,
-		Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1, Logger: testLogger(t)}
+	cfg := sim.Config{Orgs: []string{org}, Delay: delay, Now: c.Now, Seed: 1, Logger: testLogger(t)}
 	if set != nil {
 		set(&cfg)
 	}
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	cl, err := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{sim: s, client: cl, builder: b, clock: c, tool: tool}
+	ge := gistest.Start(t, gistest.Options{Sim: cfg})
+	return &env{sim: ge.Sim, client: ge.Client, builder: ge.Builder, clock: c, tool: ge.Tool}
 }
 
 // exchange sends req and polls until state 3.
@@ -372,22 +344,11 @@ func TestNsiExport(t *testing.T) {
 
 func TestBasicAuth(t *testing.T) {
 	ctx := context.Background()
-	tool, _ := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	signer, err := tool.LoadSigner(ctx, "../testdata/operator-key.pem", "../testdata/operator-cert.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	spec, _ := xsdcheck.FindSpecDir()
-	s, err := sim.New(sim.Config{SpecDir: spec, Trusted: []*gost.Certificate{signer.Certificate()}, Crypto: tool, User: "sit", Password: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	ge := gistest.Start(t, gistest.Options{Sim: sim.Config{User: "sit", Password: "secret"}})
+	b, srv := ge.Builder, ge.Server
 	req, _ := b.ExportDataProvider(ctx, true)
 	anon, _ := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL})
-	_, _, err = anon.Send(ctx, req)
+	_, _, err := anon.Send(ctx, req)
 	var he *giszhkh.HTTPError
 	if !errors.As(err, &he) || he.Status != 401 || giszhkh.Classify(err) != giszhkh.Stop {
 		t.Errorf("without credentials: %v, want HTTP 401 and Stop", err)
