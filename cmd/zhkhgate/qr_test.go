@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/modroot"
 	"github.com/zhkhgate/zhkhgate/internal/payqr"
 )
 
@@ -107,12 +108,9 @@ func TestQRCommands(t *testing.T) {
 // samplesDirCLI is ../shared/spec/samples beside the repository (tests run in cmd/zhkhgate).
 func samplesDirCLI(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "spec", "samples"))
+	dir, err := modroot.Shared("spec", "samples")
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join("..", "..", "go.mod")); err != nil {
-		t.Fatalf("not at cmd/zhkhgate of the module: %v", err)
 	}
 	return dir
 }

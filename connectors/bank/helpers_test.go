@@ -3,31 +3,21 @@ package bank
 import (
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/zhkhgate/zhkhgate/internal/modroot"
 	"golang.org/x/text/encoding/charmap"
 )
 
 // samplesDir is ../shared/spec/samples beside the repository.
 func samplesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := modroot.Shared("spec", "samples")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec", "samples")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root not found")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 func profile(t testing.TB, name string) *Profile {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/zhkhgate/zhkhgate/internal/modroot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -12,20 +14,11 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // samplesDir is ../shared/spec/samples beside the repository.
 func samplesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := modroot.Shared("spec", "samples")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec", "samples")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root not found")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 func readSample(t testing.TB, name string) []byte {

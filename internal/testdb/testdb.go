@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/zhkhgate/zhkhgate/internal/modroot"
 	"github.com/zhkhgate/zhkhgate/internal/pg"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/migrations"
@@ -134,9 +135,9 @@ func createFromTemplate(ctx context.Context, admin *pgx.Conn, name string) error
 func setup(ctx context.Context) error {
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		root, err := moduleRoot()
+		root, err := modroot.Find()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w; set %s", err, EnvURL)
 		}
 		cluster := &pg.Cluster{Dir: filepath.Join(root, "var", "testpg"),
 			Settings: map[string]string{"fsync": "off", "full_page_writes": "off"},
@@ -221,23 +222,6 @@ func migrationsHash() (string, error) {
 	// River's schema version is part of the template too.
 	fmt.Fprint(h, "river-v0.51.1")
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory; set %s", EnvURL)
-		}
-		dir = parent
-	}
 }
 
 // withDatabase swaps the database name in a postgres:// URL.

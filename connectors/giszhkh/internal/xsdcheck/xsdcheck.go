@@ -17,6 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/zhkhgate/zhkhgate/internal/modroot"
 )
 
 // SpecDir is the schema directory relative to the repository root.
@@ -75,20 +77,11 @@ func checkDir(dir string) error {
 // FindSpecDir locates ../shared/spec/gis-zhkh relative to the module root
 // above the working directory (tests run inside the package directory).
 func FindSpecDir() (string, error) {
-	dir, err := os.Getwd()
+	root, err := modroot.Find()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("xsdcheck: %w", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, SpecDir), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("xsdcheck: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, SpecDir), nil
 }
 
 // ErrInvalid is wrapped by errors about documents that break the schema.
