@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
@@ -132,28 +130,6 @@ func (in *RegistryIntake) Requeue(ctx context.Context, id int64, profile string)
 		return Imported{}, fmt.Errorf("requeue registry %d: commit: %w", id, err)
 	}
 	return Imported{RegistryID: id, Requeued: true, JobID: res.Job.ID}, nil
-}
-
-// NewBankClient builds a client that works only the bank queue: for
-// commands that process registries in their own process (`registry
-// import`) without taking other queues' jobs or periodic work.
-func NewBankClient(deps Deps) (*Client, error) {
-	workers := river.NewWorkers()
-	if err := register(workers, deps, Config{}); err != nil {
-		return nil, err
-	}
-	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{
-		Logger:            deps.Logger,
-		Queues:            map[string]river.QueueConfig{QueueBank: {MaxWorkers: defaultConcurrency[QueueBank]}},
-		Workers:           workers,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 100 * time.Millisecond,
-		ErrorHandler:      &errorLogger{logger: deps.Logger},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create bank job client: %w", err)
-	}
-	return client, nil
 }
 
 // WaitRegistry polls until registry id is processed, or its job gives up
