@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
-	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -32,87 +30,6 @@ const (
 	envGISTimeout  = "ZHKHGATE_GIS_TIMEOUT"      // HTTP timeout of one call, default 180s
 	envGISCaps     = "ZHKHGATE_GIS_CAPS"         // items per message below the XSD limits, e.g. "payments=200,documents=300"
 )
-
-// parseGISCaps reads "accounts=100,payments=200".
-func parseGISCaps(v string) (jobs.GISCaps, error) {
-	var c jobs.GISCaps
-	fields := map[string]*int{"accounts": &c.Accounts, "meters": &c.Meters, "documents": &c.Documents,
-		"withdrawals": &c.Withdrawals, "payments": &c.Payments, "cancellations": &c.Cancellations}
-	for _, part := range splitList(v) {
-		k, num, ok := strings.Cut(part, "=")
-		n, err := strconv.Atoi(strings.TrimSpace(num))
-		p, known := fields[strings.TrimSpace(k)]
-		if !ok || !known || err != nil || n < 1 {
-			return c, apperr.Invalidf("gis config", "%s: %q: want subject=count with subject one of accounts, meters, documents, withdrawals, payments, cancellations", envGISCaps, part)
-		}
-		*p = n
-	}
-	return c, nil
-}
-
-// gisFromEnv builds the GIS dependencies from the environment; nil when
-// GIS is not configured at all.
-func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.RoundTripper) (*jobs.GIS, error) {
-	url, key, cert := getenv(envGISURL), getenv(envGISKey), getenv(envGISCert)
-	if url == "" && key == "" && cert == "" {
-		return nil, nil
-	}
-	if url == "" || key == "" || cert == "" {
-		return nil, apperr.Invalidf("gis config", "%s, %s and %s must all be set", envGISURL, envGISKey, envGISCert)
-	}
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	if err != nil {
-		return nil, err
-	}
-	signer, err := tool.LoadSigner(ctx, key, cert)
-	if err != nil {
-		return nil, apperr.Invalidf("gis config", "%s/%s: %v", envGISKey, envGISCert, err)
-	}
-	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	if err != nil {
-		return nil, err
-	}
-	cc := giszhkh.ClientConfig{BaseURL: url, User: getenv(envGISUser), Password: getenv(envGISPassword), Transport: transport}
-	if v := getenv(envGISTimeout); v != "" {
-		if cc.Timeout, err = time.ParseDuration(v); err != nil {
-			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISTimeout, v, err)
-		}
-	}
-	client, err := giszhkh.NewClient(cc)
-	if err != nil {
-		return nil, apperr.Invalidf("gis config", "%s: %v", envGISURL, err)
-	}
-	g := &jobs.GIS{Builder: b, Client: client, BankBIK: getenv(envGISBankBIK), BankAccount: getenv(envGISBankAcc)}
-	if v := getenv(envGISPoll); v != "" {
-		for _, p := range splitList(v) {
-			d, err := time.ParseDuration(p)
-			if err != nil || d <= 0 {
-				return nil, apperr.Invalidf("gis config", "%s=%q: want durations like 10s,60s,300s", envGISPoll, v)
-			}
-			g.Poll = append(g.Poll, d)
-		}
-	}
-	if g.Caps, err = parseGISCaps(getenv(envGISCaps)); err != nil {
-		return nil, err
-	}
-	if v := getenv(envGISResend); v != "" {
-		if g.ResendAfter, err = time.ParseDuration(v); err != nil {
-			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISResend, v, err)
-		}
-	}
-	return g, nil
-}
-
-// gis returns the app's GIS dependencies, or nil (workers then say GIS is
-// not configured) after logging why.
-func (a *app) gis() *jobs.GIS {
-	g, err := gisFromEnv(context.Background(), a.env.Getenv, a.metrics.Transport("gis", nil))
-	if err != nil {
-		a.logger.Warn("GIS ZhKH exchange disabled", "error", apperr.UserMessage(err))
-		return nil
-	}
-	return g
-}
 
 func cmdGIS(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -209,10 +126,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	g, err := gisFromEnv(ctx, a.env.Getenv, a.metrics.Transport("gis", nil))
-	if err != nil {
-		return err
-	}
+	g := a.deps.gis
 	if g == nil {
 		return apperr.Invalidf("gis sync", "GIS ZhKH is not configured: set %s, %s and %s", envGISURL, envGISKey, envGISCert)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -52,32 +51,22 @@ func cmdRegistry(ctx context.Context, env *Env, args []string) error {
 // registryProfiles loads the built-in profiles plus the files named in
 // ZHKHGATE_REGISTRY_PROFILES.
 func registryProfiles(env *Env) (*bank.Set, error) {
-	var files []string
-	for _, f := range strings.Split(env.Getenv(registryProfileEnv), ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			files = append(files, f)
-		}
-	}
-	set, err := bank.LoadSet(files...)
+	cfg, err := loadConfig(env)
 	if err != nil {
-		return nil, apperr.Invalidf("registry profiles", "%s: %v", registryProfileEnv, err)
+		return nil, err
 	}
-	return set, nil
+	return loadRegistryProfiles(cfg.Registry)
 }
 
 // registryApp opens the database and a bank-queue client working in this
 // process (or only inserting, when work is false).
 func registryApp(ctx context.Context, env *Env, work bool) (*app, *jobs.RegistryIntake, func(), error) {
-	profiles, err := registryProfiles(env)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	a, err := openApp(ctx, env, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	deps := a.jobDeps()
-	deps.RegistryProfiles = profiles
+	profiles := deps.RegistryProfiles
 	var client *jobs.Client
 	if work {
 		client, err = jobs.NewBankClient(deps)
@@ -393,7 +382,7 @@ func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
 	defer stop()
 	dir := fs.Arg(0)
 	if dir == "" {
-		dir = filepath.Join(a.cfg.DataDir, "inbox")
+		dir = a.cfg.Registry.Inbox
 	}
 	a.logger.Info("watching the registry inbox", "dir", dir, "interval", *interval)
 	return (&jobs.Inbox{Dir: dir, Intake: intake, Logger: a.logger, Interval: *interval}).Run(ctx)
@@ -517,26 +506,17 @@ func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
 }
 
 // registryProfileSet is the workers' registry profiles: the built-in ones
-// and ZHKHGATE_REGISTRY_PROFILES. A broken profile file is logged and
-// leaves the built-in profiles only (registries asking for its profiles
-// are then rejected with the reason).
+// and ZHKHGATE_REGISTRY_PROFILES, loaded once by wire (a broken file stops
+// the process there).
 func (a *app) registryProfileSet() *bank.Set {
-	set, err := registryProfiles(a.env)
-	if err != nil {
-		a.logger.Error("registry profiles not loaded; using the built-in ones", "error", apperr.UserMessage(err))
-		return bank.NewSet(bank.Builtin()...)
-	}
-	return set
+	return a.deps.profiles
 }
 
-// startRegistryInbox watches ZHKHGATE_REGISTRY_INBOX in the background
-// until ctx ends, when it is set; files go through client's intake and are
+// startRegistryInbox watches the registry inbox (ZHKHGATE_REGISTRY_INBOX,
+// default DATA_DIR/inbox) in the background until ctx ends; files go through client's intake and are
 // processed by whichever worker takes the bank queue.
 func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error {
-	dir := a.env.Getenv(registryInboxEnv)
-	if dir == "" {
-		return nil
-	}
+	dir := a.cfg.Registry.Inbox
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
