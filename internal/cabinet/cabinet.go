@@ -62,6 +62,8 @@ type Config struct {
 	Idle time.Duration
 	// Absolute ends a session this long after login; 8 hours when zero.
 	Absolute time.Duration
+	// Now is the sessions' clock; time.Now when nil (tests move it instead of sleeping).
+	Now func() time.Time
 	// DemoHints shows a few accounts with their proofs on the landing page (demo only).
 	DemoHints bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when counting
@@ -119,7 +121,8 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 	cfg.Limits.IPAttempts = cmp.Or(cfg.Limits.IPAttempts, 30)
 	c := &Cabinet{cfg: cfg, deps: deps, mux: http.NewServeMux()}
 	c.sessions = &session.Manager{Pool: deps.Pool, Kind: "resident", CookieName: "zhkhgate_session", CookiePath: "/",
-		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies}
+		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies,
+		Now: cfg.Now}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
