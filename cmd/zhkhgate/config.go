@@ -10,9 +10,3 @@ func loadConfig(env *Env) (config.Config, error) {
 	return config.Load(env.Getenv)
 }
 
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}

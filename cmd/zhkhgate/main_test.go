@@ -228,6 +228,9 @@ func TestPGFlagsAfterTheAction(t *testing.T) {
 		}
 		// Root is dir, or its fallback when root runs the tests.
 		root := (&pg.Cluster{Dir: dir, Logger: slog.New(slog.DiscardHandler)}).Root()
+		if root != dir {
+			t.Cleanup(func() { _ = os.RemoveAll(root) })
+		}
 		if !strings.Contains(out.String(), "?host="+neturl.QueryEscape(root)+"&") || root == "" {
 			t.Errorf("%v: %q does not name the cluster's socket directory %s", args, out.String(), root)
 		}
