@@ -9,4 +9,3 @@ import (
 func loadConfig(env *Env) (config.Config, error) {
 	return config.Load(env.Getenv)
 }
-
