@@ -14,7 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,8 +39,12 @@ const (
 	QueueNotify  = "notify"
 )
 
-// defaultConcurrency is the number of workers per queue unless configured.
+// defaultConcurrency is the number of workers per queue unless configured;
+// its keys are every queue there is.
 var defaultConcurrency = map[string]int{QueueDefault: 4, QueueBank: 2, QueueGIS: 8, QueueNotify: 4}
+
+// DefaultConcurrency returns the workers per queue unless configured.
+func DefaultConcurrency() map[string]int { return maps.Clone(defaultConcurrency) }
 
 // Client is the River client type used everywhere.
 type Client = river.Client[pgx.Tx]
@@ -59,10 +64,13 @@ type Deps struct {
 // Config tunes the client.
 type Config struct {
 	// Concurrency per queue; missing queues get their defaults
-	// (default 4, bank 2, gis 8, notify 4). Zero removes nothing.
+	// (default 4, bank 2, gis 8, notify 4). An unknown queue is an error.
 	Concurrency map[string]int
 	// FetchCooldown is how long a worker waits between fetches. Defaults to River's 100ms.
 	FetchCooldown time.Duration
+	// FetchPollInterval is how often a worker polls for new jobs when
+	// notifications are missed. Defaults to River's 1s.
+	FetchPollInterval time.Duration
 	// SessionIdle is the idle timeout the session cleaner applies. Defaults to 15 minutes.
 	SessionIdle time.Duration
 	// WorkerID names this worker process stably across restarts
@@ -75,69 +83,159 @@ type Config struct {
 
 // RescueAfter is how long a job may run before River's rescuer retries it
 // (a worker died under it). It must exceed the longest job timeout (the
-// registry's hour), or a slow job would be run twice.
+// registry's hour), or a slow job would be run twice; every client gets it
+// from RiverConfig, and a test checks it against every registered kind.
 const RescueAfter = registryTimeout + 5*time.Minute
 
-// NewClient builds a River client with every worker and periodic job
-// registered. Call Start on it to work jobs (`zhkhgate worker`, `run`).
-func NewClient(deps Deps, cfg Config) (*Client, error) {
+// Role says what a client is for.
+type Role int
+
+// The roles of River clients.
+const (
+	// RoleWorker works every queue and runs the periodic jobs (`run`, `worker`, `demo`).
+	RoleWorker Role = iota
+	// RoleInsert only inserts jobs and serves River UI (`serve`); it works nothing.
+	RoleInsert
+	// RoleBank works only the bank queue: commands that process registries
+	// in their own process (`registry import`) without taking other
+	// queues' jobs or periodic work.
+	RoleBank
+)
+
+// Queues returns the effective workers per queue a client of role works
+// under cfg: what `worker` logs at start.
+func (cfg Config) Queues(role Role) (map[string]int, error) {
+	out := map[string]int{}
+	for q, n := range cfg.Concurrency {
+		if _, ok := defaultConcurrency[q]; !ok {
+			return nil, apperr.Invalidf("job client", "unknown queue %q: want one of %s", q,
+				strings.Join(slices.Sorted(maps.Keys(defaultConcurrency)), ", "))
+		}
+		if n < 1 {
+			return nil, apperr.Invalidf("job client", "queue %s: %d workers, want at least 1", q, n)
+		}
+	}
+	switch role {
+	case RoleInsert:
+		return out, nil
+	case RoleBank:
+		out[QueueBank] = cmp.Or(cfg.Concurrency[QueueBank], defaultConcurrency[QueueBank])
+		return out, nil
+	}
+	for q, n := range defaultConcurrency {
+		out[q] = cmp.Or(cfg.Concurrency[q], n)
+	}
+	return out, nil
+}
+
+// RiverConfig is the one River configuration builder: every client of the
+// process (worker, insert-only, bank-only, tests) is built from it, so the
+// rescue rule, the error handler and the registered kinds hold for all.
+func RiverConfig(deps Deps, cfg Config, role Role) (*river.Config, error) {
 	workers := river.NewWorkers()
 	if err := register(workers, deps, cfg); err != nil {
 		return nil, err
 	}
-	queues := map[string]river.QueueConfig{}
-	for q, n := range defaultConcurrency {
-		queues[q] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.Concurrency[q], n)}
+	counts, err := cfg.Queues(role)
+	if err != nil {
+		return nil, err
 	}
-	for q, n := range cfg.Concurrency {
-		if n > 0 {
+	var queues map[string]river.QueueConfig
+	if len(counts) > 0 {
+		queues = map[string]river.QueueConfig{}
+		for q, n := range counts {
 			queues[q] = river.QueueConfig{MaxWorkers: n}
 		}
 	}
-	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{
-		Logger:        deps.Logger,
-		Queues:        queues,
-		Workers:       workers,
-		PeriodicJobs:  periodicJobs(cfg),
-		FetchCooldown: cfg.FetchCooldown,
-		ErrorHandler:  &errorLogger{logger: deps.Logger},
-		ID:            cfg.WorkerID,
+	var periodic []*river.PeriodicJob
+	if role == RoleWorker {
+		periodic = periodicJobs(cfg)
+	}
+	return &river.Config{
+		Logger:            deps.Logger,
+		Queues:            queues,
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		FetchCooldown:     cfg.FetchCooldown,
+		FetchPollInterval: cfg.FetchPollInterval,
+		ErrorHandler:      &errorLogger{logger: deps.Logger},
+		ID:                cfg.WorkerID,
 
 		RescueStuckJobsAfter: RescueAfter,
-	})
+	}, nil
+}
+
+// NewRoleClient builds a River client of role from RiverConfig.
+func NewRoleClient(deps Deps, cfg Config, role Role) (*Client, error) {
+	rc, err := RiverConfig(deps, cfg, role)
+	if err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(riverpgxv5.New(deps.Pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("create job client: %w", err)
 	}
 	return client, nil
+}
+
+// NewClient builds a River client with every worker and periodic job
+// registered. Call Start on it to work jobs (`zhkhgate worker`, `run`).
+func NewClient(deps Deps, cfg Config) (*Client, error) {
+	return NewRoleClient(deps, cfg, RoleWorker)
 }
 
 // NewInsertClient builds a client that only inserts jobs and serves River UI
 // (`zhkhgate serve`); it works nothing. Workers are still registered so
 // inserted kinds are validated.
 func NewInsertClient(deps Deps) (*Client, error) {
-	workers := river.NewWorkers()
-	if err := register(workers, deps, Config{}); err != nil {
-		return nil, err
-	}
-	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{Logger: deps.Logger, Workers: workers})
-	if err != nil {
-		return nil, fmt.Errorf("create job client: %w", err)
-	}
-	return client, nil
+	return NewRoleClient(deps, Config{}, RoleInsert)
 }
 
-// register is the one place where job kinds are added.
+// NewBankClient builds a client that works only the bank queue: for
+// commands that process registries in their own process (`registry
+// import`) without taking other queues' jobs or periodic work. It fetches
+// eagerly: the command waits for its own jobs.
+func NewBankClient(deps Deps) (*Client, error) {
+	return NewRoleClient(deps, Config{FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond}, RoleBank)
+}
+
+// kind is one registered job kind: how to add its worker, and its timeout.
+type kind struct {
+	name    string
+	add     func(*river.Workers) error
+	timeout func() time.Duration
+}
+
+// kindOf describes worker w; its timeout is asked for a zero job of its kind.
+func kindOf[T river.JobArgs](w river.Worker[T]) kind {
+	var args T
+	return kind{name: args.Kind(), add: func(ws *river.Workers) error { return river.AddWorkerSafely(ws, w) },
+		timeout: func() time.Duration {
+			return w.Timeout(&river.Job[T]{JobRow: &rivertype.JobRow{Kind: args.Kind()}, Args: args})
+		}}
+}
+
+// register adds every kind's worker.
 func register(w *river.Workers, deps Deps, cfg Config) error {
-	return errors.Join(
-		river.AddWorkerSafely(w, &SessionCleanupWorker{Pool: deps.Pool, Idle: cmp.Or(cfg.SessionIdle, 15*time.Minute)}),
-		river.AddWorkerSafely(w, NewRegistryProcessWorker(deps)),
-		river.AddWorkerSafely(w, &RegistryPostedWorker{Pool: deps.Pool}),
-		river.AddWorkerSafely(w, &BalanceRefreshWorker{Pool: deps.Pool}),
-		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
-		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
-		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
-		river.AddWorkerSafely(w, &GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
-	)
+	var errs []error
+	for _, k := range kinds(deps, cfg) {
+		errs = append(errs, k.add(w))
+	}
+	return errors.Join(errs...)
+}
+
+// kinds is the one place where job kinds are added.
+func kinds(deps Deps, cfg Config) []kind {
+	return []kind{
+		kindOf[SessionCleanupArgs](&SessionCleanupWorker{Pool: deps.Pool, Idle: cmp.Or(cfg.SessionIdle, 15*time.Minute)}),
+		kindOf(NewRegistryProcessWorker(deps)),
+		kindOf[RegistryPostedArgs](&RegistryPostedWorker{Pool: deps.Pool}),
+		kindOf[BalanceRefreshArgs](&BalanceRefreshWorker{Pool: deps.Pool}),
+		kindOf[GISSyncArgs](&GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		kindOf[GISSendArgs](&GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		kindOf[GISPollArgs](&GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		kindOf[GISSweepArgs](&GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
+	}
 }
 
 // periodicJobs is the one place where periodic jobs are scheduled.
@@ -185,25 +283,6 @@ func completeWith[T river.JobArgs](ctx context.Context, pool *pgxpool.Pool, job 
 		return Edge(fmt.Errorf("%s: complete job: %w", op, err))
 	}
 	return Edge(tx.Commit(ctx))
-}
-
-// ParseConcurrency reads "bank=2,gis=8" into a map; used for the
-// ZHKHGATE_QUEUES setting.
-func ParseConcurrency(s string) (map[string]int, error) {
-	out := map[string]int{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, num, ok := strings.Cut(part, "=")
-		n, err := strconv.Atoi(strings.TrimSpace(num))
-		if !ok || strings.TrimSpace(name) == "" || err != nil || n < 1 || n > 10000 {
-			return nil, apperr.Invalidf("parse queue concurrency", "%q: want queue=workers with workers 1..10000", part)
-		}
-		out[strings.TrimSpace(name)] = n
-	}
-	return out, nil
 }
 
 type errorLogger struct{ logger *slog.Logger }

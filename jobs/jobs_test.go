@@ -1,10 +1,12 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -34,15 +36,122 @@ func TestEdge(t *testing.T) {
 	}
 }
 
-func TestParseConcurrency(t *testing.T) {
+// TestRescueAfterExceedsEveryTimeout enumerates every registered kind and
+// checks that River's rescuer waits longer than the kind's job may run: a
+// job rescued while still running would be worked twice.
+func TestRescueAfterExceedsEveryTimeout(t *testing.T) {
 	t.Parallel()
-	got, err := ParseConcurrency(" bank=3, gis=16 ,")
-	if err != nil || got["bank"] != 3 || got["gis"] != 16 || len(got) != 2 {
-		t.Fatalf("ParseConcurrency = %v, %v", got, err)
+	ks := kinds(Deps{}, Config{})
+	if len(ks) < 7 {
+		t.Fatalf("only %d kinds registered", len(ks))
 	}
-	for _, bad := range []string{"bank", "bank=0", "=3", "gis=x", "gis=100000"} {
-		if _, err := ParseConcurrency(bad); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("ParseConcurrency(%q) err = %v, want Invalid", bad, err)
+	rc, err := RiverConfig(Deps{}, Config{}, RoleWorker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest, longestKind := time.Duration(0), ""
+	for _, k := range ks {
+		d := k.timeout()
+		switch {
+		case d < 0:
+			t.Errorf("%s runs without a timeout: no rescue period can exceed it", k.name)
+		case d == 0:
+			d = cmp.Or(rc.JobTimeout, river.JobTimeoutDefault)
+		}
+		if d > longest {
+			longest, longestKind = d, k.name
+		}
+	}
+	if rc.RescueStuckJobsAfter <= longest {
+		t.Errorf("RescueStuckJobsAfter %s does not exceed the longest job timeout %s (%s)", rc.RescueStuckJobsAfter, longest, longestKind)
+	}
+	if longestKind != KindRegistryProcess {
+		t.Logf("the longest job is now %s (%s)", longestKind, longest)
+	}
+}
+
+// builtConfig reads the configuration a River client was built with (River
+// keeps it unexported; reading it through reflection is test-only).
+func builtConfig(t *testing.T, c *Client) reflect.Value {
+	t.Helper()
+	v := reflect.ValueOf(c).Elem().FieldByName("config")
+	if !v.IsValid() || v.IsNil() {
+		t.Fatal("river.Client has no config field any more: update this test for the River upgrade")
+	}
+	return v.Elem()
+}
+
+// TestEveryClientGoesThroughTheBuilder builds each constructor's client and
+// compares what River was given with RiverConfig's: the rescue period, the
+// error handler, queues, periodic jobs and worker ID.
+func TestEveryClientGoesThroughTheBuilder(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	deps := Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)}
+	worker := Config{WorkerID: "w-7", Concurrency: map[string]int{QueueGIS: 3}}
+	clients := []struct {
+		name string
+		new  func() (*Client, error)
+		role Role
+		cfg  Config
+	}{
+		{"NewClient", func() (*Client, error) { return NewClient(deps, worker) }, RoleWorker, worker},
+		{"NewInsertClient", func() (*Client, error) { return NewInsertClient(deps) }, RoleInsert, Config{}},
+		{"NewBankClient", func() (*Client, error) { return NewBankClient(deps) }, RoleBank, Config{}},
+	}
+	for _, tc := range clients {
+		c, err := tc.new()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		want, err := RiverConfig(deps, tc.cfg, tc.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := builtConfig(t, c)
+		if d := time.Duration(got.FieldByName("RescueStuckJobsAfter").Int()); d != RescueAfter {
+			t.Errorf("%s: RescueStuckJobsAfter = %s, want %s", tc.name, d, RescueAfter)
+		}
+		if h := got.FieldByName("ErrorHandler"); h.IsNil() || h.Elem().Type() != reflect.TypeOf(&errorLogger{}) {
+			t.Errorf("%s: the error handler is not the builder's", tc.name)
+		}
+		queues := map[string]int{}
+		iter := got.FieldByName("Queues").MapRange()
+		for iter.Next() {
+			queues[iter.Key().String()] = int(iter.Value().FieldByName("MaxWorkers").Int())
+		}
+		wantQueues := map[string]int{}
+		for q, qc := range want.Queues {
+			wantQueues[q] = qc.MaxWorkers
+		}
+		if !reflect.DeepEqual(queues, wantQueues) {
+			t.Errorf("%s: queues %v, want %v", tc.name, queues, wantQueues)
+		}
+		if n := got.FieldByName("PeriodicJobs").Len(); n != len(want.PeriodicJobs) {
+			t.Errorf("%s: %d periodic jobs, want %d", tc.name, n, len(want.PeriodicJobs))
+		}
+		if tc.cfg.WorkerID != "" && c.ID() != tc.cfg.WorkerID {
+			t.Errorf("%s: ID %q, want %q", tc.name, c.ID(), tc.cfg.WorkerID)
+		}
+	}
+}
+
+func TestQueues(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Concurrency: map[string]int{QueueBank: 5}}
+	for role, want := range map[Role]map[string]int{
+		RoleWorker: {QueueDefault: 4, QueueBank: 5, QueueGIS: 8, QueueNotify: 4},
+		RoleBank:   {QueueBank: 5},
+		RoleInsert: {},
+	} {
+		got, err := cfg.Queues(role)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("role %d: %v, %v; want %v", role, got, err, want)
+		}
+	}
+	for _, bad := range []map[string]int{{"mail": 2}, {QueueGIS: 0}} {
+		if _, err := (Config{Concurrency: bad}).Queues(RoleWorker); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("%v: err = %v, want Invalid", bad, err)
 		}
 	}
 }

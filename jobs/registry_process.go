@@ -75,28 +75,6 @@ func NewRegistryProcessWorker(deps Deps) *RegistryProcessWorker {
 var registryUniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
 	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
-// NewBankClient builds a client that works only the bank queue: for
-// commands that process registries in their own process (`registry
-// import`) without taking other queues' jobs or periodic work.
-func NewBankClient(deps Deps) (*Client, error) {
-	workers := river.NewWorkers()
-	if err := register(workers, deps, Config{}); err != nil {
-		return nil, err
-	}
-	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{
-		Logger:            deps.Logger,
-		Queues:            map[string]river.QueueConfig{QueueBank: {MaxWorkers: defaultConcurrency[QueueBank]}},
-		Workers:           workers,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 100 * time.Millisecond,
-		ErrorHandler:      &errorLogger{logger: deps.Logger},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create bank job client: %w", err)
-	}
-	return client, nil
-}
-
 // registryTimeout allows for million-line files; RescueAfter must exceed it.
 const registryTimeout = time.Hour
 

@@ -5,14 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
+	"github.com/zhkhgate/zhkhgate/connectors/esia"
+	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/config"
+	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
+	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/pg"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -22,29 +32,61 @@ import (
 
 // app holds the process's shared dependencies, built by hand from Config.
 type app struct {
-	cfg     Config
+	cfg     config.Config
 	env     *Env
 	logger  *slog.Logger
 	pool    *pgxpool.Pool
 	metrics *metrics.Metrics
-	// profiles are the registry format profiles: built-in and ZHKHGATE_REGISTRY_PROFILES.
-	profiles *bank.Set
 	// cluster is the embedded database this process started, stopped on close.
 	cluster *pg.Cluster
+	// profiles are loaded with the configuration, before the database is
+	// opened: a broken profile file stops the process at once.
+	profiles *bank.Set
+	// deps are built once from cfg by wire.
+	deps *deps
 }
 
-// openApp connects to the database — DATABASE_URL, or the embedded cluster
-// under DataDir/pg, started if needed — and optionally migrates it.
+// deps are the dependencies built from the configuration once per process
+// and passed down to workers, the web server and commands.
+type deps struct {
+	// gost is the GOST crypto tool GIS and ESIA sign with; nil when both are off.
+	gost *gost.OpenSSL
+	// profiles are the registry format profiles: built-in and the operator's.
+	profiles *bank.Set
+	// gis is the GIS ZhKH exchange; nil when it is off.
+	gis *gisexchange.Exchange
+	// esia is the ESIA client; nil when ESIA login is off.
+	esia *esia.Client
+	// mailer sends residents' mail over SMTP, or captures it in the database.
+	mailer mail.Mailer
+}
+
+// openApp opens the app (openDB) and builds its dependencies (wire).
 func openApp(ctx context.Context, env *Env, migrate bool) (*app, error) {
-	cfg, err := loadConfig(env.Getenv)
+	a, err := openDB(ctx, env, migrate)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, env: env, logger: cfg.logger()}
-	if a.profiles, err = registryProfiles(env); err != nil {
-		return nil, err // a broken profile file stops the process: no silent fallback
+	if err := a.wire(ctx); err != nil {
+		a.close()
+		return nil, err
 	}
-	url := cfg.DatabaseURL
+	return a, nil
+}
+
+// openDB reads the configuration and connects to the database —
+// DATABASE_URL, or the embedded cluster under DataDir/pg, started if needed —
+// and optionally migrates it. The dependencies are not built yet (wire).
+func openDB(ctx context.Context, env *Env, migrate bool) (*app, error) {
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, env: env, logger: cfg.Log.Logger(env.Stderr)}
+	if a.profiles, err = loadRegistryProfiles(cfg.Registry); err != nil {
+		return nil, err
+	}
+	url := cfg.Database.URL
 	if url == "" {
 		c := &pg.Cluster{Dir: filepath.Join(cfg.DataDir, "pg"), Logger: a.logger}
 		wasRunning := c.Running(ctx)
@@ -70,6 +112,158 @@ func openApp(ctx context.Context, env *Env, migrate bool) (*app, error) {
 	return a, nil
 }
 
+// wire builds the dependencies from a.cfg, once. Anything the configuration
+// names that cannot be built (a key that does not load, a profile file that
+// does not parse) is an error: the process stops instead of running with
+// the feature off.
+func (a *app) wire(ctx context.Context) error {
+	if a.deps != nil {
+		return nil
+	}
+	d := &deps{profiles: a.profiles}
+	var err error
+	if a.cfg.GIS.On() || a.cfg.ESIA.On() {
+		if d.gost, err = gost.NewOpenSSL(ctx, gost.OpenSSLOptions{}); err != nil {
+			return err
+		}
+	}
+	if a.cfg.GIS.On() {
+		if d.gis, err = gisFromConfig(ctx, a.cfg.GIS, d.gost, a.metrics.Transport("gis", nil), a.logger); err != nil {
+			return err
+		}
+	} else {
+		a.logger.Info("GIS ZhKH exchange is off (ZHKHGATE_GIS_URL unset)")
+	}
+	if a.cfg.ESIA.On() {
+		if d.esia, err = esiaFromConfig(ctx, a.cfg.ESIA, a.cfg.HTTP.PublicURL, d.gost,
+			func(next http.RoundTripper) http.RoundTripper { return a.metrics.Transport("esia", next) }); err != nil {
+			return err
+		}
+	} else {
+		a.logger.Info("ESIA login is off (ZHKHGATE_ESIA_URL unset)")
+	}
+	d.mailer = mailerFromConfig(a.cfg.SMTP, a.pool)
+	if !a.cfg.SMTP.On() {
+		a.logger.Info("mail to residents is captured, not sent (ZHKHGATE_SMTP_ADDR unset); see /admin/mail")
+	}
+	a.deps = d
+	return nil
+}
+
+// loadRegistryProfiles loads the built-in registry profiles and the
+// operator's files; a file that does not load is an error naming it.
+func loadRegistryProfiles(cfg config.Registry) (*bank.Set, error) {
+	set, err := bank.LoadSet(cfg.Profiles...)
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_REGISTRY_PROFILES: %v", err)
+	}
+	return set, nil
+}
+
+// mailerFromConfig sends over SMTP when it is configured, and otherwise
+// captures letters in the database (shown at /admin/mail).
+func mailerFromConfig(cfg config.SMTP, db *pgxpool.Pool) mail.Mailer {
+	if !cfg.On() {
+		return &mail.Capture{DB: db}
+	}
+	return &mail.Logged{DB: db, Next: &mail.SMTP{Addr: cfg.Addr, From: cfg.From, Username: cfg.User, Password: cfg.Password}}
+}
+
+// gisFromConfig builds the GIS ZhKH exchange: the signer from the key and
+// certificate, the envelope builder, the HTTP client that checks GIS's
+// signature on its answers against the pinned certificates, and the
+// exchange with its caps, checked against the subject registry.
+func gisFromConfig(ctx context.Context, cfg config.GIS, tool *gost.OpenSSL, transport http.RoundTripper, logger *slog.Logger) (*gisexchange.Exchange, error) {
+	signer, err := tool.LoadSigner(ctx, cfg.KeyFile, cfg.CertFile)
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_GIS_KEY/ZHKHGATE_GIS_CERT: %v", err)
+	}
+	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	pinned, err := gost.LoadCertificates(cfg.ServerCerts)
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_GIS_SERVER_CERTS: %v", err)
+	}
+	answers, err := giszhkh.NewAnswerVerifier(tool, tool, pinned...)
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_GIS_SERVER_CERTS: %v", err)
+	}
+	client, err := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: cfg.URL, User: cfg.User, Password: cfg.Password,
+		Timeout: cfg.Timeout, Transport: transport, Answers: answers})
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_GIS_URL: %v", err)
+	}
+	caps := map[gisexchange.What]int{}
+	for k, n := range cfg.Caps {
+		caps[gisexchange.What(k)] = n
+	}
+	g, err := gisexchange.New(gisexchange.Config{BankBIK: cfg.BankBIK, BankAccount: cfg.BankAccount, Caps: caps,
+		Poll: cfg.Poll, ResendAfter: cfg.ResendAfter}, gisexchange.Deps{Builder: b, Client: client, Logger: logger})
+	if err != nil {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_GIS_CAPS: %v", apperr.UserMessage(err))
+	}
+	return g, nil
+}
+
+// jobDeps are the dependencies handed to every worker.
+func (a *app) jobDeps() jobs.Deps {
+	if a.deps == nil {
+		// A command that runs jobs must wire first; running them with GIS
+		// or the operator's profiles silently missing is what wire prevents.
+		panic("zhkhgate: jobDeps before wire")
+	}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.deps.gis, RegistryProfiles: a.deps.profiles}
+}
+
+func (a *app) jobConfig() jobs.Config {
+	return jobs.Config{Concurrency: a.cfg.Jobs.Queues, WorkerID: a.cfg.Jobs.WorkerID}
+}
+
+// startWorkers starts a River client that works every queue.
+func (a *app) startWorkers(ctx context.Context) (*jobs.Client, error) {
+	cfg := a.jobConfig()
+	client, err := jobs.NewClient(a.jobDeps(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if id := cfg.WorkerID; id != "" {
+		// Jobs this worker was running when it last died are nobody's now.
+		n, err := store.RescueOwnJobs(ctx, a.pool, id)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			a.logger.Warn("took back jobs left running by this worker's previous run", "worker", id, "jobs", n)
+		}
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start workers: %w", err)
+	}
+	a.logger.Info("workers started", workersStartedAttrs(cfg, client.ID())...)
+	if err := a.startRegistryInbox(ctx, client); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// workersStartedAttrs say what a started worker works: every queue with its
+// concurrency, in a stable order, and the worker ID River uses (the
+// configured one, or the random one it chose).
+func workersStartedAttrs(cfg jobs.Config, id string) []any {
+	queues, _ := cfg.Queues(jobs.RoleWorker)
+	var parts []string
+	for _, q := range slices.Sorted(maps.Keys(queues)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", q, queues[q]))
+	}
+	source := "ZHKHGATE_WORKER_ID"
+	if cfg.WorkerID == "" {
+		source = "random (ZHKHGATE_WORKER_ID unset)"
+	}
+	return []any{"queues", strings.Join(parts, ","), "worker_id", id, "worker_id_from", source}
+}
+
 func (a *app) close() {
 	if a.pool != nil {
 		a.pool.Close()
@@ -83,41 +277,6 @@ func (a *app) close() {
 			a.logger.Info("stopped the embedded PostgreSQL")
 		}
 	}
-}
-
-// jobDeps are the dependencies handed to every worker.
-func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles}
-}
-
-func (a *app) jobConfig() jobs.Config {
-	return jobs.Config{Concurrency: a.cfg.Queues, WorkerID: a.cfg.WorkerID}
-}
-
-// startWorkers starts a River client that works every queue.
-func (a *app) startWorkers(ctx context.Context) (*jobs.Client, error) {
-	client, err := jobs.NewClient(a.jobDeps(), a.jobConfig())
-	if err != nil {
-		return nil, err
-	}
-	if id := a.cfg.WorkerID; id != "" {
-		// Jobs this worker was running when it last died are nobody's now.
-		n, err := store.RescueOwnJobs(ctx, a.pool, id)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			a.logger.Warn("took back jobs left running by this worker's previous run", "worker", id, "jobs", n)
-		}
-	}
-	if err := client.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start workers: %w", err)
-	}
-	a.logger.Info("workers started", "queues", a.cfg.Queues, "worker", a.cfg.WorkerID)
-	if err := a.startRegistryInbox(ctx, client); err != nil {
-		return nil, err
-	}
-	return client, nil
 }
 
 // stopWorkers lets running jobs finish for up to 30s, then cancels them;
@@ -150,16 +309,16 @@ func (a *app) serve(ctx context.Context, jobsClient *jobs.Client, ready func(url
 	if err := srv.Start(uiCtx); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s (ZHKHGATE_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
+		return fmt.Errorf("listen on %s (ZHKHGATE_HTTP_ADDR): %w", a.cfg.HTTP.Addr, err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.logger.Info("http server listening", "addr", ln.Addr().String())
 	if ready != nil {
-		ready(a.cfg.publicURL())
+		ready(a.cfg.HTTP.PublicURL)
 	}
 	select {
 	case err := <-errc:

@@ -6,18 +6,15 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/cabinet"
+	"github.com/zhkhgate/zhkhgate/internal/config"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/intake"
-	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/web"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -25,7 +22,7 @@ import (
 // newWebServer builds the web server with the residents' cabinet mounted at "/".
 func (a *app) newWebServer(ctx context.Context, jobsClient *jobs.Client) (*web.Server, error) {
 	deps := a.webDeps(jobsClient)
-	cab, err := a.cabinet(ctx)
+	cab, err := a.cabinet()
 	if err != nil {
 		return nil, err
 	}
@@ -33,103 +30,50 @@ func (a *app) newWebServer(ctx context.Context, jobsClient *jobs.Client) (*web.S
 	if deps.Intake, err = a.newIntake(jobsClient, intake.Config{}); err != nil {
 		return nil, err
 	}
-	return web.New(web.Config{SecureCookies: a.cfg.SecureCookies}, deps)
+	return web.New(web.Config{SecureCookies: a.cfg.HTTP.SecureCookies}, deps)
 }
 
-// cabinet builds the residents' cabinet from ZHKHGATE_ESIA_*, ZHKHGATE_SMTP_* and
-// ZHKHGATE_CABINET_* variables (README lists them).
-func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
-	get := a.env.Getenv
-	var mailer mail.Mailer = &mail.Capture{DB: a.pool}
-	if addr := get("ZHKHGATE_SMTP_ADDR"); addr != "" {
-		from := get("ZHKHGATE_SMTP_FROM")
-		if from == "" {
-			return nil, apperr.Invalidf("config", "ZHKHGATE_SMTP_FROM is required with ZHKHGATE_SMTP_ADDR")
-		}
-		mailer = &mail.Logged{DB: a.pool,
-			Next: &mail.SMTP{Addr: addr, From: from, Username: get("ZHKHGATE_SMTP_USER"), Password: get("ZHKHGATE_SMTP_PASSWORD")}}
-	} else {
-		a.logger.Info("mail to residents is captured, not sent (ZHKHGATE_SMTP_ADDR unset); see /admin/mail")
+// cabinet builds the residents' cabinet from the wired mailer and ESIA
+// client and the Cabinet section of the configuration.
+func (a *app) cabinet() (http.Handler, error) {
+	if a.deps == nil {
+		return nil, fmt.Errorf("cabinet: dependencies not built (wire)")
 	}
-	hints := false
-	if v := get("ZHKHGATE_CABINET_DEMO_HINTS"); v != "" {
-		var err error
-		if hints, err = strconv.ParseBool(v); err != nil {
-			return nil, apperr.Invalidf("config", "ZHKHGATE_CABINET_DEMO_HINTS=%q: want true or false", v)
-		}
+	deps := cabinet.Deps{Pool: a.pool, Mailer: a.deps.mailer, Logger: a.logger}
+	if a.deps.esia != nil {
+		deps.ESIA = a.deps.esia
 	}
-	var proxies []netip.Prefix
-	for _, s := range strings.FieldsFunc(get("ZHKHGATE_CABINET_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, apperr.Invalidf("config", "ZHKHGATE_CABINET_TRUSTED_PROXIES: %q is not a CIDR prefix like 10.0.0.0/8", s)
-		}
-		proxies = append(proxies, p)
-	}
-	deps := cabinet.Deps{Pool: a.pool, Mailer: mailer, Logger: a.logger}
-	client, err := a.esiaClient(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if client != nil {
-		deps.ESIA = client
-	}
-	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.publicURL(), SecureCookies: a.cfg.SecureCookies, DemoHints: hints,
-		TrustedProxies: proxies}, deps)
+	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.HTTP.PublicURL, SecureCookies: a.cfg.HTTP.SecureCookies,
+		DemoHints: a.cfg.Cabinet.DemoHints, TrustedProxies: a.cfg.Cabinet.TrustedProxies}, deps)
 	if err != nil {
 		return nil, err
 	}
 	return c.Handler(), nil
 }
 
-// esiaClient builds the ESIA client, or returns nil when ZHKHGATE_ESIA_URL is unset.
-func (a *app) esiaClient(ctx context.Context) (*esia.Client, error) {
-	get := a.env.Getenv
-	base := get("ZHKHGATE_ESIA_URL")
-	if base == "" {
-		a.logger.Info("ESIA login is off (ZHKHGATE_ESIA_URL unset)")
-		return nil, nil
-	}
-	need := func(name string) (string, error) {
-		v := get(name)
-		if v == "" {
-			return "", apperr.Invalidf("config", "%s is required when ZHKHGATE_ESIA_URL is set", name)
-		}
-		return v, nil
-	}
-	var vals [5]string
-	for i, n := range []string{"ZHKHGATE_ESIA_ISSUER", "ZHKHGATE_ESIA_CLIENT_ID", "ZHKHGATE_ESIA_CLIENT_KEY", "ZHKHGATE_ESIA_CLIENT_CERT", "ZHKHGATE_ESIA_CERTS"} {
-		v, err := need(n)
-		if err != nil {
-			return nil, err
-		}
-		vals[i] = v
-	}
-	issuer, clientID, keyFile, certFile, certsFile := vals[0], vals[1], vals[2], vals[3], vals[4]
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+// esiaFromConfig builds the ESIA client: the system's signer, the pinned
+// token certificates, and an HTTP client trusting the extra CA if any.
+func esiaFromConfig(ctx context.Context, cfg config.ESIA, publicURL string, tool *gost.OpenSSL, transport func(http.RoundTripper) http.RoundTripper) (*esia.Client, error) {
+	signer, err := tool.LoadSigner(ctx, cfg.ClientKey, cfg.ClientCert)
 	if err != nil {
-		return nil, err
-	}
-	signer, err := tool.LoadSigner(ctx, keyFile, certFile)
-	if err != nil {
-		return nil, fmt.Errorf("ZHKHGATE_ESIA_CLIENT_KEY/CERT: %w", err)
+		return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CLIENT_KEY/ZHKHGATE_ESIA_CLIENT_CERT: %v", err)
 	}
 	hash, err := gost.CertificateHash(ctx, tool, signer.Certificate())
 	if err != nil {
 		return nil, err
 	}
-	pemData, err := os.ReadFile(certsFile)
+	pemData, err := os.ReadFile(cfg.Certs)
 	if err != nil {
 		return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CERTS: %v", err)
 	}
 	pinned, err := esia.ParseCertificates(pemData)
 	if err != nil {
-		return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CERTS %s: %v", certsFile, err)
+		return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CERTS %s: %v", cfg.Certs, err)
 	}
 	httpClient := &http.Client{Timeout: 30 * time.Second}
-	if caFile := get("ZHKHGATE_ESIA_CA"); caFile != "" {
+	if cfg.CA != "" {
 		// The ESIA test stand's TLS chain ends at a Russian CA Debian does not ship.
-		ca, err := os.ReadFile(caFile)
+		ca, err := os.ReadFile(cfg.CA)
 		if err != nil {
 			return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CA: %v", err)
 		}
@@ -138,20 +82,15 @@ func (a *app) esiaClient(ctx context.Context) (*esia.Client, error) {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(ca) {
-			return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CA %s: no PEM certificate", caFile)
+			return nil, apperr.Invalidf("config", "ZHKHGATE_ESIA_CA %s: no PEM certificate", cfg.CA)
 		}
 		httpClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
-	httpClient.Transport = a.metrics.Transport("esia", httpClient.Transport)
-	legacy, _ := strconv.ParseBool(get("ZHKHGATE_ESIA_LEGACY"))
-	var scopes []string
-	if s := get("ZHKHGATE_ESIA_SCOPES"); s != "" {
-		scopes = strings.Fields(s)
-	}
+	httpClient.Transport = transport(httpClient.Transport)
 	var signWith esia.Signer = signer
-	if legacy {
+	if cfg.Legacy {
 		signWith = gost.CMSSignerOf(tool, signer)
 	}
-	return esia.New(esia.Config{BaseURL: base, Issuer: issuer, ClientID: clientID, RedirectURL: a.cfg.publicURL() + "/esia/callback",
-		Scopes: scopes, CertificateHash: hash, ESIACertificates: pinned, Legacy: legacy, HTTPClient: httpClient}, signWith, tool)
+	return esia.New(esia.Config{BaseURL: cfg.URL, Issuer: cfg.Issuer, ClientID: cfg.ClientID, RedirectURL: publicURL + "/esia/callback",
+		Scopes: cfg.Scopes, CertificateHash: hash, ESIACertificates: pinned, Legacy: cfg.Legacy, HTTPClient: httpClient}, signWith, tool)
 }

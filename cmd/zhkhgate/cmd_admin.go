@@ -34,7 +34,11 @@ func cmdAdmin(ctx context.Context, env *Env, args []string) error {
 	if *role != "admin" && *role != "operator" {
 		return apperr.Invalidf("admin", "--role %q: want admin or operator", *role)
 	}
-	password := env.Getenv("ZHKHGATE_ADMIN_PASSWORD")
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return err
+	}
+	password := cfg.Admin.Password
 	if password == "" {
 		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 		if err != nil && line == "" {
@@ -46,7 +50,7 @@ func cmdAdmin(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, env, true)
+	a, err := openDB(ctx, env, true)
 	if err != nil {
 		return err
 	}

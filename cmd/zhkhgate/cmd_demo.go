@@ -62,22 +62,43 @@ func (d *demoFlags) options() (demo.Options, error) {
 	return d.opts, nil
 }
 
+// startOver tells how to load a demo with other flags.
+const startOver = "to start over, stop zhkhgate and run 'make clean-pg' (deletes the embedded cluster; with DATABASE_URL, use a fresh database)"
+
 // loadDemo loads the demo center and makes sure the demo staff user exists.
+// It says what it did: the accounts beyond --accounts (the shipped sample
+// registries' own), or that an earlier demo is kept as it was.
 func (a *app) loadDemo(ctx context.Context, opts demo.Options) error {
 	res, err := demo.Load(ctx, a.pool, opts, a.logger)
+	if apperr.Is(err, apperr.Conflict) {
+		return apperr.E(apperr.Conflict, "demo", apperr.UserMessage(err)+"; "+startOver)
+	}
 	if err != nil {
 		return err
 	}
+	w := a.env.Stdout
 	if res.Loaded {
-		fmt.Fprintf(a.env.Stdout, "Loaded the demo settlement center in %s:\n", res.Duration.Round(time.Millisecond))
-		tw := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(w, "Loaded the demo settlement center in %s:\n", res.Duration.Round(time.Millisecond))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 		for _, t := range []string{"organizations", "houses", "premises", "accounts", "services", "tariffs", "charges",
 			"meters", "readings", "payments", "payment_documents"} {
 			fmt.Fprintf(tw, "  %d\t %s\n", res.Counts[t], t)
 		}
 		_ = tw.Flush()
+		if extra := res.Counts["accounts"] - int64(opts.Accounts); opts.Accounts > 0 && extra > 0 {
+			fmt.Fprintf(w, "  (%d accounts as asked with --accounts, and %d more: the accounts the shipped sample bank registries pay, so importing them posts)\n",
+				opts.Accounts, extra)
+		}
 	} else {
-		fmt.Fprintln(a.env.Stdout, "The demo settlement center is already loaded.")
+		prev, err := store.LastDemoLoad(ctx, a.pool)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "The demo settlement center loaded on %s (seed %d, %d accounts, %d months) is kept as it is, with what happened to it since;\n"+
+			"%s.\n", prev.LoadedAt.Format("2006-01-02 15:04"), prev.Seed, prev.Accounts, prev.Months, startOver)
+		if !opts.Until.IsZero() {
+			fmt.Fprintf(w, "--until %s was not applied: the kept demo was billed up to the month it was loaded with.\n", opts.Until.Format("2006-01"))
+		}
 	}
 	hash, err := web.HashPassword(demoStaffPassword)
 	if err != nil {
@@ -91,19 +112,23 @@ func (a *app) loadDemo(ctx context.Context, opts demo.Options) error {
 	return nil
 }
 
-// withDemo parses the demo flags, opens the app, loads the demo center and
-// runs then with it.
+// withDemo parses the demo flags, opens the database, loads the demo center
+// and runs then with it; the dependencies are not wired yet (the demo points
+// them at its simulators first).
 func withDemo(ctx context.Context, env *Env, args []string, name, usage string, then func(a *app, opts demo.Options) error) error {
 	fs := newFlags(env, name, usage)
 	df := addDemoFlags(fs)
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return apperr.Invalidf(name, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
 	opts, err := df.options()
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, env, true)
+	a, err := openDB(ctx, env, true)
 	if err != nil {
 		return err
 	}
@@ -136,6 +161,11 @@ func (a *app) runDemo(ctx context.Context, opts demo.Options) error {
 		}
 		lines = append(lines, fmt.Sprintf("  %-22s %s", s.name, url))
 	}
+	// The simulators have set their sections of the configuration: now
+	// the dependencies are built, once.
+	if err := a.wire(ctx); err != nil {
+		return err
+	}
 	client, err := a.startWorkers(ctx)
 	if err != nil {
 		return err
@@ -160,7 +190,7 @@ func (a *app) runDemo(ctx context.Context, opts demo.Options) error {
 // every organization that has accounts — NSI, accounts, meters, readings,
 // payment documents, payments — and prints the counts as each step settles.
 func (a *app) demoGISCycle(ctx context.Context, client *jobs.Client, opts demo.Options) {
-	if a.env.Getenv(envGISURL) == "" {
+	if a.deps.gis == nil {
 		return
 	}
 	until := opts.Until

@@ -21,7 +21,7 @@ func cmdMigrate(ctx context.Context, env *Env, args []string) error {
 	if action != "up" && action != "down" && action != "status" {
 		return apperr.Invalidf("migrate", "unknown action %q: want up, down or status", action)
 	}
-	a, err := openApp(ctx, env, false)
+	a, err := openDB(ctx, env, false)
 	if err != nil {
 		return err
 	}

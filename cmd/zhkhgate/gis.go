@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,118 +12,24 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
-	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
 
-// GIS ZhKH settings (README «GIS ZhKH»).
+// GIS ZhKH settings named in messages (read by internal/config).
 const (
-	envGISURL      = "ZHKHGATE_GIS_URL"      // base URL: the GOST TLS sidecar, or the simulator
-	envGISKey      = "ZHKHGATE_GIS_KEY"      // signing key, PEM (PKCS#8, GOST R 34.10-2012 256)
-	envGISCert     = "ZHKHGATE_GIS_CERT"     // its certificate, PEM
-	envGISUser     = "ZHKHGATE_GIS_USER"     // HTTP Basic auth (test stands)
-	envGISPassword = "ZHKHGATE_GIS_PASSWORD" //
-	envGISBankBIK  = "ZHKHGATE_GIS_BANK_BIK"
-	envGISBankAcc  = "ZHKHGATE_GIS_BANK_ACCOUNT"
-	envGISPoll     = "ZHKHGATE_GIS_POLL"         // getState schedule, e.g. "10s,60s,300s,900s,1800s"
-	envGISResend   = "ZHKHGATE_GIS_RESEND_AFTER" // backoff before a transiently failed message is sent again
-	envGISTimeout  = "ZHKHGATE_GIS_TIMEOUT"      // HTTP timeout of one call, default 180s
-	envGISCaps     = "ZHKHGATE_GIS_CAPS"         // items per message below the XSD limits, e.g. "payments=200,documents=300"
+	envGISURL  = "ZHKHGATE_GIS_URL"
+	envGISKey  = "ZHKHGATE_GIS_KEY"
+	envGISCert = "ZHKHGATE_GIS_CERT"
 )
-
-// parseGISCaps reads "accounts=100,payments=200"; the subjects are those
-// of the registry whose messages carry items.
-func parseGISCaps(v string) (map[gisexchange.What]int, error) {
-	c := map[gisexchange.What]int{}
-	for _, part := range splitList(v) {
-		k, num, ok := strings.Cut(part, "=")
-		n, err := strconv.Atoi(strings.TrimSpace(num))
-		w := gisexchange.What(strings.TrimSpace(k))
-		s, known := gisexchange.Lookup(w)
-		if !ok || !known || s.Export || err != nil || n < 1 {
-			return nil, apperr.Invalidf("gis config", "%s: %q: want subject=count with subject one of %s", envGISCaps, part, joinWhats(gisexchange.ItemSubjects(), ", "))
-		}
-		c[w] = n
-	}
-	return c, nil
-}
 
 // joinWhats joins subject names with sep.
 func joinWhats(ws []gisexchange.What, sep string) string {
-	s := make([]string, len(ws))
+	out := make([]string, len(ws))
 	for i, w := range ws {
-		s[i] = string(w)
+		out[i] = string(w)
 	}
-	return strings.Join(s, sep)
-}
-
-// gisFromEnv builds the GIS dependencies from the environment; nil when
-// GIS is not configured at all.
-func gisFromEnv(ctx context.Context, getenv func(string) string, transport http.RoundTripper, logger *slog.Logger) (*gisexchange.Exchange, error) {
-	url, key, cert := getenv(envGISURL), getenv(envGISKey), getenv(envGISCert)
-	if url == "" && key == "" && cert == "" {
-		return nil, nil
-	}
-	if url == "" || key == "" || cert == "" {
-		return nil, apperr.Invalidf("gis config", "%s, %s and %s must all be set", envGISURL, envGISKey, envGISCert)
-	}
-	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
-	if err != nil {
-		return nil, err
-	}
-	signer, err := tool.LoadSigner(ctx, key, cert)
-	if err != nil {
-		return nil, apperr.Invalidf("gis config", "%s/%s: %v", envGISKey, envGISCert, err)
-	}
-	b, err := giszhkh.NewBuilder(ctx, signer, tool, giszhkh.BuilderOptions{})
-	if err != nil {
-		return nil, err
-	}
-	cc := giszhkh.ClientConfig{BaseURL: url, User: getenv(envGISUser), Password: getenv(envGISPassword), Transport: transport}
-	if v := getenv(envGISTimeout); v != "" {
-		if cc.Timeout, err = time.ParseDuration(v); err != nil {
-			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISTimeout, v, err)
-		}
-	}
-	client, err := giszhkh.NewClient(cc)
-	if err != nil {
-		return nil, apperr.Invalidf("gis config", "%s: %v", envGISURL, err)
-	}
-	cfg := gisexchange.Config{BankBIK: getenv(envGISBankBIK), BankAccount: getenv(envGISBankAcc)}
-	if v := getenv(envGISPoll); v != "" {
-		for _, p := range splitList(v) {
-			d, err := time.ParseDuration(p)
-			if err != nil || d <= 0 {
-				return nil, apperr.Invalidf("gis config", "%s=%q: want durations like 10s,60s,300s", envGISPoll, v)
-			}
-			cfg.Poll = append(cfg.Poll, d)
-		}
-	}
-	if cfg.Caps, err = parseGISCaps(getenv(envGISCaps)); err != nil {
-		return nil, err
-	}
-	if v := getenv(envGISResend); v != "" {
-		if cfg.ResendAfter, err = time.ParseDuration(v); err != nil {
-			return nil, apperr.Invalidf("gis config", "%s=%q: %v", envGISResend, v, err)
-		}
-	}
-	g, err := gisexchange.New(cfg, gisexchange.Deps{Builder: b, Client: client, Logger: logger})
-	if err != nil {
-		return nil, apperr.Invalidf("gis config", "%s/%s: %v", envGISBankBIK, envGISBankAcc, err)
-	}
-	return g, nil
-}
-
-// gis returns the app's GIS dependencies, or nil (workers then say GIS is
-// not configured) after logging why.
-func (a *app) gis() *gisexchange.Exchange {
-	g, err := gisFromEnv(context.Background(), a.env.Getenv, a.metrics.Transport("gis", nil), a.logger)
-	if err != nil {
-		a.logger.Warn("GIS ZhKH exchange disabled", "error", apperr.UserMessage(err))
-		return nil
-	}
-	return g
+	return strings.Join(out, sep)
 }
 
 func cmdGIS(ctx context.Context, env *Env, args []string) error {
@@ -224,10 +128,7 @@ func cmdGISSync(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	g, err := gisFromEnv(ctx, a.env.Getenv, a.metrics.Transport("gis", nil), a.logger)
-	if err != nil {
-		return err
-	}
+	g := a.deps.gis
 	if g == nil {
 		return apperr.Invalidf("gis sync", "GIS ZhKH is not configured: set %s, %s and %s", envGISURL, envGISKey, envGISCert)
 	}

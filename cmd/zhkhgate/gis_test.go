@@ -5,44 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/gistest"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
-
-func TestParseGISCaps(t *testing.T) {
-	c, err := parseGISCaps("payments=150, documents=300")
-	if err != nil || c[gisexchange.Payments] != 150 || c[gisexchange.Documents] != 300 || len(c) != 2 {
-		t.Errorf("caps %+v, %v", c, err)
-	}
-	for _, bad := range []string{"payments", "payments=0", "letters=5", "documents=x", "houses=5"} {
-		if _, err := parseGISCaps(bad); err == nil || !strings.Contains(err.Error(), "ZHKHGATE_GIS_CAPS") {
-			t.Errorf("%q: %v", bad, err)
-		}
-	}
-}
-
-func TestGISFromEnv(t *testing.T) {
-	env := map[string]string{}
-	get := func(k string) string { return env[k] }
-	if g, err := gisFromEnv(t.Context(), get, nil, nil); g != nil || err != nil {
-		t.Errorf("unconfigured: %v, %v", g, err)
-	}
-	env[envGISURL] = "http://127.0.0.1:1"
-	if _, err := gisFromEnv(t.Context(), get, nil, nil); err == nil || !strings.Contains(err.Error(), envGISKey) {
-		t.Errorf("half configured: %v", err)
-	}
-	env[envGISKey], env[envGISCert] = gistest.WriteCredentials(t, t.TempDir())
-	env[envGISPoll] = "1s,5s"
-	g, err := gisFromEnv(t.Context(), get, nil, nil)
-	if err != nil || g == nil || len(g.Config().Poll) != 2 {
-		t.Fatalf("configured: %+v, %v", g, err)
-	}
-	env[envGISPoll] = "soon"
-	if _, err := gisFromEnv(t.Context(), get, nil, nil); err == nil || !strings.Contains(err.Error(), envGISPoll) {
-		t.Errorf("bad poll: %v", err)
-	}
-}
 
 func TestGISCommandHelp(t *testing.T) {
 	var out strings.Builder

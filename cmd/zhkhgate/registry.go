@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -89,19 +88,13 @@ func cmdRegistry(ctx context.Context, env *Env, args []string) error {
 }
 
 // registryProfiles loads the built-in profiles plus the files named in
-// ZHKHGATE_REGISTRY_PROFILES.
+// ZHKHGATE_REGISTRY_PROFILES, for commands that need no database.
 func registryProfiles(env *Env) (*bank.Set, error) {
-	var files []string
-	for _, f := range strings.Split(env.Getenv(registryProfileEnv), ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			files = append(files, f)
-		}
-	}
-	set, err := bank.LoadSet(files...)
+	cfg, err := loadConfig(env)
 	if err != nil {
-		return nil, apperr.Invalidf("registry profiles", "%s: %v", registryProfileEnv, err)
+		return nil, err
 	}
-	return set, nil
+	return loadRegistryProfiles(cfg.Registry)
 }
 
 // registryApp opens the database and a bank-queue client working in this
@@ -442,16 +435,12 @@ func cmdRegistryWatch(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil || helpRequested(args) {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}
-	settle, err := inboxSettle(env)
-	if err != nil {
-		return err
-	}
-	dir := cmp.Or(fs.Arg(0), env.Getenv(registryInboxEnv), filepath.Join(cfg.DataDir, "inbox"))
-	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval, InboxSettle: settle})
+	dir := cmp.Or(fs.Arg(0), cfg.Registry.Inbox)
+	a, in, stop, err := registryApp(ctx, env, true, intake.Config{InboxDir: dir, InboxInterval: *interval, InboxSettle: cfg.Registry.InboxSettle})
 	if err != nil {
 		return err
 	}
@@ -564,61 +553,24 @@ func writeDemoStatement(name string, tot bank.Totals) error {
 }
 
 // registryInboxEnv names the inbox directory `run`, `worker` and `demo`
-// watch; registrySettleEnv how long a file there must stay unchanged.
-const (
-	registryInboxEnv  = "ZHKHGATE_REGISTRY_INBOX"
-	registrySettleEnv = "ZHKHGATE_REGISTRY_INBOX_SETTLE"
-)
-
-// inboxSettle reads ZHKHGATE_REGISTRY_INBOX_SETTLE (0: intake's default).
-func inboxSettle(env *Env) (time.Duration, error) {
-	v := env.Getenv(registrySettleEnv)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, apperr.Invalidf("registry inbox", "%s=%q: want a positive duration such as 30s", registrySettleEnv, v)
-	}
-	return d, nil
-}
-
-// withRegistryProfiles adds the operator's registry profiles to the
-// workers' dependencies (for app.jobDeps).
-func withRegistryProfiles(env *Env, deps jobs.Deps) (jobs.Deps, error) {
-	set, err := registryProfiles(env)
-	if err != nil {
-		return deps, err
-	}
-	deps.RegistryProfiles = set
-	return deps, nil
-}
+// watch (read by internal/config; named here in messages).
+const registryInboxEnv = "ZHKHGATE_REGISTRY_INBOX"
 
 // newIntake builds the intake over queue with the process's registry
 // profiles.
 func (a *app) newIntake(queue intake.Queue, cfg intake.Config) (*intake.Intake, error) {
-	return intake.New(cfg, intake.Deps{Pool: a.pool, Queue: queue, Profiles: a.profiles, Logger: a.logger})
-}
-
-// registryInbox is the inbox directory the workers watch:
-// ZHKHGATE_REGISTRY_INBOX, by default DATA_DIR/inbox.
-func (a *app) registryInbox() string {
-	return cmp.Or(a.env.Getenv(registryInboxEnv), filepath.Join(a.cfg.DataDir, "inbox"))
+	return intake.New(cfg, intake.Deps{Pool: a.pool, Queue: queue, Profiles: a.deps.profiles, Logger: a.logger})
 }
 
 // startRegistryInbox watches the registry inbox in the background until
 // ctx ends; files go through client's intake and are processed by
 // whichever worker takes the bank queue.
 func (a *app) startRegistryInbox(ctx context.Context, client *jobs.Client) error {
-	dir := a.registryInbox()
+	dir := a.cfg.Registry.Inbox
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("%s: %w", registryInboxEnv, err)
 	}
-	settle, err := inboxSettle(a.env)
-	if err != nil {
-		return err
-	}
-	in, err := a.newIntake(client, intake.Config{InboxDir: dir, InboxSettle: settle})
+	in, err := a.newIntake(client, intake.Config{InboxDir: dir, InboxSettle: a.cfg.Registry.InboxSettle})
 	if err != nil {
 		return err
 	}

@@ -183,18 +183,18 @@ func TestRegistryProfilesFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, out := testEnv(map[string]string{registryProfileEnv: good})
-	deps, err := withRegistryProfiles(env, jobs.Deps{})
+	set, err := registryProfiles(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deps.RegistryProfiles.Get("vtb-6"); err != nil {
+	if _, err := set.Get("vtb-6"); err != nil {
 		t.Errorf("operator profile not loaded: %v", err)
 	}
 	if err := run(context.Background(), env, []string{"registry", "profiles"}); err != nil || !strings.Contains(out.String(), "vtb-6@1") {
 		t.Errorf("profiles: %v\n%s", err, out.String())
 	}
 	bad, _ := testEnv(map[string]string{registryProfileEnv: filepath.Join(dir, "missing.json")})
-	if _, err := withRegistryProfiles(bad, jobs.Deps{}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) {
+	if _, err := registryProfiles(bad); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), registryProfileEnv) {
 		t.Errorf("missing profile file: %v", err)
 	}
 }
@@ -204,7 +204,7 @@ func TestRegistryProfilesFromEnvironment(t *testing.T) {
 func TestWorkersWatchTheInbox(t *testing.T) {
 	url := testdb.NewURL(t)
 	inbox := t.TempDir()
-	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox, registrySettleEnv: "1s"})
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", registryInboxEnv: inbox, "ZHKHGATE_REGISTRY_INBOX_SETTLE": "1s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, err := openApp(ctx, env, false)
@@ -273,7 +273,7 @@ func TestBrokenProfileFileStopsTheProcess(t *testing.T) {
 func TestWorkersWatchTheDefaultInbox(t *testing.T) {
 	url := testdb.NewURL(t)
 	data := t.TempDir()
-	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", "ZHKHGATE_DATA_DIR": data, registrySettleEnv: "1s"})
+	env, _ := testEnv(map[string]string{"DATABASE_URL": url, "ZHKHGATE_LOG_LEVEL": "error", "ZHKHGATE_DATA_DIR": data, "ZHKHGATE_REGISTRY_INBOX_SETTLE": "1s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, err := openApp(ctx, env, false)

@@ -14,6 +14,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/connectors/esia/sim"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/config"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
 
@@ -102,15 +103,15 @@ func startESIASim(ctx context.Context, o esiaSimOptions) (*esiaSim, error) {
 
 func cmdSimESIA(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "sim esia", "sim esia [flags]\n\nRuns the ESIA (Gosuslugi) simulator on loopback: /aas/oauth2/v2/ac, /aas/oauth2/v3/te, /rs/prns,\n/idp/ext/Logout, with demo citizens. It checks client secrets as ESIA does and signs tokens with its\nown GOST key (created on first run); the certificates to pin are written to DIR/esia.pem.")
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}
 	o := esiaSimOptions{}
-	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8091", "loopback address to listen on")
+	fs.StringVar(&o.Addr, "addr", cfg.Sim.ESIAAddr, "loopback address to listen on")
 	fs.StringVar(&o.Dir, "dir", filepath.Join(cfg.DataDir, "esia"), "directory of the simulator's keys and published certificates")
 	fs.StringVar(&o.ClientID, "client-id", sim.DemoClientID, "mnemonic of the registered system")
-	fs.StringVar(&o.RedirectURI, "redirect-uri", cfg.publicURL()+"/esia/callback", "registered redirect URI of the system")
+	fs.StringVar(&o.RedirectURI, "redirect-uri", cfg.HTTP.PublicURL+"/esia/callback", "registered redirect URI of the system")
 	fs.StringVar(&o.ClientCert, "client-cert", "", "registered client certificate, PEM (default: a demo key pair in DIR/client)")
 	fs.BoolVar(&o.RS256, "rs256", false, "sign tokens with RS256 instead of GOST3410_2012_256")
 	if err := parse(fs, args); err != nil || helpRequested(args) {
@@ -155,28 +156,20 @@ func (s *esiaSim) env(clientID string) []string {
 	return vars
 }
 
-// esiaDemoService runs the simulator for `zhkhgate demo` and points the cabinet at it through
-// the same variables an operator would set.
+// esiaDemoService runs the simulator for `zhkhgate demo` and points the
+// cabinet at it: the ESIA section of the configuration becomes the
+// simulator's, as if an operator had set the variables, and demo hints go on.
 func esiaDemoService() demoService {
 	return demoService{name: "ESIA simulator", start: func(ctx context.Context, a *app) (string, error) {
-		s, err := startESIASim(ctx, esiaSimOptions{Addr: or(a.env.Getenv("ZHKHGATE_ESIA_SIM_ADDR"), "127.0.0.1:8091"),
+		s, err := startESIASim(ctx, esiaSimOptions{Addr: a.cfg.Sim.ESIAAddr,
 			Dir: filepath.Join(a.cfg.DataDir, "esia"), ClientID: sim.DemoClientID,
-			RedirectURI: a.cfg.publicURL() + "/esia/callback"})
+			RedirectURI: a.cfg.HTTP.PublicURL + "/esia/callback"})
 		if err != nil {
 			return "", err
 		}
-		set := map[string]string{"ZHKHGATE_CABINET_DEMO_HINTS": "true"}
-		for _, kv := range s.env(sim.DemoClientID) {
-			k, v, _ := strings.Cut(kv, "=")
-			set[k] = v
-		}
-		prev := a.env.Getenv
-		a.env.Getenv = func(k string) string {
-			if v, ok := set[k]; ok {
-				return v
-			}
-			return prev(k)
-		}
+		a.cfg.ESIA = config.ESIA{URL: s.URL, Issuer: s.Issuer, ClientID: sim.DemoClientID, Certs: s.CertsFile,
+			ClientCert: s.ClientCert, ClientKey: s.ClientKeyFile}
+		a.cfg.Cabinet.DemoHints = true
 		return s.URL + "/", nil
 	}}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/config"
+	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
 
 // TestESIASimAndClientFromEnvironment starts the simulator the way `zhkhgate sim esia` and the
@@ -31,9 +32,16 @@ func TestESIASimAndClientFromEnvironment(t *testing.T) {
 			k, v, _ := strings.Cut(kv, "=")
 			vars[k] = v
 		}
-		env, _ := testEnv(vars)
-		a := &app{cfg: Config{PublicURL: public}, env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		client, err := a.esiaClient(ctx)
+		vars["ZHKHGATE_PUBLIC_URL"] = public
+		cfg, err := config.Load(func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := esiaFromConfig(ctx, cfg.ESIA, cfg.HTTP.PublicURL, tool, func(rt http.RoundTripper) http.RoundTripper { return rt })
 		if err != nil || client == nil {
 			t.Fatalf("legacy=%s: client from %v: %v", legacy, vars, err)
 		}
@@ -92,13 +100,15 @@ func TestESIAConfigErrors(t *testing.T) {
 		t.Errorf("non-loopback simulator address: %v", err)
 	}
 	env, _ := testEnv(map[string]string{"ZHKHGATE_ESIA_URL": "http://127.0.0.1:8091", "ZHKHGATE_ESIA_ISSUER": "http://127.0.0.1:8091/"})
-	a := &app{env: env, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if _, err := a.esiaClient(ctx); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "ZHKHGATE_ESIA_CLIENT_ID") {
+	if _, err := loadConfig(env); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "ZHKHGATE_ESIA_CLIENT_ID is not set") {
 		t.Errorf("missing client id: %v", err)
 	}
-	env, _ = testEnv(nil)
-	a.env = env
-	if c, err := a.esiaClient(ctx); c != nil || err != nil {
-		t.Errorf("ESIA unset: %v %v", c, err)
+	tool, err := gost.NewOpenSSL(ctx, gost.OpenSSLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := config.ESIA{URL: "http://127.0.0.1:8091", Issuer: "i", ClientID: "c", ClientKey: "missing-key.pem", ClientCert: "missing-cert.pem", Certs: "x"}
+	if _, err := esiaFromConfig(ctx, bad, "http://127.0.0.1:8080", tool, nil); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "ZHKHGATE_ESIA_CLIENT_KEY") {
+		t.Errorf("unreadable client key: %v", err)
 	}
 }

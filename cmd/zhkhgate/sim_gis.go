@@ -14,6 +14,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/giszhkh/sim"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
+	"github.com/zhkhgate/zhkhgate/internal/config"
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 )
 
@@ -37,7 +38,10 @@ type gisSimOptions struct {
 type gisSim struct {
 	URL               string
 	KeyFile, CertFile string // the demo operator credentials (empty when --trust was given)
-	Server            *sim.Server
+	// ServerCert is the simulator's own certificate, which signs its
+	// answers; the gateway pins it (ZHKHGATE_GIS_SERVER_CERTS).
+	ServerCert string
+	Server     *sim.Server
 	user, password    string
 }
 
@@ -71,8 +75,21 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 		}
 		certs = append(certs, c)
 	}
-	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Orgs: o.Orgs, World: o.World, Delay: o.Delay, Faults: o.Faults, Seed: 1,
-		User: o.User, Password: o.Password, Logger: o.Logger})
+	// The simulator signs its answers as GIS does, with a key of its own.
+	serverDir := filepath.Join(o.Dir, "server")
+	serverKey := filepath.Join(serverDir, "key.pem")
+	out.ServerCert = filepath.Join(serverDir, "cert.pem")
+	if _, err := os.Stat(out.ServerCert); errors.Is(err, os.ErrNotExist) {
+		if _, err := tool.GenerateTestCredentials(ctx, serverDir, "GIS ZhKH simulator"); err != nil {
+			return nil, fmt.Errorf("sim gis: simulator key: %w", err)
+		}
+	}
+	sign, err := tool.LoadSigner(ctx, serverKey, out.ServerCert)
+	if err != nil {
+		return nil, fmt.Errorf("sim gis: simulator key: %w", err)
+	}
+	s, err := sim.New(sim.Config{SpecDir: o.SpecDir, Trusted: certs, Crypto: tool, Sign: sign, Orgs: o.Orgs, World: o.World, Delay: o.Delay,
+		Faults: o.Faults, Seed: 1, User: o.User, Password: o.Password, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +111,7 @@ func startGISSim(ctx context.Context, o gisSimOptions) (*gisSim, error) {
 
 // env lists the gateway variables that point it at this simulator.
 func (s *gisSim) env() []string {
-	vars := []string{"ZHKHGATE_GIS_URL=" + s.URL}
+	vars := []string{"ZHKHGATE_GIS_URL=" + s.URL, "ZHKHGATE_GIS_SERVER_CERTS=" + s.ServerCert}
 	if s.user != "" {
 		vars = append(vars, "ZHKHGATE_GIS_USER="+s.user, "ZHKHGATE_GIS_PASSWORD="+s.password)
 	}
@@ -120,16 +137,16 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 		"then RequestState 1 → 2 → 3, keeps accounts, meters, readings, documents and payments, and injects\n"+
 		"faults on demand. Without -trust it creates a demo operator key pair in DIR/operator and trusts it.\n"+
 		"With -world it starts from what GIS already holds (`zhkhgate gis world --out FILE` writes one from the store).")
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}
 	o := gisSimOptions{}
 	var trust, orgs, world string
 	var outageFor time.Duration
-	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8092", "loopback address to listen on")
+	fs.StringVar(&o.Addr, "addr", cfg.Sim.GISAddr, "loopback address to listen on")
 	fs.StringVar(&o.Dir, "dir", filepath.Join(cfg.DataDir, "gis"), "directory of the demo operator key pair")
-	fs.StringVar(&o.SpecDir, "spec", or(env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"), "directory of the official WSDL/XSD")
+	fs.StringVar(&o.SpecDir, "spec", cfg.Sim.GISSpec, "directory of the official WSDL/XSD")
 	fs.StringVar(&trust, "trust", "", "comma-separated PEM certificates whose signatures are accepted")
 	fs.StringVar(&orgs, "orgs", "", "comma-separated orgPPAGUIDs the simulator knows besides the world's (both empty: any)")
 	fs.StringVar(&world, "world", "", "JSON file of the organizations, houses and premises GIS holds at the start")
@@ -160,7 +177,7 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 			return apperr.Wrap(apperr.Invalid, "sim gis", err)
 		}
 	}
-	o.Logger = cfg.logger()
+	o.Logger = cfg.Log.Logger(env.Stderr)
 	s, err := startGISSim(ctx, o)
 	if err != nil {
 		return err
@@ -183,8 +200,9 @@ func cmdSimGIS(ctx context.Context, env *Env, args []string) error {
 
 // gisDemoService runs the simulator for `zhkhgate demo` with fast polling,
 // seeded with the demo's organizations, houses and premises (the demo
-// center is loaded by then), and points the gateway at it through the same
-// variables an operator sets.
+// center is loaded by then). Unless the operator configured GIS ZhKH, the
+// GIS section of the configuration becomes the simulator's, as if the
+// variables had been set.
 func gisDemoService() demoService {
 	return demoService{name: "GIS ZhKH simulator", start: func(ctx context.Context, a *app) (string, error) {
 		world, skipped, err := worldFromStore(ctx, a.pool, 0)
@@ -194,25 +212,20 @@ func gisDemoService() demoService {
 		if len(skipped) > 0 {
 			a.logger.Warn("GIS simulator world: organizations left out", "skipped", strings.Join(skipped, "; "))
 		}
-		s, err := startGISSim(ctx, gisSimOptions{Addr: or(a.env.Getenv("ZHKHGATE_GIS_SIM_ADDR"), "127.0.0.1:8092"),
-			Dir: filepath.Join(a.cfg.DataDir, "gis"), SpecDir: or(a.env.Getenv("ZHKHGATE_GIS_SPEC"), "../shared/spec/gis-zhkh"),
+		s, err := startGISSim(ctx, gisSimOptions{Addr: a.cfg.Sim.GISAddr,
+			Dir: filepath.Join(a.cfg.DataDir, "gis"), SpecDir: a.cfg.Sim.GISSpec,
 			Delay: 500 * time.Millisecond, World: world, Logger: a.logger})
 		if err != nil {
 			return "", err
 		}
-		set := map[string]string{"ZHKHGATE_GIS_POLL": "1s,2s,5s", "ZHKHGATE_GIS_RESEND_AFTER": "2s",
-			"ZHKHGATE_GIS_BANK_BIK": "045773603", "ZHKHGATE_GIS_BANK_ACCOUNT": "40702810049770012345"}
-		for _, kv := range s.env() {
-			k, v, _ := strings.Cut(kv, "=")
-			set[k] = v
+		if a.cfg.GIS.On() {
+			a.logger.Info("GIS ZhKH is configured (ZHKHGATE_GIS_URL): the demo does not point it at its simulator", "url", a.cfg.GIS.URL)
+			return s.URL + "/", nil
 		}
-		prev := a.env.Getenv
-		a.env.Getenv = func(k string) string {
-			if v, ok := set[k]; ok && prev(k) == "" {
-				return v
-			}
-			return prev(k)
-		}
+		a.cfg.GIS = config.GIS{URL: s.URL, KeyFile: s.KeyFile, CertFile: s.CertFile, ServerCerts: s.ServerCert, User: s.user, Password: s.password,
+			BankBIK: "045773603", BankAccount: "40702810049770012345",
+			Poll: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second}, ResendAfter: 2 * time.Second,
+			Timeout: config.DefaultGISTimeout}
 		return s.URL + "/", nil
 	}}
 }

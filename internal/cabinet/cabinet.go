@@ -64,6 +64,8 @@ type Config struct {
 	Idle time.Duration
 	// Absolute ends a session this long after login; 8 hours when zero.
 	Absolute time.Duration
+	// Now is the clock of sessions and limiters; time.Now when nil (tests move it instead of sleeping).
+	Now func() time.Time
 	// DemoHints shows a few accounts with their proofs on the landing page (demo only).
 	DemoHints bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when counting
@@ -93,8 +95,6 @@ type Deps struct {
 	ESIA   ESIA
 	Mailer mail.Mailer
 	Logger *slog.Logger
-	// Now is the clock of limiters; time.Now when nil (tests inject one).
-	Now func() time.Time
 	// OnCheck, when set, is told each time a secret is checked ("password", "account_proof",
 	// "reading_proof"); the security tests count checks with it.
 	OnCheck func(what string)
@@ -132,7 +132,8 @@ func New(cfg Config, deps Deps) (*Cabinet, error) {
 	cfg.Limits.AccountClients = cmp.Or(cfg.Limits.AccountClients, 10)
 	c := &Cabinet{cfg: cfg, deps: deps, mux: http.NewServeMux()}
 	c.sessions = &session.Manager{Pool: deps.Pool, Kind: "resident", CookieName: "zhkhgate_session", CookiePath: "/",
-		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies}
+		Idle: cmp.Or(cfg.Idle, 15*time.Minute), Absolute: cmp.Or(cfg.Absolute, 8*time.Hour), Secure: cfg.SecureCookies,
+		Now: cfg.Now}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

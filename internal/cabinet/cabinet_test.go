@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -688,20 +689,31 @@ func TestESIAEmailTakenAndBindConflict(t *testing.T) {
 	}
 }
 
+// testClock is the sessions' clock in a test; handlers read it while the test moves it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
 func TestSessionTimeouts(t *testing.T) {
 	t.Parallel()
-	idle := newEnv(t, options{idle: time.Second})
-	absolute := newEnv(t, options{absolute: 3 * time.Second})
+	clock := &testClock{now: time.Now()}
+	idle := newEnv(t, options{idle: time.Minute, now: clock.Now})
+	absolute := newEnv(t, options{absolute: 3 * time.Minute, now: clock.Now})
 	bi, ba := idle.browser(), absolute.browser()
 	for _, b := range []*browser{bi, ba} {
 		if r := b.esiaLogin(ivanov); !strings.Contains(r.body, "Мои лицевые счета") {
 			t.Fatal("login failed")
 		}
 	}
-	// Used every 0.5 s, the absolute session lives on until its 3 s are over; the idle one, not
-	// used, ends after 1 s.
+	// Used every 50 s, the absolute session lives on until its 3 minutes are over; the idle
+	// one, not used, ends after 1 minute. The clock moves; nothing sleeps.
 	for i := 0; i < 3; i++ {
-		time.Sleep(500 * time.Millisecond)
+		clock.advance(50 * time.Second)
 		if r := ba.follow("/"); !strings.Contains(r.body, "Мои лицевые счета") {
 			t.Fatalf("active session ended early (step %d)", i)
 		}
@@ -709,7 +721,7 @@ func TestSessionTimeouts(t *testing.T) {
 	if r := bi.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
 		t.Error("session survived the idle timeout")
 	}
-	time.Sleep(1800 * time.Millisecond)
+	clock.advance(40 * time.Second)
 	if r := ba.follow("/"); strings.Contains(r.body, "Мои лицевые счета") {
 		t.Error("session survived the absolute timeout while in use")
 	}

@@ -39,6 +39,7 @@ type options struct {
 	secure    bool
 	idle      time.Duration
 	absolute  time.Duration
+	now       func() time.Time
 	limits    cabinet.Limits
 	modifySim func(*sim.Config)
 	// onCheck counts the secrets the cabinet checks (security tests).
@@ -62,7 +63,7 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle, Absolute: o.absolute, SecureCookies: o.secure,
+	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle, Absolute: o.absolute, Now: o.now, SecureCookies: o.secure,
 		TrustedProxies: o.trusted},
 		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger, OnCheck: o.onCheck})
 	if err != nil {

@@ -92,8 +92,8 @@ func minutes(d time.Duration) string {
 }
 
 func (c *Cabinet) now() time.Time {
-	if c.deps.Now != nil {
-		return c.deps.Now()
+	if c.cfg.Now != nil {
+		return c.cfg.Now()
 	}
 	return time.Now()
 }

@@ -119,6 +119,34 @@ func LoadCertificate(path string) (*Certificate, error) {
 	return c, nil
 }
 
+// LoadCertificates reads every CERTIFICATE block of a PEM file (a bundle
+// of pinned certificates); a file with none is an error.
+func LoadCertificates(path string) ([]*Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("gost: load certificates: %w", err)
+	}
+	var out []*Certificate
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := ParseCertificateDER(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: certificate %d: %w", path, len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no PEM CERTIFICATE block found", path)
+	}
+	return out, nil
+}
+
 // DER returns the certificate's DER encoding. The caller must not modify it.
 func (c *Certificate) DER() []byte { return c.der }
 

@@ -90,7 +90,7 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	if err := c.ensureDatabase(ctx); err != nil {
 		return "", err
 	}
-	return c.URL(DefaultDatabase), nil
+	return c.url(DefaultDatabase), nil
 }
 
 // Stop stops the cluster if it is running.
@@ -116,8 +116,16 @@ func (c *Cluster) Running(ctx context.Context) bool {
 	return c.running(ctx, filepath.Join(c.root, "data"))
 }
 
-// URL returns the connection string for database db in this cluster.
-func (c *Cluster) URL(db string) string {
+// URL returns the connection string for database db in this cluster,
+// whether or not it runs (`zhkhgate pg url` asks a fresh Cluster).
+func (c *Cluster) URL(db string) (string, error) {
+	if err := c.prepare(); err != nil {
+		return "", err
+	}
+	return c.url(db), nil
+}
+
+func (c *Cluster) url(db string) string {
 	q := url.Values{"host": {c.socketDir()}, "port": {strconv.Itoa(port)}}
 	return (&url.URL{Scheme: "postgres", User: url.User(DefaultUser), Path: "/" + db, RawQuery: q.Encode()}).String()
 }
@@ -236,7 +244,7 @@ func (c *Cluster) running(ctx context.Context, data string) bool {
 }
 
 func (c *Cluster) ensureDatabase(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	conn, err := pgx.Connect(ctx, c.url("postgres"))
 	if err != nil {
 		return fmt.Errorf("pg: connect to private cluster: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,12 @@ func TestClusterLifecycle(t *testing.T) {
 	url1, err := c.Start(ctx)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
+	}
+	// A fresh Cluster on the same directory (`zhkhgate pg url` in another
+	// process) names the same socket directory; the host was empty before.
+	fresh, err := (&Cluster{Dir: dir}).URL(DefaultDatabase)
+	if err != nil || fresh != url1 || strings.Contains(fresh, "host=&") {
+		t.Errorf("URL of a fresh Cluster = %q, %v; want %q", fresh, err, url1)
 	}
 	url2, err := c.Start(ctx)
 	if err != nil {

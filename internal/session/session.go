@@ -40,6 +40,9 @@ type Manager struct {
 	Absolute time.Duration
 	// Secure marks the cookie Secure; set it when served over TLS.
 	Secure bool
+	// Now is the clock timeouts are measured with; time.Now when nil (tests
+	// move it instead of sleeping).
+	Now func() time.Time
 }
 
 // Session is a live session.
@@ -51,9 +54,9 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if c, err := r.Cookie(m.CookieName); err == nil {
 		_ = store.DeleteSession(ctx, m.Pool, hash(c.Value))
 	}
-	token, csrf := randomToken(), randomToken()
+	token, csrf, now := randomToken(), randomToken(), m.now()
 	s := Session{TokenHash: hash(token), SubjectKind: m.Kind, SubjectID: subjectID, CSRFToken: csrf,
-		ExpiresAt: time.Now().Add(m.absolute())}
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(m.absolute())}
 	if err := store.CreateSession(ctx, m.Pool, s); err != nil {
 		return s, err
 	}
@@ -69,7 +72,7 @@ func (m *Manager) Load(r *http.Request) (Session, error) {
 	if err != nil || c.Value == "" {
 		return Session{}, apperr.E(apperr.NotFound, "load session", "not logged in")
 	}
-	s, err := store.TouchSession(r.Context(), m.Pool, hash(c.Value), m.idle())
+	s, err := store.TouchSession(r.Context(), m.Pool, hash(c.Value), m.idle(), m.now())
 	if err != nil {
 		return s, err
 	}
@@ -114,6 +117,13 @@ func CheckCSRF(r *http.Request, s Session) error {
 		return apperr.E(apperr.Permission, "check csrf", "the form is stale or forged: reload the page and try again")
 	}
 	return nil
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 func (m *Manager) idle() time.Duration     { return cmp.Or(m.Idle, 15*time.Minute) }

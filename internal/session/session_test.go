@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,21 +67,53 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 }
 
-func TestIdleTimeout(t *testing.T) {
+// clock is a test clock the handlers may read while the test moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+// TestTimeouts moves the clock instead of sleeping: an unused session ends
+// after Idle, a used one lives on until Absolute.
+func TestTimeouts(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
-	m := &Manager{Pool: pool, Kind: "staff", CookieName: "s", Idle: time.Minute}
-	rec := httptest.NewRecorder()
-	if _, err := m.Start(context.Background(), rec, httptest.NewRequest("POST", "/", nil), 1); err != nil {
-		t.Fatal(err)
+	c := &clock{now: time.Now()}
+	m := &Manager{Pool: pool, Kind: "staff", CookieName: "s", Idle: time.Minute, Absolute: 3 * time.Minute, Now: c.Now}
+	start := func() *http.Cookie {
+		rec := httptest.NewRecorder()
+		if _, err := m.Start(context.Background(), rec, httptest.NewRequest("POST", "/", nil), 1); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Result().Cookies()[0]
 	}
-	if _, err := pool.Exec(context.Background(), `UPDATE sessions SET last_seen_at = now() - interval '2 minutes'`); err != nil {
-		t.Fatal(err)
+	load := func(ck *http.Cookie) error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(ck)
+		_, err := m.Load(r)
+		return err
 	}
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(rec.Result().Cookies()[0])
-	if _, err := m.Load(r); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("idle session loaded: %v", err)
+	used, unused := start(), start()
+	for i := range 3 {
+		c.advance(50 * time.Second) // within Idle each time
+		if err := load(used); err != nil {
+			t.Fatalf("used session ended at step %d: %v", i, err)
+		}
+	}
+	if err := load(unused); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("unused for 150s with a 1m idle timeout: %v, want NotFound", err)
+	}
+	c.advance(40 * time.Second) // 190s: past Absolute, 40s since the last use
+	if err := load(used); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("used session past its absolute timeout: %v, want NotFound", err)
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d sessions left after both ended (%v)", n, err)
 	}
 }
 

@@ -507,18 +507,6 @@ func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.T
 	})
 }
 
-// GISJobsPending counts jobs of a kind that have not finished (queued,
-// scheduled, running or waiting to retry).
-func GISJobsPending(ctx context.Context, db DBTX, kind string) (int, error) {
-	var n int
-	err := db.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1
-		AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`, kind).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count %s jobs: %w", kind, err)
-	}
-	return n, nil
-}
-
 // GISNsiElement is one reference-book element exported from GIS.
 type GISNsiElement struct {
 	Code, GUID, Name string

@@ -46,29 +46,3 @@ func LoadOverview(ctx context.Context, db DBTX) (Overview, error) {
 	}
 	return o, nil
 }
-
-// JobCount is the number of River jobs of one kind in one state.
-type JobCount struct {
-	Kind  string
-	Queue string
-	State string
-	Count int64
-}
-
-// JobCounts groups River's jobs by kind, queue and state, for metrics and the dashboard.
-func JobCounts(ctx context.Context, db DBTX) ([]JobCount, error) {
-	rows, err := db.Query(ctx, `SELECT kind, queue, state::text, count(*) FROM river_job GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
-	if err != nil {
-		return nil, fmt.Errorf("count jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []JobCount
-	for rows.Next() {
-		var c JobCount
-		if err := rows.Scan(&c.Kind, &c.Queue, &c.State, &c.Count); err != nil {
-			return nil, fmt.Errorf("count jobs: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}

@@ -25,8 +25,9 @@ type Session struct {
 // CreateSession stores a new session.
 func CreateSession(ctx context.Context, db DBTX, s Session) error {
 	_, err := db.Exec(ctx, `
-		INSERT INTO sessions (token_hash, subject_kind, subject_id, csrf_token, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, s.TokenHash, s.SubjectKind, s.SubjectID, s.CSRFToken, s.ExpiresAt)
+		INSERT INTO sessions (token_hash, subject_kind, subject_id, csrf_token, expires_at, created_at, last_seen_at)
+		VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()), COALESCE($6, now()))`,
+		s.TokenHash, s.SubjectKind, s.SubjectID, s.CSRFToken, s.ExpiresAt, orNull(s.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -34,15 +35,15 @@ func CreateSession(ctx context.Context, db DBTX, s Session) error {
 }
 
 // TouchSession returns the live session with tokenHash and records the
-// visit. A session unseen for longer than idle, or past its absolute expiry,
-// is deleted and reported NotFound.
-func TouchSession(ctx context.Context, db DBTX, tokenHash []byte, idle time.Duration) (Session, error) {
+// visit at now. A session unseen for longer than idle, or past its absolute
+// expiry, is deleted and reported NotFound.
+func TouchSession(ctx context.Context, db DBTX, tokenHash []byte, idle time.Duration, now time.Time) (Session, error) {
 	var s Session
 	err := db.QueryRow(ctx, `
-		UPDATE sessions SET last_seen_at = now()
-		WHERE token_hash = $1 AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)
+		UPDATE sessions SET last_seen_at = $3
+		WHERE token_hash = $1 AND expires_at > $3 AND last_seen_at > $3 - make_interval(secs => $2)
 		RETURNING token_hash, subject_kind, subject_id, csrf_token, created_at, last_seen_at, expires_at`,
-		tokenHash, idle.Seconds()).Scan(&s.TokenHash, &s.SubjectKind, &s.SubjectID, &s.CSRFToken,
+		tokenHash, idle.Seconds(), now).Scan(&s.TokenHash, &s.SubjectKind, &s.SubjectID, &s.CSRFToken,
 		&s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, _ = db.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
@@ -135,4 +136,12 @@ func ServerSecret(ctx context.Context, db DBTX, name string, candidate []byte) (
 		return nil, fmt.Errorf("server secret %s: %w", name, err)
 	}
 	return v, nil
+}
+
+// orNull is nil for the zero time (the database's now() then applies).
+func orNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

@@ -4,6 +4,7 @@
 package gistest
 
 import (
+	"cmp"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -163,12 +164,25 @@ func Start(t testing.TB, o Options) *Env {
 	if cfg.Crypto == nil {
 		cfg.Crypto = tool
 	}
+	// As in production, GIS signs its answers and the client checks them
+	// against the pinned certificate (the test key plays GIS's too).
+	if cfg.Sign == nil {
+		cfg.Sign = signer
+	}
 	s, err := sim.New(cfg)
 	if err != nil {
 		t.Fatalf("gistest: simulator: %v", err)
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
+	answers, err := giszhkh.NewAnswerVerifier(tool, tool, cfg.Sign.Certificate())
+	if err != nil {
+		t.Fatalf("gistest: answer verifier: %v", err)
+	}
+	client, err := giszhkh.NewClient(giszhkh.ClientConfig{BaseURL: srv.URL, Timeout: cmp.Or(o.Timeout, 30*time.Second), Answers: answers})
+	if err != nil {
+		t.Fatalf("gistest: client: %v", err)
+	}
 	return &Env{Sim: s, Server: srv, URL: srv.URL, Tool: tool, Signer: signer,
-		Builder: NewBuilder(t, o.Builder), Client: NewClient(t, srv.URL, o.Timeout)}
+		Builder: NewBuilder(t, o.Builder), Client: client}
 }
