@@ -40,9 +40,9 @@ type gisSim struct {
 	KeyFile, CertFile string // the demo operator credentials (empty when --trust was given)
 	// ServerCert is the simulator's own certificate, which signs its
 	// answers; the gateway pins it (ZHKHGATE_GIS_SERVER_CERTS).
-	ServerCert string
-	Server     *sim.Server
-	user, password    string
+	ServerCert     string
+	Server         *sim.Server
+	user, password string
 }
 
 // startGISSim starts the simulator in the background until ctx ends.

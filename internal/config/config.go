@@ -234,7 +234,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Log:  Log{Level: r.level("ZHKHGATE_LOG_LEVEL"), Format: r.oneOf("ZHKHGATE_LOG_FORMAT", "text", "json")},
 		Jobs: Jobs{Queues: r.queues("ZHKHGATE_QUEUES"), WorkerID: r.str("ZHKHGATE_WORKER_ID", "")},
 		Registry: Registry{
-			Profiles: r.list("ZHKHGATE_REGISTRY_PROFILES"),
+			Profiles:    r.list("ZHKHGATE_REGISTRY_PROFILES"),
 			Inbox:       r.str("ZHKHGATE_REGISTRY_INBOX", ""),
 			InboxSettle: r.duration("ZHKHGATE_REGISTRY_INBOX_SETTLE", DefaultInboxSettle),
 		},
