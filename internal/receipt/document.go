@@ -260,6 +260,7 @@ func (p *doc) calculation(y float64, d Document) float64 {
 	y = t.row(y, []string{"Итого", "", "", "", "", money.Rubles(charged), nz(recalc), nz(benefit), money.Rubles(total)}, true, true)
 	if d.CapitalRepairSeparate {
 		p.font(false, 6.5)
+		y = p.ensure(y, p.lineH()+0.5)
 		y += 0.5 + p.text(marginX, y+0.5, contentW, "Взнос на капитальный ремонт начисляется отдельным платёжным документом.", "L")
 	}
 	return y
@@ -310,6 +311,7 @@ func (p *doc) totals(y float64, d Document) float64 {
 	}
 	if d.PenaltyNote != "" {
 		p.font(false, 6.5)
+		y = p.ensure(y, float64(len(p.wrap(d.PenaltyNote, contentW)))*p.lineH()+0.5)
 		y += 0.5 + p.text(marginX, y+0.5, contentW, d.PenaltyNote, "L")
 	}
 	return y
@@ -380,6 +382,7 @@ func (p *doc) reference(y float64, d Document) float64 {
 	}
 	if d.LimitIndex != "" {
 		p.font(false, 7)
+		y = p.ensure(y, 2*p.lineH()+0.5)
 		y += 0.5 + p.text(marginX, y+0.5, contentW, "Предельный индекс изменения размера платы граждан за коммунальные услуги в муниципальном образовании: "+qty(d.LimitIndex)+" %", "L")
 	}
 	if len(rows) == 0 && len(d.Meters) == 0 && d.LimitIndex == "" {

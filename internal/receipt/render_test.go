@@ -285,7 +285,9 @@ func TestValidate(t *testing.T) {
 		{"no QR", func(d *Document) { d.QRPNG = nil }, "qr_png: missing"},
 		{"QR not PNG", func(d *Document) { d.QRPNG = []byte("GIF89a") }, "qr_png: not a PNG"},
 		{"emoji", func(d *Document) { d.Notices = append(d.Notices, "С праздником 🎄") }, "notices[3]: character"},
-		{"installment", func(d *Document) { d.Installments = []Installment{{Service: "Отопление", CurrentPeriod: 100, Total: 99}} }, "installments[0].total"},
+		{"installment", func(d *Document) {
+			d.Installments = []Installment{{Service: "Отопление", CurrentPeriod: 100, Total: 99}}
+		}, "installments[0].total"},
 		{"meter", func(d *Document) { d.Meters[1].Number = "" }, "meters[1].number: missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
