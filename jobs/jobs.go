@@ -135,6 +135,7 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &GISSyncWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
 		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS, Logger: deps.Logger}),
+		river.AddWorkerSafely(w, &ChargesImportWorker{Pool: deps.Pool, Logger: deps.Logger}),
 	)
 }
 
