@@ -51,7 +51,8 @@ type ChargeImported struct {
 	// or enqueued and FileID is the earlier file.
 	Duplicate bool
 	// Requeued: the same bytes had been rejected and are processed again
-	// because a new version was asked for this time.
+	// because this time intake asked otherwise (organization, period, new
+	// version).
 	Requeued bool
 	JobID    int64
 }
@@ -74,8 +75,8 @@ func (c *Charges) Import(ctx context.Context, f io.ReadSeeker, name string, opt 
 	if prev, found, err := store.ChargeFileBySHA256(ctx, c.Pool, sum); err != nil {
 		return ChargeImported{}, err
 	} else if found {
-		if prev.State == store.ChargeFileRejected && opt.NewVersion && !prev.NewVersion {
-			return c.requeue(ctx, prev.ID)
+		if prev.State == store.ChargeFileRejected && asksOtherwise(prev, opt) {
+			return c.requeue(ctx, prev.ID, opt)
 		}
 		return ChargeImported{FileID: prev.ID, Duplicate: true}, nil
 	}
@@ -109,13 +110,23 @@ func (c *Charges) Import(ctx context.Context, f io.ReadSeeker, name string, opt 
 	return ChargeImported{FileID: id, JobID: res.Job.ID}, nil
 }
 
-func (c *Charges) requeue(ctx context.Context, id int64) (ChargeImported, error) {
+// asksOtherwise reports whether opt asks for something the rejected file
+// prev was not processed with: another organization or period, or a new
+// version. Then the same bytes are read again; otherwise they stay rejected.
+func asksOtherwise(prev store.ChargeFile, opt ChargeOptions) bool {
+	differs := func(a, b *int64) bool { return a != nil && (b == nil || *a != *b) }
+	return differs(opt.OrgID, prev.OrgID) ||
+		(opt.Period != nil && (prev.Period == nil || !opt.Period.Equal(*prev.Period))) ||
+		(opt.NewVersion && !prev.NewVersion)
+}
+
+func (c *Charges) requeue(ctx context.Context, id int64, opt ChargeOptions) (ChargeImported, error) {
 	tx, err := c.Pool.Begin(ctx)
 	if err != nil {
 		return ChargeImported{}, fmt.Errorf("requeue charge file %d: %w", id, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := store.RequeueChargeFile(ctx, tx, id, true); err != nil {
+	if err := store.RequeueChargeFile(ctx, tx, id, opt.OrgID, opt.Period, opt.NewVersion); err != nil {
 		return ChargeImported{}, err
 	}
 	res, err := c.Jobs.InsertTx(ctx, tx, jobs.ChargesImportArgs{FileID: id}, nil)

@@ -233,14 +233,15 @@ func (c *chargeChunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// RequeueChargeFile puts a rejected file back to be processed again, now as
-// a new version when newVersion: nothing of it was applied, so processing
-// it again cannot apply anything twice.
-func RequeueChargeFile(ctx context.Context, db DBTX, id int64, newVersion bool) error {
+// RequeueChargeFile puts a rejected file back to be processed again with
+// what intake says now (organization, period, new version): nothing of it
+// was applied, so processing it again cannot apply anything twice.
+func RequeueChargeFile(ctx context.Context, db DBTX, id int64, orgID *int64, period *time.Time, newVersion bool) error {
 	tag, err := db.Exec(ctx, `
-		UPDATE charge_files SET state = 'received', new_version = $2, reject_reason = '', report = '{}',
-			processed_at = NULL, format = '', encoding = '', rows_total = 0, rows_quarantined = 0, charged = 0, total = 0
-		WHERE id = $1 AND state = 'rejected'`, id, newVersion)
+		UPDATE charge_files SET state = 'received', org_id = $2, period = $3, new_version = $4, reject_reason = '',
+			report = '{}', processed_at = NULL, format = '', encoding = '', rows_total = 0, rows_applied = 0,
+			rows_quarantined = 0, charged = 0, total = 0, content_sha256 = NULL
+		WHERE id = $1 AND state = 'rejected'`, id, orgID, period, newVersion)
 	if err != nil {
 		return fmt.Errorf("requeue charge file %d: %w", id, err)
 	}
