@@ -108,6 +108,7 @@ func (w *ChargesImportWorker) process(ctx context.Context, tx pgx.Tx, id int64) 
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	stageStart := time.Now()
 	if _, err := store.StageCharges(ctx, staging, chargeRows(r)); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -169,10 +170,12 @@ func (w *ChargesImportWorker) process(ctx context.Context, tx pgx.Tx, id int64) 
 	if pol == (store.QuarantinePolicy{}) {
 		pol = store.DefaultQuarantinePolicy
 	}
+	applyStart := time.Now()
 	res, err := store.ApplyStagedCharges(ctx, staging, id, orgID, period, version, prev, pol)
 	if err != nil {
 		return err
 	}
+	applyDur := time.Since(applyStart)
 	out.Result = res
 	if res.Rejected != "" {
 		return reject(res.Rejected)
@@ -195,7 +198,8 @@ func (w *ChargesImportWorker) process(ctx context.Context, tx pgx.Tx, id int64) 
 	}
 	w.logger().InfoContext(ctx, "charge file imported", "file", id, "name", f.FileName, "org", orgID, "period", month,
 		"version", version, "state", out.State, "applied", res.Applied, "quarantined", res.Quarantined,
-		"duration", time.Since(start).Round(time.Millisecond))
+		"duration", time.Since(start).Round(time.Millisecond), "stage", applyStart.Sub(stageStart).Round(time.Millisecond),
+		"apply", applyDur.Round(time.Millisecond))
 	return nil
 }
 

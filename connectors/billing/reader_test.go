@@ -235,3 +235,12 @@ func TestProductRounding(t *testing.T) {
 	_, ok = productKopecks(Decimal{999999999999, 0}, Decimal{999999999999, 0})
 	require.False(t, ok)
 }
+
+// TestFormatDocShowsTheExamples keeps FORMAT.md's examples the files the
+// tests read.
+func TestFormatDocShowsTheExamples(t *testing.T) {
+	doc := string(example(t, "../FORMAT.md"))
+	require.Contains(t, doc, string(example(t, "example.json")))
+	csv := strings.SplitAfter(string(example(t, "example.csv")), "\n")
+	require.Contains(t, doc, strings.Join(csv[1:], ""))
+}

@@ -421,6 +421,9 @@ func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, per
 	var res ChargeApplyResult
 	op := fmt.Sprintf("apply charge file %d", fileID)
 	steps := []string{
+		// The planner knows nothing of a fresh temporary table; without
+		// statistics it joins a million lines by nested loops.
+		`ANALYZE charge_stage`,
 		`UPDATE charge_stage SET kind = 'invalid', reason = problem WHERE problem <> ''`,
 		`UPDATE charge_stage s SET account_id = a.id FROM accounts a
 		 WHERE s.kind IS NULL AND a.org_id = $1 AND a.number = s.account_number`,
@@ -440,7 +443,7 @@ func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, per
 	}
 	for i, q := range steps {
 		var err error
-		if i == 1 || i == 2 {
+		if i == 2 || i == 3 {
 			_, err = tx.Exec(ctx, q, orgID)
 		} else {
 			_, err = tx.Exec(ctx, q)
