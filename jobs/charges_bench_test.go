@@ -25,7 +25,7 @@ const benchServices = 10
 // benchCharge is line i of the generated file: account i/benchServices,
 // service i%benchServices, tariff and volume varying, charged their product.
 func benchCharge(i int) (acct, svc string, tariff, volume store.Decimal, charged int64) {
-	t := int64(100_000 + (i%977)*37)  // scale 4: 10.0000 … 23.3000
+	t := int64(100_000 + (i%977)*37) // scale 4: 10.0000 … 23.3000
 	v := int64(1 + (i*7919)%200_000) // scale 3: 0.001 … 200.000
 	charged = (t*v + 50_000) / 100_000
 	return fmt.Sprintf("%010d", i/benchServices), fmt.Sprintf("svc%02d", i%benchServices),
