@@ -62,7 +62,7 @@ func storeChargeFile(t testing.TB, pool *pgxpool.Pool, client *Client, name stri
 
 func waitJob(t testing.TB, client *Client, id int64, states ...rivertype.JobState) *rivertype.JobRow {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(20 * time.Minute) // a million-line file on a loaded machine
 	for {
 		job, err := client.JobGet(context.Background(), id)
 		if err != nil {

@@ -49,10 +49,11 @@ CREATE TABLE charge_file_chunks (
 );
 ALTER TABLE charge_file_chunks ALTER COLUMN data SET COMPRESSION lz4;
 
--- Every accepted file's lines: the versions. No foreign keys to accounts and services: they are resolved
--- set-based in the transaction that writes them, and a per-row check would slow a million-line file.
+-- Every accepted file's lines: the versions. No foreign keys (to the file, accounts, services): they are
+-- resolved set-based in the transaction that writes them, charge files are never deleted, and a per-row
+-- check would slow a million-line file.
 CREATE TABLE charge_lines (
-    file_id        bigint NOT NULL REFERENCES charge_files (id),
+    file_id        bigint NOT NULL,
     account_id     bigint NOT NULL,
     service_id     bigint NOT NULL,
     line           integer NOT NULL,
@@ -83,8 +84,9 @@ CREATE TABLE charge_issues (
 );
 CREATE INDEX charge_issues_file_idx ON charge_issues (file_id, line);
 
--- Which file's version a current charge comes from (NULL: loaded otherwise, e.g. the demo).
-ALTER TABLE charges ADD COLUMN file_id bigint REFERENCES charge_files (id);
+-- Which file's version a current charge comes from (NULL: loaded otherwise, e.g. the demo). No foreign
+-- key, as for payments.registry_id: charge files are never deleted, and a per-row check would slow posting.
+ALTER TABLE charges ADD COLUMN file_id bigint;
 
 -- +goose Down
 ALTER TABLE charges DROP COLUMN file_id;

@@ -284,8 +284,7 @@ func StageCharges(ctx context.Context, tx pgx.Tx, next func() (*StagedCharge, er
 		CREATE TEMP TABLE charge_stage (
 			line integer NOT NULL, raw text NOT NULL, problem text NOT NULL, account_number text, service_code text,
 			unit text, tariff numeric, norm numeric, volume numeric, common_volume numeric, amount bigint,
-			recalculation bigint, recalc_reason text, benefit bigint, total bigint, calc text,
-			account_id bigint, service_id bigint, kind text, reason text
+			recalculation bigint, recalc_reason text, benefit bigint, total bigint, calc text
 		) ON COMMIT DROP`); err != nil {
 		return 0, fmt.Errorf("create charge staging table: %w", err)
 	}
@@ -420,44 +419,32 @@ type ChargeApplyResult struct {
 func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, period time.Time, version int, prevFileID *int64, pol QuarantinePolicy) (ChargeApplyResult, error) {
 	var res ChargeApplyResult
 	op := fmt.Sprintf("apply charge file %d", fileID)
-	steps := []string{
-		// The planner knows nothing of a fresh temporary table; without
-		// statistics it joins a million lines by nested loops.
-		`ANALYZE charge_stage`,
-		`UPDATE charge_stage SET kind = 'invalid', reason = problem WHERE problem <> ''`,
-		`UPDATE charge_stage s SET account_id = a.id FROM accounts a
-		 WHERE s.kind IS NULL AND a.org_id = $1 AND a.number = s.account_number`,
-		`UPDATE charge_stage s SET service_id = v.id FROM services v
-		 WHERE s.kind IS NULL AND v.org_id = $1 AND v.code = s.service_code`,
-		`UPDATE charge_stage SET kind = 'unknown_account',
-			reason = format('unknown account %s for this organization', account_number)
-		 WHERE kind IS NULL AND account_id IS NULL`,
-		`UPDATE charge_stage SET kind = 'unknown_service',
-			reason = format('unknown service code %s for this organization', service_code)
-		 WHERE kind IS NULL AND service_id IS NULL`,
-		`UPDATE charge_stage s SET kind = 'repeated',
-			reason = format('account %s, service %s already charged on line %s', s.account_number, s.service_code, f.first)
-		 FROM (SELECT account_id, service_id, min(line) AS first FROM charge_stage WHERE kind IS NULL
-		       GROUP BY account_id, service_id HAVING count(*) > 1) f
-		 WHERE s.kind IS NULL AND s.account_id = f.account_id AND s.service_id = f.service_id AND s.line > f.first`,
+	// ANALYZE: the planner knows nothing of a fresh temporary table. Then
+	// one pass judges every line into a narrow table (no raw text): an
+	// UPDATE per check would rewrite a million staged rows each time.
+	if _, err := tx.Exec(ctx, `ANALYZE charge_stage`); err != nil {
+		return res, fmt.Errorf("%s: %w", op, err)
 	}
-	for i, q := range steps {
-		var err error
-		if i == 2 || i == 3 {
-			_, err = tx.Exec(ctx, q, orgID)
-		} else {
-			_, err = tx.Exec(ctx, q)
-		}
-		if err != nil {
-			return res, fmt.Errorf("%s: match lines: %w", op, err)
-		}
+	if _, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE charge_judged ON COMMIT DROP AS
+		SELECT s.line, s.account_number, s.service_code, a.id AS account_id, v.id AS service_id,
+			CASE WHEN s.problem <> '' THEN 'invalid' WHEN a.id IS NULL THEN 'unknown_account'
+			     WHEN v.id IS NULL THEN 'unknown_service' WHEN s.line > min(s.line) OVER w THEN 'repeated' END AS kind,
+			min(s.line) OVER w AS first_line,
+			s.unit, s.tariff, s.norm, s.volume, s.common_volume, s.amount, s.recalculation, s.recalc_reason, s.benefit,
+			s.total, s.calc
+		FROM charge_stage s
+		LEFT JOIN accounts a ON s.problem = '' AND a.org_id = $1 AND a.number = s.account_number
+		LEFT JOIN services v ON s.problem = '' AND v.org_id = $1 AND v.code = s.service_code
+		WINDOW w AS (PARTITION BY a.id, v.id)`, orgID); err != nil {
+		return res, fmt.Errorf("%s: match lines: %w", op, err)
 	}
 	err := tx.QueryRow(ctx, `
 		SELECT count(*), count(*) FILTER (WHERE kind IS NULL), count(*) FILTER (WHERE kind = 'invalid'),
 			count(*) FILTER (WHERE kind = 'unknown_account'), count(*) FILTER (WHERE kind = 'unknown_service'),
 			count(*) FILTER (WHERE kind = 'repeated'),
 			coalesce(sum(amount) FILTER (WHERE kind IS NULL), 0), coalesce(sum(total) FILTER (WHERE kind IS NULL), 0)
-		FROM charge_stage`).Scan(&res.Lines, &res.Applied, &res.Invalid, &res.UnknownAccount, &res.UnknownService,
+		FROM charge_judged`).Scan(&res.Lines, &res.Applied, &res.Invalid, &res.UnknownAccount, &res.UnknownService,
 		&res.Repeated, &res.Charged, &res.Total)
 	if err != nil {
 		return res, fmt.Errorf("%s: count: %w", op, err)
@@ -475,7 +462,14 @@ func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, per
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO charge_issues (file_id, line, raw, kind, reason, account_number, service_code)
-		SELECT $1, line, raw, kind, reason, account_number, service_code FROM charge_stage WHERE kind IS NOT NULL`, fileID); err != nil {
+		SELECT $1, j.line, s.raw, j.kind,
+			CASE j.kind WHEN 'invalid' THEN s.problem
+			     WHEN 'unknown_account' THEN format('unknown account %s for this organization', j.account_number)
+			     WHEN 'unknown_service' THEN format('unknown service code %s for this organization', j.service_code)
+			     ELSE format('account %s, service %s already charged on line %s', j.account_number, j.service_code, j.first_line) END,
+			j.account_number, j.service_code
+		FROM charge_judged j JOIN charge_stage s ON s.line = j.line
+		WHERE j.kind IS NOT NULL`, fileID); err != nil {
 		return res, fmt.Errorf("%s: quarantine: %w", op, err)
 	}
 	if _, err := tx.Exec(ctx, `
@@ -483,7 +477,7 @@ func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, per
 			recalculation, recalc_reason, benefit, total, calc)
 		SELECT $1, account_id, service_id, line, unit, tariff, norm, volume, common_volume, amount,
 			recalculation, recalc_reason, benefit, total, calc
-		FROM charge_stage WHERE kind IS NULL`, fileID); err != nil {
+		FROM charge_judged WHERE kind IS NULL`, fileID); err != nil {
 		return res, fmt.Errorf("%s: write version %d: %w", op, version, err)
 	}
 	if _, err := tx.Exec(ctx, `
@@ -493,8 +487,8 @@ func ApplyStagedCharges(ctx context.Context, tx pgx.Tx, fileID, orgID int64, per
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO charges (account_id, service_id, period, tariff, norm, volume, amount, recalculation, benefit, file_id)
-		SELECT account_id, service_id, $2, tariff, norm, volume + common_volume, amount, recalculation, benefit, file_id
-		FROM charge_lines WHERE file_id = $1`, fileID, period); err != nil {
+		SELECT account_id, service_id, $2, tariff, norm, volume + common_volume, amount, recalculation, benefit, $1
+		FROM charge_judged WHERE kind IS NULL`, fileID, period); err != nil {
 		return res, fmt.Errorf("%s: make version %d current: %w", op, version, err)
 	}
 	if prevFileID != nil {
