@@ -235,6 +235,7 @@ func kinds(deps Deps, cfg Config) []kind {
 		kindOf[GISSendArgs](&GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		kindOf[GISPollArgs](&GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		kindOf[GISSweepArgs](&GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		kindOf[ChargesImportArgs](&ChargesImportWorker{Pool: deps.Pool, Logger: deps.Logger}),
 	}
 }
 

@@ -34,6 +34,7 @@ func commands() []command {
 		{"admin", "manage staff users: admin create-user, admin set-password", cmdAdmin},
 		{"pg", "manage the embedded PostgreSQL cluster: pg start|stop|status|url", cmdPG},
 		{"load-demo", "load the demo settlement center into the database and exit", cmdLoadDemo},
+		{"charges", "monthly charges from billing: charges import FILE..., charges diff --org ID --period YYYY-MM", cmdCharges},
 		{"registry", "bank payment registries: import, statement, reconcile, watch, profiles, generate", cmdRegistry},
 		{"gis", "GIS ZhKH exchange: gis sync --org ID --what orgs|nsi|houses|accounts|meters|readings|documents|payments|…|all [--dry-run]", cmdGIS},
 		{"qr", "payment QR code (GOST R 56042): qr encode, qr decode", cmdQR},

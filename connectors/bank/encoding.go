@@ -181,3 +181,15 @@ func DetectEncoding(sample []byte, fallback Encoding) Detection {
 	}
 	return Detection{Encoding: g.enc}
 }
+
+// LineDecoder turns raw lines of a file in one encoding into UTF-8 text,
+// refusing a line that plainly belongs to another encoding. It lets other
+// connectors (charge files) share the registries' encoding checks.
+type LineDecoder struct{ d decoder }
+
+// NewLineDecoder returns a decoder for enc (UTF-8 for an unknown value).
+func NewLineDecoder(enc Encoding) *LineDecoder { return &LineDecoder{d: newDecoder(enc)} }
+
+// Decode returns the text of b, or "" and the reason b is not in the
+// decoder's encoding. The text does not alias b.
+func (l *LineDecoder) Decode(b []byte) (text, problem string) { return l.d.decode(b) }
