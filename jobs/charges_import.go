@@ -263,8 +263,8 @@ func (w *ChargesImportWorker) finish(ctx context.Context, tx pgx.Tx, f store.Cha
 }
 
 // chargeRows adapts the reader to the store's row source.
-func chargeRows(r *billing.Reader) func() (*store.StagedCharge, error) {
-	return func() (*store.StagedCharge, error) {
+func chargeRows(r *billing.Reader) func() (*model.ChargeLine, error) {
+	return func() (*model.ChargeLine, error) {
 		l, err := r.Next()
 		var le *billing.LineError
 		var re *billing.RejectedError
@@ -272,19 +272,14 @@ func chargeRows(r *billing.Reader) func() (*store.StagedCharge, error) {
 		case errors.Is(err, io.EOF), errors.As(err, &re):
 			return nil, nil // the summary tells which
 		case errors.As(err, &le):
-			return &store.StagedCharge{Line: le.Line, Raw: le.Raw, Problem: le.Reason(), AccountNumber: le.Account, ServiceCode: le.Service}, nil
+			return &model.ChargeLine{Line: le.Line, Raw: le.Raw, Problem: le.Reason(), AccountNumber: le.Account, ServiceCode: le.Service}, nil
 		case err != nil:
 			return nil, err
 		}
-		s := &store.StagedCharge{Line: l.Line, Raw: l.Raw, AccountNumber: l.Account, ServiceCode: l.Service, Unit: l.Unit,
-			Tariff: dec(l.Tariff), Volume: dec(l.Volume), CommonVolume: dec(l.CommonVolume), Amount: l.Charged,
+		s := &model.ChargeLine{Line: l.Line, Raw: l.Raw, AccountNumber: l.Account, ServiceCode: l.Service, Unit: l.Unit,
+			Tariff: l.Tariff, Volume: l.Volume, CommonVolume: l.CommonVolume, Amount: l.Charged,
 			Recalculation: l.Recalculation, RecalcReason: l.RecalcReason, Benefit: l.Benefit, Total: l.Total, Calc: l.Calc}
-		if l.Norm != nil {
-			n := dec(*l.Norm)
-			s.Norm = &n
-		}
+		s.Norm = l.Norm
 		return s, nil
 	}
 }
-
-func dec(d billing.Decimal) model.Decimal { return model.Decimal{Units: d.Units, Scale: d.Scale} }

@@ -3,6 +3,8 @@ package billing
 import (
 	"fmt"
 	"strings"
+
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // Column names, shared by the text header and the JSON keys.
@@ -64,15 +66,15 @@ func check(f *fields, l *Line) (probs []Problem, chargedOK, totalOK bool) {
 			bad(c, "", fmt.Sprintf("longer than %d bytes", maxTextField))
 		}
 	}
-	dec := func(col string, scale int32, optional bool) (Decimal, bool, bool) {
+	dec := func(col string, scale int32, optional bool) (model.Decimal, bool, bool) {
 		v := get(col)
 		if v == "" && optional {
-			return Decimal{}, false, true
+			return model.Decimal{}, false, true
 		}
 		d, err := parseDecimal(v, scale)
 		if err != nil {
 			bad(col, v, err.Error())
-			return Decimal{}, false, false
+			return model.Decimal{}, false, false
 		}
 		return d, true, true
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
 
 // Limits of the numbers in a charge file.
@@ -23,13 +25,13 @@ const (
 
 // parseDecimal reads a non-negative decimal with a point or comma and at
 // most maxScale decimals.
-func parseDecimal(s string, maxScale int32) (Decimal, error) {
+func parseDecimal(s string, maxScale int32) (model.Decimal, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return Decimal{}, errors.New("empty number")
+		return model.Decimal{}, errors.New("empty number")
 	}
 	if v[0] == '-' {
-		return Decimal{}, errors.New("negative value")
+		return model.Decimal{}, errors.New("negative value")
 	}
 	if v[0] == '+' {
 		v = v[1:]
@@ -39,20 +41,20 @@ func parseDecimal(s string, maxScale int32) (Decimal, error) {
 		intPart, frac, hasSep = v[:i], v[i+1:], true
 	}
 	if intPart == "" || !digits(intPart) || !digits(frac) || (hasSep && frac == "") {
-		return Decimal{}, errors.New("not a number (want digits with a decimal point or comma)")
+		return model.Decimal{}, errors.New("not a number (want digits with a decimal point or comma)")
 	}
 	if int32(len(frac)) > maxScale {
-		return Decimal{}, fmt.Errorf("more than %d decimals", maxScale)
+		return model.Decimal{}, fmt.Errorf("more than %d decimals", maxScale)
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	if len(intPart) > maxIntDigits {
-		return Decimal{}, errors.New("number too large")
+		return model.Decimal{}, errors.New("number too large")
 	}
 	var u int64
 	for _, c := range intPart + frac {
 		u = u*10 + int64(c-'0')
 	}
-	return Decimal{Units: u, Scale: int32(len(frac))}, nil
+	return model.Decimal{Units: u, Scale: int32(len(frac))}, nil
 }
 
 // parseKopecks reads rubles with at most two decimals into kopecks.
@@ -90,7 +92,7 @@ func digits(s string) bool {
 
 // scaleTo returns d's units at scale s ≥ d.Scale (within int64: inputs are
 // bounded to 12 integer digits and 6 decimals).
-func scaleTo(d Decimal, s int32) int64 {
+func scaleTo(d model.Decimal, s int32) int64 {
 	u := d.Units
 	for i := d.Scale; i < s; i++ {
 		u *= 10
@@ -100,7 +102,7 @@ func scaleTo(d Decimal, s int32) int64 {
 
 // productKopecks is round half up of tariff × volume, in kopecks, with ok
 // false when it does not fit.
-func productKopecks(tariff, volume Decimal) (int64, bool) {
+func productKopecks(tariff, volume model.Decimal) (int64, bool) {
 	t := uint64(scaleTo(tariff, TariffDecimals))
 	v := uint64(scaleTo(volume, VolumeDecimals))
 	// t × v is at scale 10; kopecks are scale 2: divide by 10^8 rounding half up.
@@ -120,9 +122,9 @@ func productKopecks(tariff, volume Decimal) (int64, bool) {
 }
 
 // addDec adds two non-negative decimals at the larger scale.
-func addDec(a, b Decimal) Decimal {
+func addDec(a, b model.Decimal) model.Decimal {
 	s := max(a.Scale, b.Scale)
-	return Decimal{Units: scaleTo(a, s) + scaleTo(b, s), Scale: s}
+	return model.Decimal{Units: scaleTo(a, s) + scaleTo(b, s), Scale: s}
 }
 
 // rubles prints kopecks as rubles with two decimals.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zhkhgate/zhkhgate/internal/model"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -68,7 +69,7 @@ func TestExamplesReadAlikeInEveryEncodingAndFormat(t *testing.T) {
 	require.Equal(t, "utf-8", sum.Encoding)
 	h := lines[1]
 	require.Equal(t, Line{Line: 6, Raw: h.Raw, Account: "0000100001", Service: "heating", Unit: "Гкал",
-		Tariff: Decimal{25713500, 4}, Volume: Decimal{9542, 4}, Charged: 245358, Recalculation: -12000,
+		Tariff: model.Decimal{Units: 25713500, Scale: 4}, Volume: model.Decimal{Units: 9542, Scale: 4}, Charged: 245358, Recalculation: -12000,
 		RecalcReason: "перерасчёт за сентябрь: прибор учёта", Benefit: 50000, Total: 183358, Calc: CalcVolume}, h)
 	require.Equal(t, CalcOther, lines[3].Calc)
 
@@ -229,10 +230,10 @@ func TestJSONLineErrorsNameElementAndKey(t *testing.T) {
 }
 
 func TestProductRounding(t *testing.T) {
-	k, ok := productKopecks(Decimal{12345, 4}, Decimal{5, 1}) // 1.2345 × 0.5 = 0.61725 → 0.62
+	k, ok := productKopecks(model.Decimal{Units: 12345, Scale: 4}, model.Decimal{Units: 5, Scale: 1}) // 1.2345 × 0.5 = 0.61725 → 0.62
 	require.True(t, ok)
 	require.Equal(t, int64(62), k)
-	_, ok = productKopecks(Decimal{999999999999, 0}, Decimal{999999999999, 0})
+	_, ok = productKopecks(model.Decimal{Units: 999999999999, Scale: 0}, model.Decimal{Units: 999999999999, Scale: 0})
 	require.False(t, ok)
 }
 

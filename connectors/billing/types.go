@@ -4,29 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/zhkhgate/zhkhgate/internal/model"
 )
-
-// Decimal is a fixed-point number: Units × 10^-Scale, never floating point.
-type Decimal struct {
-	Units int64
-	Scale int32
-}
-
-// String prints d with exactly Scale decimals.
-func (d Decimal) String() string {
-	if d.Scale <= 0 {
-		return fmt.Sprint(d.Units)
-	}
-	sign, u := "", d.Units
-	if u < 0 {
-		sign, u = "-", -u
-	}
-	p := int64(1)
-	for range d.Scale {
-		p *= 10
-	}
-	return fmt.Sprintf("%s%d.%0*d", sign, u/p, int(d.Scale), u%p)
-}
 
 // Calculation methods a line may declare in its calc column.
 const (
@@ -45,12 +25,12 @@ type Line struct {
 	Account       string
 	Service       string
 	Unit          string
-	Tariff        Decimal  // rubles per unit, up to 4 decimals
-	Volume        Decimal  // individual volume, up to 6 decimals, ≥ 0
-	CommonVolume  Decimal  // common-house (ОДН) volume, up to 6 decimals, ≥ 0
-	Norm          *Decimal // consumption norm, when applied
-	Charged       int64    // kopecks
-	Recalculation int64    // kopecks, may be negative
+	Tariff        model.Decimal  // rubles per unit, up to 4 decimals
+	Volume        model.Decimal  // individual volume, up to 6 decimals, ≥ 0
+	CommonVolume  model.Decimal  // common-house (ОДН) volume, up to 6 decimals, ≥ 0
+	Norm          *model.Decimal // consumption norm, when applied
+	Charged       int64          // kopecks
+	Recalculation int64          // kopecks, may be negative
 	RecalcReason  string
 	Benefit       int64 // kopecks, benefits and subsidies deducted, ≥ 0
 	Total         int64 // kopecks = Charged + Recalculation − Benefit
@@ -69,7 +49,7 @@ func (l *Line) canonical() string {
 }
 
 // trimDec prints d without trailing zeros, so 1.50 and 1.5 hash alike.
-func trimDec(d Decimal) string {
+func trimDec(d model.Decimal) string {
 	s := d.String()
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")

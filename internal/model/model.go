@@ -161,3 +161,25 @@ type Reading struct {
 	Value   Decimal
 	Source  string // resident, gis, bank, initial, staff
 }
+
+// ChargeLine is one line of a charge file on its way to a version. A line
+// with a Problem is quarantined as invalid; the others are matched to
+// accounts and services in SQL, all at once.
+type ChargeLine struct {
+	Line          int
+	Raw           string
+	Problem       string
+	AccountNumber string
+	ServiceCode   string
+	Unit          string
+	Tariff        Decimal
+	Norm          *Decimal
+	Volume        Decimal
+	CommonVolume  Decimal
+	Amount        int64
+	Recalculation int64
+	RecalcReason  string
+	Benefit       int64
+	Total         int64
+	Calc          string
+}

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,37 +161,8 @@ func CreateChargeFile(ctx context.Context, tx pgx.Tx, f NewChargeFile, content i
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
-	h := sha256.New()
-	var size int64
-	seq := 0
-	var readErr error
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		buf := make([]byte, registryChunkSize)
-		n, err := io.ReadFull(content, buf)
-		if n == 0 {
-			if errors.Is(err, io.EOF) {
-				return nil, nil
-			}
-			readErr = err
-			return nil, err
-		}
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			readErr = err
-			return nil, err
-		}
-		h.Write(buf[:n])
-		size += int64(n)
-		seq++
-		return []any{id, seq - 1, buf[:n]}, nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"charge_file_chunks"}, []string{"file_id", "seq", "data"}, src); err != nil {
-		if readErr != nil {
-			return 0, fmt.Errorf("%s: read file: %w", op, readErr)
-		}
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	if !bytes.Equal(h.Sum(nil), f.SHA256) || size != f.SizeBytes {
-		return 0, apperr.Invalidf(op, "the file changed while it was being stored")
+	if err := chargeChunks.copyChunks(ctx, tx, op, id, content, f.SHA256, f.SizeBytes); err != nil {
+		return 0, err
 	}
 	return id, nil
 }
@@ -201,37 +170,7 @@ func CreateChargeFile(ctx context.Context, tx pgx.Tx, f NewChargeFile, content i
 // ChargeFileContent streams a stored charge file back one chunk at a time;
 // db must not be a transaction busy with a COPY.
 func ChargeFileContent(ctx context.Context, db DBTX, id int64) io.Reader {
-	return &chargeChunkReader{ctx: ctx, db: db, id: id}
-}
-
-type chargeChunkReader struct {
-	ctx  context.Context
-	db   DBTX
-	id   int64
-	seq  int
-	buf  []byte
-	done bool
-}
-
-// Read implements io.Reader, fetching the next chunk when one is used up.
-func (c *chargeChunkReader) Read(p []byte) (int, error) {
-	for len(c.buf) == 0 {
-		if c.done {
-			return 0, io.EOF
-		}
-		err := c.db.QueryRow(c.ctx, `SELECT data FROM charge_file_chunks WHERE file_id = $1 AND seq = $2`, c.id, c.seq).Scan(&c.buf)
-		if errors.Is(err, pgx.ErrNoRows) {
-			c.done = true
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("read charge file %d chunk %d: %w", c.id, c.seq, err)
-		}
-		c.seq++
-	}
-	n := copy(p, c.buf)
-	c.buf = c.buf[n:]
-	return n, nil
+	return chargeChunks.reader(ctx, db, id)
 }
 
 // RequeueChargeFile puts a rejected file back to be processed again with
@@ -252,35 +191,13 @@ func RequeueChargeFile(ctx context.Context, db DBTX, id int64, orgID *int64, per
 	return nil
 }
 
-// StagedCharge is one line of a charge file on its way to a version. A line
-// with a Problem is quarantined as invalid; the others are matched to
-// accounts and services in SQL, all at once.
-type StagedCharge struct {
-	Line          int
-	Raw           string
-	Problem       string
-	AccountNumber string
-	ServiceCode   string
-	Unit          string
-	Tariff        model.Decimal
-	Norm          *model.Decimal
-	Volume        model.Decimal
-	CommonVolume  model.Decimal
-	Amount        int64
-	Recalculation int64
-	RecalcReason  string
-	Benefit       int64
-	Total         int64
-	Calc          string
-}
-
 var chargeStageColumns = []string{"line", "raw", "problem", "account_number", "service_code", "unit", "tariff", "norm",
 	"volume", "common_volume", "amount", "recalculation", "recalc_reason", "benefit", "total", "calc"}
 
 // StageCharges creates the transaction's staging table and COPYs the rows
 // next yields into it (next returns nil at the end). It returns the number
 // of rows staged.
-func StageCharges(ctx context.Context, tx pgx.Tx, next func() (*StagedCharge, error)) (int, error) {
+func StageCharges(ctx context.Context, tx pgx.Tx, next func() (*model.ChargeLine, error)) (int, error) {
 	if _, err := tx.Exec(ctx, `
 		CREATE TEMP TABLE charge_stage (
 			line integer NOT NULL, raw text NOT NULL, problem text NOT NULL, account_number text, service_code text,

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,38 +120,8 @@ func CreateRegistry(ctx context.Context, tx pgx.Tx, reg NewRegistry, content io.
 	if err != nil {
 		return 0, fmt.Errorf("store registry %s: %w", reg.FileName, err)
 	}
-	h := sha256.New()
-	var size int64
-	seq := 0
-	var readErr error
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		buf := make([]byte, registryChunkSize)
-		n, err := io.ReadFull(content, buf)
-		if n == 0 {
-			if errors.Is(err, io.EOF) {
-				return nil, nil
-			}
-			readErr = err
-			return nil, err
-		}
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			readErr = err
-			return nil, err
-		}
-		h.Write(buf[:n])
-		size += int64(n)
-		row := []any{id, seq, buf[:n]}
-		seq++
-		return row, nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"registry_chunks"}, []string{"registry_id", "seq", "data"}, src); err != nil {
-		if readErr != nil {
-			return 0, fmt.Errorf("store registry %s: read file: %w", reg.FileName, readErr)
-		}
-		return 0, fmt.Errorf("store registry %s: %w", reg.FileName, err)
-	}
-	if !bytes.Equal(h.Sum(nil), reg.SHA256) || size != reg.SizeBytes {
-		return 0, apperr.Invalidf("store registry "+reg.FileName, "the file changed while it was being stored")
+	if err := registryChunks.copyChunks(ctx, tx, "store registry "+reg.FileName, id, content, reg.SHA256, reg.SizeBytes); err != nil {
+		return 0, err
 	}
 	return id, nil
 }
@@ -162,37 +130,7 @@ func CreateRegistry(ctx context.Context, tx pgx.Tx, reg NewRegistry, content io.
 // memory stays flat whatever its size. Each chunk is a separate query on
 // db, which must therefore not be a transaction busy with a COPY.
 func RegistryContent(ctx context.Context, db DBTX, id int64) io.Reader {
-	return &chunkReader{ctx: ctx, db: db, id: id}
-}
-
-type chunkReader struct {
-	ctx  context.Context
-	db   DBTX
-	id   int64
-	seq  int
-	buf  []byte
-	done bool
-}
-
-// Read implements io.Reader, fetching the next chunk when one is used up.
-func (c *chunkReader) Read(p []byte) (int, error) {
-	for len(c.buf) == 0 {
-		if c.done {
-			return 0, io.EOF
-		}
-		err := c.db.QueryRow(c.ctx, `SELECT data FROM registry_chunks WHERE registry_id = $1 AND seq = $2`, c.id, c.seq).Scan(&c.buf)
-		if errors.Is(err, pgx.ErrNoRows) {
-			c.done = true
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("read registry %d chunk %d: %w", c.id, c.seq, err)
-		}
-		c.seq++
-	}
-	n := copy(p, c.buf)
-	c.buf = c.buf[n:]
-	return n, nil
+	return registryChunks.reader(ctx, db, id)
 }
 
 const registrySelect = `
