@@ -27,6 +27,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/onlinepay"
 )
 
 // Queue names. Each has its own concurrency so a slow GIS exchange never
@@ -54,6 +55,8 @@ type Deps struct {
 	RegistryProfiles *bank.Set
 	// GIS configures the GIS ZhKH exchange; nil leaves its workers failing with a clear error.
 	GIS *gisexchange.Exchange
+	// OnlinePay is online payment through the acquirer; nil when it is not configured.
+	OnlinePay *onlinepay.Service
 }
 
 // Config tunes the client.
@@ -137,6 +140,7 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &AcquiringStatusWorker{Pay: deps.OnlinePay}),
 	)
 }
 
@@ -149,6 +153,9 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(gisSweepEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return GISSweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindGISSweep}),
+		river.NewPeriodicJob(river.PeriodicInterval(acquiringStatusEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return AcquiringStatusArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindAcquiringStatus}),
 	}
 }
 

@@ -154,6 +154,7 @@ type Order struct {
 	CreatedAt       time.Time
 	RegisteredAt    *time.Time
 	PaidAt          *time.Time
+	StatusCheckedAt *time.Time
 	Lines           []OrderLine
 }
 
@@ -201,8 +202,8 @@ func CreateOrder(ctx context.Context, db DBTX, residentID *int64, number string,
 	return o, nil
 }
 
-// CheckoutCart turns the resident's cart into an order under number and empties the cart, in the
-// caller's transaction. An empty cart is Invalid.
+// CheckoutCart turns the resident's cart into an order under number. The cart stays until the
+// order is registered (ClearCart), so a failed registration loses nothing. An empty cart is Invalid.
 func CheckoutCart(ctx context.Context, tx DBTX, residentID int64, number string) (Order, error) {
 	cart, err := Cart(ctx, tx, residentID)
 	if err != nil {
@@ -215,14 +216,15 @@ func CheckoutCart(ctx context.Context, tx DBTX, residentID int64, number string)
 	for i, c := range cart {
 		lines[i] = OrderLine{AccountID: c.AccountID, Purpose: c.Purpose, DocumentID: c.DocumentID, Period: c.Period, Amount: c.Amount}
 	}
-	o, err := CreateOrder(ctx, tx, &residentID, number, lines)
-	if err != nil {
-		return o, err
+	return CreateOrder(ctx, tx, &residentID, number, lines)
+}
+
+// ClearCart empties the resident's cart (after its order was registered with the acquirer).
+func ClearCart(ctx context.Context, db DBTX, residentID int64) error {
+	if _, err := db.Exec(ctx, `DELETE FROM cart_lines WHERE resident_id = $1`, residentID); err != nil {
+		return fmt.Errorf("clear the cart of resident %d: %w", residentID, err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM cart_lines WHERE resident_id = $1`, residentID); err != nil {
-		return o, fmt.Errorf("checkout: empty the cart: %w", err)
-	}
-	return o, nil
+	return nil
 }
 
 // SetOrderRegistered records the acquirer's order id and payment page.
@@ -238,11 +240,11 @@ func SetOrderRegistered(ctx context.Context, db DBTX, orderID int64, acquirerID,
 	return nil
 }
 
-const orderColumns = `id, order_number, resident_id, state, amount, acquirer_order_id, form_url, created_at, registered_at, paid_at`
+const orderColumns = `id, order_number, resident_id, state, amount, acquirer_order_id, form_url, created_at, registered_at, paid_at, status_checked_at`
 
 func scanOrder(row pgx.Row) (Order, error) {
 	var o Order
-	err := row.Scan(&o.ID, &o.Number, &o.ResidentID, &o.State, &o.Amount, &o.AcquirerOrderID, &o.FormURL, &o.CreatedAt, &o.RegisteredAt, &o.PaidAt)
+	err := row.Scan(&o.ID, &o.Number, &o.ResidentID, &o.State, &o.Amount, &o.AcquirerOrderID, &o.FormURL, &o.CreatedAt, &o.RegisteredAt, &o.PaidAt, &o.StatusCheckedAt)
 	return o, err
 }
 
