@@ -87,7 +87,7 @@ func (a *app) close() {
 
 // jobDeps are the dependencies handed to every worker.
 func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles, OnlinePay: a.onlinePayOrNil()}
 }
 
 func (a *app) jobConfig() jobs.Config {
@@ -96,6 +96,9 @@ func (a *app) jobConfig() jobs.Config {
 
 // startWorkers starts a River client that works every queue.
 func (a *app) startWorkers(ctx context.Context) (*jobs.Client, error) {
+	if _, _, err := a.onlinePay(); err != nil {
+		return nil, err // half-configured online payment stops the process
+	}
 	client, err := jobs.NewClient(a.jobDeps(), a.jobConfig())
 	if err != nil {
 		return nil, err

@@ -67,6 +67,11 @@ func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 		proxies = append(proxies, p)
 	}
 	deps := cabinet.Deps{Pool: a.pool, Mailer: mailer, Logger: a.logger}
+	pay, payOrigin, err := a.onlinePay()
+	if err != nil {
+		return nil, err
+	}
+	deps.OnlinePay = pay
 	client, err := a.esiaClient(ctx)
 	if err != nil {
 		return nil, err
@@ -75,7 +80,7 @@ func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 		deps.ESIA = client
 	}
 	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.publicURL(), SecureCookies: a.cfg.SecureCookies, DemoHints: hints,
-		TrustedProxies: proxies}, deps)
+		TrustedProxies: proxies, PaymentOrigin: payOrigin}, deps)
 	if err != nil {
 		return nil, err
 	}
