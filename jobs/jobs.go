@@ -28,6 +28,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/onlinepay"
 )
 
 // Queue names. Each has its own concurrency so a slow GIS exchange never
@@ -59,6 +60,8 @@ type Deps struct {
 	RegistryProfiles *bank.Set
 	// GIS configures the GIS ZhKH exchange; nil leaves its workers failing with a clear error.
 	GIS *gisexchange.Exchange
+	// OnlinePay is online payment through the acquirer; nil when it is not configured.
+	OnlinePay *onlinepay.Service
 }
 
 // Config tunes the client.
@@ -236,6 +239,7 @@ func kinds(deps Deps, cfg Config) []kind {
 		kindOf[GISPollArgs](&GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		kindOf[GISSweepArgs](&GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		kindOf[ChargesImportArgs](&ChargesImportWorker{Pool: deps.Pool, Logger: deps.Logger}),
+		kindOf[AcquiringStatusArgs](&AcquiringStatusWorker{Pay: deps.OnlinePay}),
 	}
 }
 
@@ -248,6 +252,9 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(gisSweepEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return GISSweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindGISSweep}),
+		river.NewPeriodicJob(river.PeriodicInterval(acquiringStatusEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return AcquiringStatusArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindAcquiringStatus}),
 	}
 }
 

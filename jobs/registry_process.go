@@ -174,6 +174,9 @@ func (w *RegistryProcessWorker) process(ctx context.Context, job *river.Job[Regi
 		// Duplicates are flagged for an operator's eye like quarantine.
 		out.State = store.RegistryAcceptedWithQuarantine
 	}
+	if _, err := store.MatchRegistryOnlinePayments(ctx, tx, id); err != nil {
+		return err
+	}
 	if err := store.FinishRegistry(ctx, tx, id, out); err != nil {
 		return err
 	}

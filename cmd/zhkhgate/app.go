@@ -24,6 +24,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/gost"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
+	"github.com/zhkhgate/zhkhgate/internal/onlinepay"
 	"github.com/zhkhgate/zhkhgate/internal/pg"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/web"
@@ -59,6 +60,10 @@ type deps struct {
 	esia *esia.Client
 	// mailer sends residents' mail over SMTP, or captures it in the database.
 	mailer mail.Mailer
+	// pay is online payment through the acquirer; nil when it is off.
+	pay *onlinepay.Service
+	// payOrigin is the acquirer's payment page origin (the cabinet's CSP lets forms go there).
+	payOrigin string
 }
 
 // openApp opens the app (openDB) and builds its dependencies (wire).
@@ -142,6 +147,13 @@ func (a *app) wire(ctx context.Context) error {
 	} else {
 		a.logger.Info("ESIA login is off (ZHKHGATE_ESIA_URL unset)")
 	}
+	if a.cfg.Acquiring.On() {
+		if d.pay, d.payOrigin, err = onlinePayFromConfig(a.cfg.Acquiring, a.pool, a.metrics.Transport("acquiring", nil), a.logger); err != nil {
+			return err
+		}
+	} else {
+		a.logger.Info("online payment is off (ZHKHGATE_ACQUIRING_URL unset)")
+	}
 	d.mailer = mailerFromConfig(a.cfg.SMTP, a.pool)
 	if !a.cfg.SMTP.On() {
 		a.logger.Info("mail to residents is captured, not sent (ZHKHGATE_SMTP_ADDR unset); see /admin/mail")
@@ -214,7 +226,7 @@ func (a *app) jobDeps() jobs.Deps {
 		// or the operator's profiles silently missing is what wire prevents.
 		panic("zhkhgate: jobDeps before wire")
 	}
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.deps.gis, RegistryProfiles: a.deps.profiles}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.deps.gis, RegistryProfiles: a.deps.profiles, OnlinePay: a.deps.pay}
 }
 
 func (a *app) jobConfig() jobs.Config {

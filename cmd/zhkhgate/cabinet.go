@@ -39,12 +39,12 @@ func (a *app) cabinet() (http.Handler, error) {
 	if a.deps == nil {
 		return nil, fmt.Errorf("cabinet: dependencies not built (wire)")
 	}
-	deps := cabinet.Deps{Pool: a.pool, Mailer: a.deps.mailer, Logger: a.logger}
+	deps := cabinet.Deps{Pool: a.pool, Mailer: a.deps.mailer, Logger: a.logger, OnlinePay: a.deps.pay}
 	if a.deps.esia != nil {
 		deps.ESIA = a.deps.esia
 	}
 	c, err := cabinet.New(cabinet.Config{BaseURL: a.cfg.HTTP.PublicURL, SecureCookies: a.cfg.HTTP.SecureCookies,
-		DemoHints: a.cfg.Cabinet.DemoHints, TrustedProxies: a.cfg.Cabinet.TrustedProxies}, deps)
+		DemoHints: a.cfg.Cabinet.DemoHints, TrustedProxies: a.cfg.Cabinet.TrustedProxies, PaymentOrigin: a.deps.payOrigin}, deps)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ func demoServices() []demoService {
 	return []demoService{
 		esiaDemoService(),
 		gisDemoService(),
+		acquiringDemoService(),
 	}
 }
 

@@ -48,6 +48,7 @@ func simulators() []command {
 	return []command{
 		{"esia", "ESIA (Gosuslugi) login: OAuth endpoints, demo citizens, person data", cmdSimESIA},
 		{"gis", "GIS ZhKH: async SOAP services with XSD and signature checks, states 1-2-3, fault injection", cmdSimGIS},
+		{"acquiring", "internet acquiring (Sber-shaped): register, payment page, signed callbacks with faults, status, refund", cmdSimAcquiring},
 	}
 }
 

@@ -188,10 +188,18 @@ func (c *Cabinet) accountData(r *http.Request, v *visitor, acc store.LinkedAccou
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments}
+	// Online payments the bank's registry has not brought yet count at once; once it has, the
+	// registry payment stands for them (store.ProvisionalPayments).
+	online, onlineSum, err := store.ProvisionalPayments(ctx, c.deps.Pool, acc.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments, "Online": online}
 	// The balance exists once a bank registry has paid the account; until then the page shows none.
 	switch bal, err := store.ResidentBalance(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID); {
 	case err == nil:
+		bal.PaidSince += onlineSum
+		bal.Balance -= onlineSum
 		data["Balance"] = bal
 	case !apperr.Is(err, apperr.NotFound):
 		return nil, err

@@ -37,6 +37,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/money"
+	"github.com/zhkhgate/zhkhgate/internal/onlinepay"
 	"github.com/zhkhgate/zhkhgate/internal/session"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
@@ -73,6 +74,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Limits on guessing; zero fields take the defaults.
 	Limits Limits
+	// PaymentOrigin is the acquirer's payment page origin ("https://securepayments.example"), which
+	// the cabinet's forms may redirect to.
+	PaymentOrigin string
 }
 
 // Limits bound guessing; attempts are counted per key in PostgreSQL over one hour.
@@ -98,6 +102,8 @@ type Deps struct {
 	// OnCheck, when set, is told each time a secret is checked ("password", "account_proof",
 	// "reading_proof"); the security tests count checks with it.
 	OnCheck func(what string)
+	// OnlinePay is online payment through the acquirer; nil hides payment.
+	OnlinePay *onlinepay.Service
 }
 
 const (
@@ -192,6 +198,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/password", c.resident(c.changePassword))
 	c.mux.HandleFunc("POST /profile/esia", c.resident(c.bindESIA))
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
+	c.payRoutes()
 }
 
 // visitor is who is making a request: a logged-in resident or an anonymous browser.
@@ -363,6 +370,8 @@ func parsePages() (map[string]*template.Template, error) {
 		"day":      func(t time.Time) string { return formatDate(&t) },
 		"resource": resourceName,
 		"reading":  func(d *model.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+		"purpose":  purposeName,
+		"rubin":    rublesInput,
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
@@ -404,7 +413,7 @@ func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, nam
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self' "+c.esiaOrigin()+"; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self' "+c.esiaOrigin()+" "+c.cfg.PaymentOrigin+"; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, "layout.html", p); err != nil {
 		c.deps.Logger.Error("cabinet: render", "page", name, "error", err)

@@ -30,18 +30,19 @@ import (
 type Config struct {
 	// DataDir holds state: the embedded cluster (DataDir/pg), the registry
 	// inbox, simulator keys. ZHKHGATE_DATA_DIR, default ./var; always absolute.
-	DataDir  string
-	Database Database
-	HTTP     HTTP
-	Log      Log
-	Jobs     Jobs
-	Registry Registry
-	GIS      GIS
-	ESIA     ESIA
-	SMTP     SMTP
-	Cabinet  Cabinet
-	Admin    Admin
-	Sim      Sim
+	DataDir   string
+	Database  Database
+	HTTP      HTTP
+	Log       Log
+	Jobs      Jobs
+	Registry  Registry
+	GIS       GIS
+	ESIA      ESIA
+	SMTP      SMTP
+	Acquiring Acquiring
+	Cabinet   Cabinet
+	Admin     Admin
+	Sim       Sim
 }
 
 // Database says which PostgreSQL to use.
@@ -146,6 +147,18 @@ type SMTP struct {
 // On reports whether mail is sent over SMTP.
 func (s SMTP) On() bool { return s.Addr != "" }
 
+// Acquiring configures residents' online payment through an internet
+// acquiring gateway (Sber-shaped). It is on when URL is set.
+type Acquiring struct {
+	// URL is the gateway's base URL; User and Password its merchant API login.
+	URL, User, Password string
+	// Secret is the key of the callbacks' checksum.
+	Secret string
+}
+
+// On reports whether online payment is configured.
+func (a Acquiring) On() bool { return a.URL != "" }
+
 // Cabinet configures the residents' cabinet.
 type Cabinet struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
@@ -162,8 +175,8 @@ type Admin struct {
 
 // Sim configures the simulators `zhkhgate demo` and `zhkhgate sim` run.
 type Sim struct {
-	// GISAddr and ESIAAddr are loopback host:port.
-	GISAddr, ESIAAddr string
+	// GISAddr, ESIAAddr and AcquiringAddr are loopback host:port.
+	GISAddr, ESIAAddr, AcquiringAddr string
 	// GISSpec is the directory of the official GIS ZhKH WSDL/XSD files.
 	GISSpec string
 }
@@ -174,6 +187,7 @@ const (
 	DefaultHTTPAddr = "127.0.0.1:8080"
 	DefaultGISSim   = "127.0.0.1:8092"
 	DefaultESIASim  = "127.0.0.1:8091"
+	DefaultAcqSim   = "127.0.0.1:8093"
 	DefaultGISSpec  = "../shared/spec/gis-zhkh"
 )
 
@@ -203,6 +217,7 @@ var (
 	esiaVars = []string{"ZHKHGATE_ESIA_URL", "ZHKHGATE_ESIA_ISSUER", "ZHKHGATE_ESIA_CLIENT_ID", "ZHKHGATE_ESIA_CLIENT_KEY",
 		"ZHKHGATE_ESIA_CLIENT_CERT", "ZHKHGATE_ESIA_CERTS", "ZHKHGATE_ESIA_CA", "ZHKHGATE_ESIA_SCOPES", "ZHKHGATE_ESIA_LEGACY"}
 	smtpVars = []string{"ZHKHGATE_SMTP_ADDR", "ZHKHGATE_SMTP_FROM", "ZHKHGATE_SMTP_USER", "ZHKHGATE_SMTP_PASSWORD"}
+	acqVars  = []string{"ZHKHGATE_ACQUIRING_URL", "ZHKHGATE_ACQUIRING_USER", "ZHKHGATE_ACQUIRING_PASSWORD", "ZHKHGATE_ACQUIRING_SECRET"}
 )
 
 // Variables lists every variable Load reads, in the README's order.
@@ -215,6 +230,8 @@ func Variables() []string {
 	v = append(v, esiaVars...)
 	v = append(v, "ZHKHGATE_ESIA_SIM_ADDR")
 	v = append(v, smtpVars...)
+	v = append(v, acqVars...)
+	v = append(v, "ZHKHGATE_ACQUIRING_SIM_ADDR")
 	return append(v, "ZHKHGATE_CABINET_TRUSTED_PROXIES", "ZHKHGATE_CABINET_DEMO_HINTS", "ZHKHGATE_ADMIN_PASSWORD")
 }
 
@@ -242,7 +259,8 @@ func Load(getenv func(string) string) (Config, error) {
 			DemoHints: r.boolean("ZHKHGATE_CABINET_DEMO_HINTS")},
 		Admin: Admin{Password: r.str("ZHKHGATE_ADMIN_PASSWORD", "")},
 		Sim: Sim{GISAddr: r.hostPort("ZHKHGATE_GIS_SIM_ADDR", DefaultGISSim), ESIAAddr: r.hostPort("ZHKHGATE_ESIA_SIM_ADDR", DefaultESIASim),
-			GISSpec: r.str("ZHKHGATE_GIS_SPEC", DefaultGISSpec)},
+			AcquiringAddr: r.hostPort("ZHKHGATE_ACQUIRING_SIM_ADDR", DefaultAcqSim),
+			GISSpec:       r.str("ZHKHGATE_GIS_SPEC", DefaultGISSpec)},
 	}
 	if r.err == nil {
 		var err error
@@ -268,6 +286,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.GIS = r.gis()
 	c.ESIA = r.esia()
 	c.SMTP = r.smtp()
+	c.Acquiring = r.acquiring()
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -321,6 +340,18 @@ func (r *reader) esia() ESIA {
 		CA:         r.str("ZHKHGATE_ESIA_CA", ""),
 		Scopes:     strings.Fields(r.str("ZHKHGATE_ESIA_SCOPES", "")),
 		Legacy:     r.boolean("ZHKHGATE_ESIA_LEGACY"),
+	}
+}
+
+func (r *reader) acquiring() Acquiring {
+	if !r.subsystem(acqVars, "online payment") {
+		return Acquiring{}
+	}
+	return Acquiring{
+		URL:      r.httpURL("ZHKHGATE_ACQUIRING_URL"),
+		User:     r.required("ZHKHGATE_ACQUIRING_USER", "ZHKHGATE_ACQUIRING_URL", "the merchant's API login"),
+		Password: r.required("ZHKHGATE_ACQUIRING_PASSWORD", "ZHKHGATE_ACQUIRING_URL", "the merchant's API password"),
+		Secret:   r.required("ZHKHGATE_ACQUIRING_SECRET", "ZHKHGATE_ACQUIRING_URL", "the key of the callbacks' checksum"),
 	}
 }
 

@@ -52,7 +52,7 @@ func TestDefaults(t *testing.T) {
 		Log:      config.Log{Level: slog.LevelInfo, Format: "text"},
 		Jobs:     config.Jobs{Queues: map[string]int{"default": 4, "bank": 2, "gis": 8, "notify": 4}},
 		Registry: config.Registry{Inbox: abs(t, "var/inbox"), InboxSettle: config.DefaultInboxSettle},
-		Sim:      config.Sim{GISAddr: "127.0.0.1:8092", ESIAAddr: "127.0.0.1:8091", GISSpec: "../shared/spec/gis-zhkh"},
+		Sim:      config.Sim{GISAddr: "127.0.0.1:8092", ESIAAddr: "127.0.0.1:8091", AcquiringAddr: "127.0.0.1:8093", GISSpec: "../shared/spec/gis-zhkh"},
 	}
 	equal(t, want, c)
 	if c.GIS.On() || c.ESIA.On() || c.SMTP.On() {
@@ -103,6 +103,11 @@ func full() map[string]string {
 		"ZHKHGATE_SMTP_FROM":               "zhkh@example.org",
 		"ZHKHGATE_SMTP_USER":               "zhkh",
 		"ZHKHGATE_SMTP_PASSWORD":           "mail secret",
+		"ZHKHGATE_ACQUIRING_URL":           "https://securepayments.example.ru/payment/rest",
+		"ZHKHGATE_ACQUIRING_USER":          "rc-api",
+		"ZHKHGATE_ACQUIRING_PASSWORD":      "api secret",
+		"ZHKHGATE_ACQUIRING_SECRET":        "callback key",
+		"ZHKHGATE_ACQUIRING_SIM_ADDR":      "127.0.0.1:9093",
 		"ZHKHGATE_CABINET_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.0/24",
 		"ZHKHGATE_CABINET_DEMO_HINTS":      "true",
 		"ZHKHGATE_ADMIN_PASSWORD":          "long enough secret",
@@ -126,11 +131,12 @@ func TestEveryVariable(t *testing.T) {
 			ResendAfter: 30 * time.Second, Timeout: time.Minute, Caps: map[string]int{"documents": 300, "payments": 150}},
 		ESIA: config.ESIA{URL: "https://esia.gosuslugi.ru", Issuer: "http://esia.gosuslugi.ru/", ClientID: "RC01", ClientKey: "esia-key.pem",
 			ClientCert: "esia-cert.pem", Certs: "esia.pem", CA: "ca.pem", Scopes: []string{"openid", "fullname"}, Legacy: true},
-		SMTP: config.SMTP{Addr: "smtp.example.org:587", From: "zhkh@example.org", User: "zhkh", Password: "mail secret"},
+		SMTP:      config.SMTP{Addr: "smtp.example.org:587", From: "zhkh@example.org", User: "zhkh", Password: "mail secret"},
+		Acquiring: config.Acquiring{URL: "https://securepayments.example.ru/payment/rest", User: "rc-api", Password: "api secret", Secret: "callback key"},
 		Cabinet: config.Cabinet{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.0/24")},
 			DemoHints: true},
 		Admin: config.Admin{Password: "long enough secret"},
-		Sim:   config.Sim{GISAddr: "127.0.0.1:9092", ESIAAddr: "127.0.0.1:9091", GISSpec: "/srv/spec"},
+		Sim:   config.Sim{GISAddr: "127.0.0.1:9092", ESIAAddr: "127.0.0.1:9091", AcquiringAddr: "127.0.0.1:9093", GISSpec: "/srv/spec"},
 	}
 	equal(t, want, c)
 	// Every variable is read, listed, and set in this test.
@@ -262,6 +268,14 @@ var subsystems = []subsystem{
 		valid: full(),
 	},
 	{
+		vars:     []string{"ZHKHGATE_ACQUIRING_URL", "ZHKHGATE_ACQUIRING_USER", "ZHKHGATE_ACQUIRING_PASSWORD", "ZHKHGATE_ACQUIRING_SECRET"},
+		required: []string{"ZHKHGATE_ACQUIRING_USER", "ZHKHGATE_ACQUIRING_PASSWORD", "ZHKHGATE_ACQUIRING_SECRET"},
+		what:     "online payment",
+		needs: map[string]string{"ZHKHGATE_ACQUIRING_USER": "the merchant's API login", "ZHKHGATE_ACQUIRING_PASSWORD": "the merchant's API password",
+			"ZHKHGATE_ACQUIRING_SECRET": "the key of the callbacks' checksum"},
+		valid: full(),
+	},
+	{
 		vars:     []string{"ZHKHGATE_SMTP_ADDR", "ZHKHGATE_SMTP_FROM", "ZHKHGATE_SMTP_USER", "ZHKHGATE_SMTP_PASSWORD"},
 		required: []string{"ZHKHGATE_SMTP_FROM"},
 		pairs:    [][2]string{{"ZHKHGATE_SMTP_USER", "ZHKHGATE_SMTP_PASSWORD"}},
@@ -333,7 +347,7 @@ func TestEveryHalfConfiguredCombination(t *testing.T) {
 				continue
 			}
 			noErr(t, err, set)
-			got := map[string]bool{"ZHKHGATE_GIS_URL": c.GIS.On(), "ZHKHGATE_ESIA_URL": c.ESIA.On(), "ZHKHGATE_SMTP_ADDR": c.SMTP.On()}[s.vars[0]]
+			got := map[string]bool{"ZHKHGATE_GIS_URL": c.GIS.On(), "ZHKHGATE_ESIA_URL": c.ESIA.On(), "ZHKHGATE_SMTP_ADDR": c.SMTP.On(), "ZHKHGATE_ACQUIRING_URL": c.Acquiring.On()}[s.vars[0]]
 			if got != on {
 				t.Fatalf("%v: on = %v, want %v", set, got, on)
 			}

@@ -28,7 +28,12 @@ type Balance struct {
 // refreshBalancesSQL recomputes account_balances for the accounts chosen by
 // its WHERE clause; a payment document counts payments made in its own month,
 // so payments from the month after its period on are "paid since".
-const refreshBalancesSQL = `
+const refreshBalancesSQL = refreshBalancesHead + `
+	WHERE a.id IN (SELECT account_id FROM payments WHERE registry_id = $1)` + refreshBalancesTail
+
+// refreshBalancesHead and refreshBalancesTail surround the WHERE clause
+// choosing the accounts to refresh.
+const refreshBalancesHead = `
 	INSERT INTO account_balances (account_id, as_of_period, document_total, paid_since, balance, updated_at)
 	SELECT a.id, d.period, coalesce(d.total_due, 0), coalesce(p.paid, 0), coalesce(d.total_due, 0) - coalesce(p.paid, 0), now()
 	FROM accounts a
@@ -37,8 +42,9 @@ const refreshBalancesSQL = `
 		WHERE account_id = a.id AND state <> 'withdrawn' ORDER BY period DESC LIMIT 1) d ON true
 	LEFT JOIN LATERAL (
 		SELECT sum(amount) AS paid FROM payments
-		WHERE account_id = a.id AND (d.period IS NULL OR operation_date >= d.period + interval '1 month')) p ON true
-	WHERE a.id IN (SELECT account_id FROM payments WHERE registry_id = $1)
+		WHERE account_id = a.id AND (d.period IS NULL OR operation_date >= d.period + interval '1 month')) p ON true`
+
+const refreshBalancesTail = `
 	ON CONFLICT (account_id) DO UPDATE SET as_of_period = excluded.as_of_period, document_total = excluded.document_total,
 		paid_since = excluded.paid_since, balance = excluded.balance, updated_at = excluded.updated_at`
 
