@@ -27,6 +27,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/mail"
 )
 
 // Queue names. Each has its own concurrency so a slow GIS exchange never
@@ -54,6 +55,8 @@ type Deps struct {
 	RegistryProfiles *bank.Set
 	// GIS configures the GIS ZhKH exchange; nil leaves its workers failing with a clear error.
 	GIS *gisexchange.Exchange
+	// Mailer sends notifications' e-mails; nil leaves notify_mail failing with a clear error.
+	Mailer mail.Mailer
 }
 
 // Config tunes the client.
@@ -137,6 +140,8 @@ func register(w *river.Workers, deps Deps, cfg Config) error {
 		river.AddWorkerSafely(w, &GISSendWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISPollWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		river.AddWorkerSafely(w, &GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
+		river.AddWorkerSafely(w, &NotifyDueWorker{Pool: deps.Pool}),
+		river.AddWorkerSafely(w, &NotifyMailWorker{Pool: deps.Pool, Mailer: deps.Mailer}),
 	)
 }
 
@@ -149,6 +154,12 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(gisSweepEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return GISSweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindGISSweep}),
+		river.NewPeriodicJob(river.PeriodicInterval(notifyDueEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return NotifyDueArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindNotifyDue, RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(notifyMailEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return NotifyMailArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindNotifyMail}),
 	}
 }
 

@@ -87,7 +87,9 @@ func (a *app) close() {
 
 // jobDeps are the dependencies handed to every worker.
 func (a *app) jobDeps() jobs.Deps {
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles}
+	// A mail setting that does not load leaves Mailer nil: notify_mail reports it, the cabinet refuses to start.
+	mailer, _ := a.mailer()
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.gis(), RegistryProfiles: a.profiles, Mailer: mailer}
 }
 
 func (a *app) jobConfig() jobs.Config {

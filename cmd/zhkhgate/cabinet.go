@@ -36,19 +36,31 @@ func (a *app) newWebServer(ctx context.Context, jobsClient *jobs.Client) (*web.S
 	return web.New(web.Config{SecureCookies: a.cfg.SecureCookies}, deps)
 }
 
+// mailer is the residents' mail from ZHKHGATE_SMTP_*: SMTP, or captured in the database when
+// ZHKHGATE_SMTP_ADDR is unset. The cabinet and the notify_mail job share it.
+func (a *app) mailer() (mail.Mailer, error) {
+	get := a.env.Getenv
+	addr := get("ZHKHGATE_SMTP_ADDR")
+	if addr == "" {
+		return &mail.Capture{DB: a.pool}, nil
+	}
+	from := get("ZHKHGATE_SMTP_FROM")
+	if from == "" {
+		return nil, apperr.Invalidf("config", "ZHKHGATE_SMTP_FROM is required with ZHKHGATE_SMTP_ADDR")
+	}
+	return &mail.Logged{DB: a.pool,
+		Next: &mail.SMTP{Addr: addr, From: from, Username: get("ZHKHGATE_SMTP_USER"), Password: get("ZHKHGATE_SMTP_PASSWORD")}}, nil
+}
+
 // cabinet builds the residents' cabinet from ZHKHGATE_ESIA_*, ZHKHGATE_SMTP_* and
 // ZHKHGATE_CABINET_* variables (README lists them).
 func (a *app) cabinet(ctx context.Context) (http.Handler, error) {
 	get := a.env.Getenv
-	var mailer mail.Mailer = &mail.Capture{DB: a.pool}
-	if addr := get("ZHKHGATE_SMTP_ADDR"); addr != "" {
-		from := get("ZHKHGATE_SMTP_FROM")
-		if from == "" {
-			return nil, apperr.Invalidf("config", "ZHKHGATE_SMTP_FROM is required with ZHKHGATE_SMTP_ADDR")
-		}
-		mailer = &mail.Logged{DB: a.pool,
-			Next: &mail.SMTP{Addr: addr, From: from, Username: get("ZHKHGATE_SMTP_USER"), Password: get("ZHKHGATE_SMTP_PASSWORD")}}
-	} else {
+	mailer, err := a.mailer()
+	if err != nil {
+		return nil, err
+	}
+	if get("ZHKHGATE_SMTP_ADDR") == "" {
 		a.logger.Info("mail to residents is captured, not sent (ZHKHGATE_SMTP_ADDR unset); see /admin/mail")
 	}
 	hints := false
