@@ -188,7 +188,11 @@ func (c *Cabinet) accountData(r *http.Request, v *visitor, acc store.LinkedAccou
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments}
+	notify, err := c.notifySettings(r, v, acc.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments, "Notify": notify}
 	// The balance exists once a bank registry has paid the account; until then the page shows none.
 	switch bal, err := store.ResidentBalance(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID); {
 	case err == nil:
