@@ -28,6 +28,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/connectors/bank"
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/gisexchange"
+	"github.com/zhkhgate/zhkhgate/internal/mail"
 	"github.com/zhkhgate/zhkhgate/internal/onlinepay"
 )
 
@@ -62,6 +63,8 @@ type Deps struct {
 	GIS *gisexchange.Exchange
 	// OnlinePay is online payment through the acquirer; nil when it is not configured.
 	OnlinePay *onlinepay.Service
+	// Mailer sends notifications' e-mails; nil leaves notify_mail failing with a clear error.
+	Mailer mail.Mailer
 }
 
 // Config tunes the client.
@@ -240,6 +243,8 @@ func kinds(deps Deps, cfg Config) []kind {
 		kindOf[GISSweepArgs](&GISSweepWorker{Pool: deps.Pool, GIS: deps.GIS}),
 		kindOf[ChargesImportArgs](&ChargesImportWorker{Pool: deps.Pool, Logger: deps.Logger}),
 		kindOf[AcquiringStatusArgs](&AcquiringStatusWorker{Pay: deps.OnlinePay}),
+		kindOf[NotifyDueArgs](&NotifyDueWorker{Pool: deps.Pool}),
+		kindOf[NotifyMailArgs](&NotifyMailWorker{Pool: deps.Pool, Mailer: deps.Mailer}),
 	}
 }
 
@@ -255,6 +260,12 @@ func periodicJobs(cfg Config) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(acquiringStatusEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return AcquiringStatusArgs{}, nil },
 			&river.PeriodicJobOpts{ID: KindAcquiringStatus}),
+		river.NewPeriodicJob(river.PeriodicInterval(notifyDueEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return NotifyDueArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindNotifyDue, RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(notifyMailEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return NotifyMailArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindNotifyMail}),
 	}
 }
 

@@ -226,7 +226,7 @@ func (a *app) jobDeps() jobs.Deps {
 		// or the operator's profiles silently missing is what wire prevents.
 		panic("zhkhgate: jobDeps before wire")
 	}
-	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.deps.gis, RegistryProfiles: a.deps.profiles, OnlinePay: a.deps.pay}
+	return jobs.Deps{Pool: a.pool, Logger: a.logger, GIS: a.deps.gis, RegistryProfiles: a.deps.profiles, OnlinePay: a.deps.pay, Mailer: a.deps.mailer}
 }
 
 func (a *app) jobConfig() jobs.Config {

@@ -194,7 +194,11 @@ func (c *Cabinet) accountData(r *http.Request, v *visitor, acc store.LinkedAccou
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments, "Online": online}
+	notify, err := c.notifySettings(r, v, acc.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"Account": acc, "Meters": meters, "Bills": bills, "Payments": payments, "Online": online, "Notify": notify}
 	// The balance exists once a bank registry has paid the account; until then the page shows none.
 	switch bal, err := store.ResidentBalance(ctx, c.deps.Pool, v.Resident.ID, acc.AccountID); {
 	case err == nil:

@@ -90,6 +90,8 @@ type Limits struct {
 	// AccountClients is how many different clients (IPs, residents) may try to prove one
 	// account within an hour (10); one client alone cannot close an account's forms.
 	AccountClients int
+	// RequestsPerDay is how many requests (заявки) a resident may send in 24 hours (5).
+	RequestsPerDay int
 }
 
 // Deps are the cabinet's collaborators.
@@ -199,6 +201,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/esia", c.resident(c.bindESIA))
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
 	c.payRoutes()
+	c.requestRoutes()
 }
 
 // visitor is who is making a request: a logged-in resident or an anonymous browser.
@@ -358,20 +361,25 @@ type page struct {
 	Error    string
 	Data     any
 	CSRFName string
+	// Unread counts the resident's unread notifications (the header's badge).
+	Unread int
 }
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"rub":      money.Rubles,
-		"neg":      func(k int64) int64 { return -k },
-		"period":   func(t *time.Time) string { return formatPeriod(t) },
-		"month":    func(t time.Time) string { return formatPeriod(&t) },
-		"date":     func(t *time.Time) string { return formatDate(t) },
-		"day":      func(t time.Time) string { return formatDate(&t) },
-		"resource": resourceName,
-		"reading":  func(d *model.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
-		"purpose":  purposeName,
-		"rubin":    rublesInput,
+		"rub":        money.Rubles,
+		"neg":        func(k int64) int64 { return -k },
+		"period":     func(t *time.Time) string { return formatPeriod(t) },
+		"month":      func(t time.Time) string { return formatPeriod(&t) },
+		"date":       func(t *time.Time) string { return formatDate(t) },
+		"day":        func(t time.Time) string { return formatDate(&t) },
+		"resource":   resourceName,
+		"reading":    func(d *model.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+		"purpose":    purposeName,
+		"rubin":      rublesInput,
+		"stamp":      formatStamp,
+		"stateTitle": func(s store.RequestState) string { return store.StateTitle(s) },
+		"kindTitle":  func(k store.RequestKind) string { return store.KindTitle(k) },
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
@@ -397,6 +405,9 @@ var notices = map[string]string{
 	"reset":      "Пароль изменён. Войдите с новым паролем.",
 	"deleted":    "Кабинет удалён.",
 	"logged_out": "Вы вышли из кабинета.",
+	"request":    "Заявка принята. Ответ придёт в уведомления.",
+	"read":       "Все уведомления отмечены прочитанными.",
+	"notify":     "Настройки уведомлений сохранены.",
 }
 
 func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, name string, v *visitor, p page) {
@@ -407,6 +418,7 @@ func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, nam
 		return
 	}
 	p.V, p.ESIA, p.CSRFName = v, c.deps.ESIA != nil, session.CSRFField
+	p.Unread = c.unread(r, v)
 	if p.Notice == "" {
 		p.Notice = notices[r.URL.Query().Get("ok")]
 	}

@@ -28,12 +28,18 @@ const (
 	PermJobsWrite Permission = "jobs.write"
 	// PermStaff manages staff users and their roles.
 	PermStaff Permission = "staff"
+	// PermRequests handles residents' requests: assign, change state, answer.
+	PermRequests Permission = "requests"
+	// PermNotify posts a notice to the residents of a house or an organization.
+	PermNotify Permission = "notify"
+	// PermNotifyAll posts a notice to every resident at once.
+	PermNotifyAll Permission = "notify.all"
 )
 
 // rolePermissions is the one table of what each role may do.
 var rolePermissions = map[string][]Permission{
-	"admin":    {PermView, PermRegistries, PermQuarantine, PermGISRetry, PermGISSync, PermJobsWrite, PermStaff},
-	"operator": {PermView, PermRegistries, PermQuarantine, PermGISRetry},
+	"admin":    {PermView, PermRegistries, PermQuarantine, PermGISRetry, PermGISSync, PermJobsWrite, PermStaff, PermRequests, PermNotify, PermNotifyAll},
+	"operator": {PermView, PermRegistries, PermQuarantine, PermGISRetry, PermRequests, PermNotify},
 }
 
 // routePermissions names the permission of every state-changing console route, by its
@@ -48,6 +54,9 @@ var routePermissions = map[string]Permission{
 	"POST /admin/registries/issues/{id}/discard": PermQuarantine,
 	"POST /admin/gis/messages/{id}/retry":        PermGISRetry,
 	"POST /admin/gis/sync":                       PermGISSync,
+	"POST /admin/requests/{id}/assign":           PermRequests,
+	"POST /admin/requests/{id}/update":           PermRequests,
+	"POST /admin/notifications":                  PermNotify,
 }
 
 // may tells whether role holds p.

@@ -28,6 +28,7 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/metrics"
 	"github.com/zhkhgate/zhkhgate/internal/money"
 	"github.com/zhkhgate/zhkhgate/internal/session"
+	"github.com/zhkhgate/zhkhgate/internal/store"
 	"github.com/zhkhgate/zhkhgate/internal/web/formcheck"
 	"github.com/zhkhgate/zhkhgate/jobs"
 )
@@ -143,6 +144,7 @@ func (s *Server) routes() {
 	s.admin("GET /admin/mail", s.mailPage)
 	s.registryRoutes()
 	s.gisRoutes()
+	s.requestRoutes()
 	s.handle("/admin/jobs/", "admin_jobs", s.requireStaff(s.ui))
 
 	if s.deps.Cabinet != nil {
@@ -216,8 +218,12 @@ func securityHeaders(h http.Handler) http.Handler {
 // page's own "title" and "content" blocks.
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"rub":      money.Rubles,
-		"datetime": func(t time.Time) string { return t.Local().Format("02.01.2006 15:04:05") },
+		"rub":        money.Rubles,
+		"datetime":   func(t time.Time) string { return t.Local().Format("02.01.2006 15:04:05") },
+		"stamp":      stamp,
+		"deref":      func(p *int64) int64 { return *p },
+		"stateTitle": func(st store.RequestState) string { return store.StateTitle(st) },
+		"kindTitle":  func(k store.RequestKind) string { return store.KindTitle(k) },
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {

@@ -45,6 +45,26 @@ func Text(name, value string, max int) error {
 	return nil
 }
 
+// MaxMultiLine is the longest value of a multi-line field, in bytes.
+const MaxMultiLine = 16 << 10
+
+// multiLine names the only multi-line fields (textareas): a request's text, staff's answer,
+// a posted notice. They may carry tabs and line breaks and up to MaxMultiLine bytes.
+var multiLine = map[string]bool{"request_body": true, "staff_answer": true, "notice_body": true}
+
+// textMultiLine is Text for a multi-line field: tab, CR and LF allowed, MaxMultiLine bytes.
+func textMultiLine(name, value string, _ int) error {
+	for _, r := range value {
+		if r != '\t' && r != '\r' && r != '\n' && unicode.IsControl(r) {
+			return Text(name, string(r), MaxMultiLine)
+		}
+	}
+	if len(value) > MaxMultiLine || !utf8.ValidString(value) {
+		return Text(name, value, MaxMultiLine)
+	}
+	return nil
+}
+
 // Values checks every name and value of a query or form.
 func Values(v url.Values) error {
 	n := 0
@@ -56,7 +76,11 @@ func Values(v url.Values) error {
 			if n++; n > MaxFields {
 				return apperr.Invalidf("form", "Слишком много полей в запросе (не больше %d).", MaxFields)
 			}
-			if err := Text(name, val, MaxValue); err != nil {
+			check := Text
+			if multiLine[name] {
+				check = textMultiLine
+			}
+			if err := check(name, val, MaxValue); err != nil {
 				return err
 			}
 		}
