@@ -146,3 +146,21 @@ func TestPrerequisite(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectSubject keeps the table Scopes reads equal to the registry.
+func TestObjectSubject(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, s := range subjects {
+		if s.Object == "" {
+			continue
+		}
+		n++
+		if objectSubject[s.Object] != s.What {
+			t.Errorf("objects %q are sent by %s, the table says %q", s.Object, s.What, objectSubject[s.Object])
+		}
+	}
+	if n != len(objectSubject) {
+		t.Errorf("the table has %d object kinds, the registry %d", len(objectSubject), n)
+	}
+}

@@ -98,6 +98,11 @@ type GISItem struct {
 	UniqueNumber  string
 	ErrorCode     string
 	Error         string
+	// WaitKind names the prerequisite a held item waits for in GIS
+	// ("account", "premises"; "" none) and WaitID its id.
+	WaitKind  string
+	WaitID    int64
+	UpdatedAt time.Time
 }
 
 // GISOrgPPAGUID returns the orgPPAGUID of an organization; an organization
@@ -210,19 +215,23 @@ func GetGISMessage(ctx context.Context, db DBTX, id int64) (GISMessage, []GISIte
 
 // GISItems lists the items of a message.
 func GISItems(ctx context.Context, db DBTX, messageID int64) ([]GISItem, error) {
-	rows, err := db.Query(ctx, `
-		SELECT transport_guid::text, message_id, object_kind, object_id, payload::text, state, gis_guid, unique_number, error_code, error
-		FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
+	rows, err := db.Query(ctx, `SELECT `+gisItemCols+` FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("gis items of %d: %w", messageID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISItem, error) {
-		var it GISItem
-		var payload string
-		err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &payload, &it.State, &it.GISGUID, &it.UniqueNumber, &it.ErrorCode, &it.Error)
-		it.Payload = []byte(payload)
-		return it, err
-	})
+	return pgx.CollectRows(rows, scanGISItem)
+}
+
+const gisItemCols = `transport_guid::text, message_id, object_kind, object_id, payload::text, state, gis_guid, unique_number,
+	error_code, error, coalesce(wait_kind, ''), coalesce(wait_id, 0), updated_at`
+
+func scanGISItem(r pgx.CollectableRow) (GISItem, error) {
+	var it GISItem
+	var payload string
+	err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &payload, &it.State, &it.GISGUID, &it.UniqueNumber,
+		&it.ErrorCode, &it.Error, &it.WaitKind, &it.WaitID, &it.UpdatedAt)
+	it.Payload = []byte(payload)
+	return it, err
 }
 
 // MarkGISSending records the envelope and our MessageGUID of a new attempt
