@@ -65,7 +65,7 @@ const (
 	searchAccountAddress = `SELECT ` + accountHitCols + `, 'address'` + accountHitFrom +
 		`WHERE lower(h.address) LIKE '%' || $1 || '%' AND ($3 = '' OR p.number = $3)
 		ORDER BY h.address, length(p.number), p.number, a.number LIMIT $2`
-	residentHitCols  = `r.id, trim(r.last_name || ' ' || r.first_name || ' ' || r.middle_name), coalesce(r.email, ''), coalesce(r.phone, ''),
+	residentHitCols = `r.id, trim(r.last_name || ' ' || r.first_name || ' ' || r.middle_name), coalesce(r.email, ''), coalesce(r.phone, ''),
 		(SELECT count(*) FROM resident_accounts ra WHERE ra.resident_id = r.id)`
 	searchResidentEmail = `SELECT ` + residentHitCols + `, 'email' FROM residents r
 		WHERE lower(r.email) LIKE $1 || '%' ORDER BY lower(r.email) LIMIT $2`
