@@ -476,7 +476,8 @@ type GISUnconfirmed struct {
 	ObjectKind string
 	ObjectID   int64
 	Label      string // account number, document number …
-	State      string // "not sent", "pending", "failed"
+	State      string // "not sent", "pending", "failed", "held"
+	ErrorCode  string
 	Error      string
 }
 
@@ -489,18 +490,18 @@ func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.T
 	}
 	rows, err := db.Query(ctx, `
 		WITH last AS (
-			SELECT DISTINCT ON (object_kind, object_id) object_kind, object_id, state, error_code || ' ' || error AS error
+			SELECT DISTINCT ON (object_kind, object_id) object_kind, object_id, state, error_code, error
 			FROM gis_items ORDER BY object_kind, object_id, updated_at DESC)
-		SELECT 'account', a.id, a.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'account', a.id, a.number, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM accounts a LEFT JOIN last l ON l.object_kind = 'account' AND l.object_id = a.id
 		WHERE a.org_id = $1 AND a.gis_account_guid IS NULL AND a.closed_on IS NULL
 		UNION ALL
-		SELECT 'document', d.id, d.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'document', d.id, d.number, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
 		LEFT JOIN last l ON l.object_kind = 'document' AND l.object_id = d.id
 		WHERE a.org_id = $1 AND d.period = $2 AND d.gis_payment_document_id IS NULL AND d.state <> 'draft'
 		UNION ALL
-		SELECT 'payment', p.id, p.operation_id, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'payment', p.id, p.operation_id, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM payments p JOIN accounts a ON a.id = p.account_id
 		LEFT JOIN last l ON l.object_kind = 'payment' AND l.object_id = p.id
 		WHERE a.org_id = $1 AND p.operation_date >= $2 AND p.operation_date < ($2::date + interval '1 month')
@@ -511,7 +512,7 @@ func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.T
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISUnconfirmed, error) {
 		var u GISUnconfirmed
-		err := r.Scan(&u.ObjectKind, &u.ObjectID, &u.Label, &u.State, &u.Error)
+		err := r.Scan(&u.ObjectKind, &u.ObjectID, &u.Label, &u.State, &u.ErrorCode, &u.Error)
 		return u, err
 	})
 }

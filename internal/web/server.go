@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -143,6 +144,7 @@ func (s *Server) routes() {
 	s.admin("GET /admin/mail", s.mailPage)
 	s.registryRoutes()
 	s.gisRoutes()
+	s.consoleRoutes()
 	s.handle("/admin/jobs/", "admin_jobs", s.requireStaff(s.ui))
 
 	if s.deps.Cabinet != nil {
@@ -219,6 +221,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"rub":      money.Rubles,
 		"datetime": func(t time.Time) string { return t.Local().Format("02.01.2006 15:04:05") },
 	}
+	maps.Copy(funcs, consoleFuncs())
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
