@@ -61,10 +61,11 @@ const (
 		`WHERE a.zhku_id LIKE $1 || '%' ORDER BY a.zhku_id LIMIT $2`
 	searchAccountPayer = `SELECT ` + accountHitCols + `, 'payer'` + accountHitFrom +
 		`WHERE lower(a.payer_name) LIKE '%' || $1 || '%' ORDER BY a.payer_name, a.id LIMIT $2`
-	// The address form takes the house part and, when given, the flat number.
+	// The address form takes a pattern of the house part's words in order
+	// ("%куйбышева%95%") and, when given, the flat number.
 	searchAccountAddress = `SELECT ` + accountHitCols + `, 'address'` + accountHitFrom +
-		`WHERE lower(h.address) LIKE '%' || $1 || '%' AND ($3 = '' OR p.number = $3)
-		ORDER BY h.address, length(p.number), p.number, a.number LIMIT $2`
+		`WHERE lower(h.address) LIKE $1 AND ($3 = '' OR p.number = $3)
+		ORDER BY length(h.address), h.address, length(p.number), p.number, a.number LIMIT $2`
 	residentHitCols = `r.id, trim(r.last_name || ' ' || r.first_name || ' ' || r.middle_name), coalesce(r.email, ''), coalesce(r.phone, ''),
 		(SELECT count(*) FROM resident_accounts ra WHERE ra.resident_id = r.id)`
 	searchResidentEmail = `SELECT ` + residentHitCols + `, 'email' FROM residents r
@@ -124,7 +125,7 @@ func Search(ctx context.Context, db DBTX, q string, limit int) (SearchResult, er
 		accs = append(accs, form{searchAccountPayer, []any{escaped, limit}})
 		house, flat := splitAddress(lower)
 		if len([]rune(house)) >= 3 {
-			accs = append(accs, form{searchAccountAddress, []any{likeEscape(house), limit, flat}})
+			accs = append(accs, form{searchAccountAddress, []any{addressPattern(house), limit, flat}})
 		}
 		ress = append(ress, form{searchResidentName, []any{escaped, limit}})
 	}
@@ -215,6 +216,22 @@ func hasLetter(s string) bool {
 // default escape character).
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// addressPattern matches the words of an address in order, whatever
+// stands between them ("ул.", "д.", commas): "куйбышева 95" → "%куйбышева%95%".
+func addressPattern(house string) string {
+	words := strings.FieldsFunc(house, func(r rune) bool { return r == ' ' || r == ',' || r == '.' })
+	var b strings.Builder
+	b.WriteString("%")
+	for _, w := range words {
+		if w == "д" || w == "ул" || w == "дом" || w == "г" {
+			continue
+		}
+		b.WriteString(likeEscape(w))
+		b.WriteString("%")
+	}
+	return b.String()
 }
 
 // splitAddress splits "ленина 5, кв. 12" into the house part "ленина 5"

@@ -67,7 +67,7 @@ func TestSearchPlans(t *testing.T) {
 		{"els", []any{"0000012", 50}, "accounts_els_prefix_idx"},
 		{"zhku", []any{"00000123АБ", 50}, "accounts_zhku_prefix_idx"},
 		{"payer", []any{"кузнецова мария 1234", 50}, "accounts_payer_trgm_idx"},
-		{"address", []any{"куйбышева, д. 12", 50, "7"}, "houses_address_trgm_idx"},
+		{"address", []any{"%куйбышева%1207%", 50, "7"}, "houses_address_trgm_idx"},
 		{"email", []any{"user123", 50}, "residents_email_prefix_idx"},
 		{"phone", []any{"9120001234", 50}, "residents_phone_trgm_idx"},
 		{"name", []any{"соколова1234", 50}, "residents_name_trgm_idx"},
