@@ -63,9 +63,9 @@ func ruLabel(s string) string {
 }
 
 var gisErrTmpl = template.Must(template.New("giserr").Parse(
-	`<div class="giserr {{.Class}}"><span class="code" title="{{.Code}}">{{.Code}}</span> <b>{{.Title}}.</b> {{.Cause}}` +
-		`{{with .Text}}<br><span class="muted small clip" title="{{.}}">ГИС ЖКХ: {{.}}</span>{{end}}` +
-		`<br><span class="remedy">Что делать: {{.Remedy}}</span></div>`))
+	`<div class="giserr {{.Class}}"><span class="code" title="{{.Code}}">{{.Code}}</span> <b>{{.Title}}.</b> <span class="cause">{{.Cause}}</span>` +
+		`{{with .Text}}<span class="muted small clamp" title="{{.}}">ГИС ЖКХ: {{.}}</span>{{end}}` +
+		`<span class="remedy">Что делать: {{.Remedy}}</span></div>`))
 
 // gisErrorHTML shows an error code with its class, cause and remedy from the
 // catalog, and GIS's own text below; never the raw code alone.
