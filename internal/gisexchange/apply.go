@@ -45,7 +45,11 @@ func (x *Exchange) applyEffect(m store.GISMessage, st *giszhkh.State, response s
 			return Follow{}, fmt.Errorf("gis poll %d: unknown kind %q", m.ID, m.Kind)
 		}
 		if s.apply == nil {
-			return Follow{}, store.ApplyGISResults(ctx, tx, m.ID, response, gis.Results(st.Results))
+			if err := store.ApplyGISResults(ctx, tx, m.ID, response, gis.Results(st.Results)); err != nil {
+				return Follow{}, err
+			}
+			var f Follow
+			return f, holdAndRelease(ctx, tx, m, &f)
 		}
 		a := &applying{x: x, tx: tx, m: m, st: st, response: response}
 		if err := s.apply(ctx, a); err != nil {
@@ -179,6 +183,9 @@ func applyHouses(ctx context.Context, a *applying) error {
 		house.FIASHouseGUID = h.FIASHouseGUID // the house asked for; GIS may omit it
 	}
 	r.res, err = store.ApplyGISHouse(ctx, a.tx, a.m.OrgID, house)
+	if err == nil {
+		err = releaseWaiting(ctx, a.tx, a.m.OrgID, &a.follow)
+	}
 	return a.report(ctx, r, err)
 }
 
@@ -191,6 +198,9 @@ func applyAccountsExport(ctx context.Context, a *applying) error {
 	var as []model.GISExportedAccount
 	as, r.bad = gis.ExportedAccounts(a.st.Accounts)
 	r.res, err = store.ApplyGISAccounts(ctx, a.tx, a.m.OrgID, h.FIASHouseGUID, as)
+	if err == nil {
+		err = releaseWaiting(ctx, a.tx, a.m.OrgID, &a.follow)
+	}
 	return a.report(ctx, r, err)
 }
 

@@ -227,19 +227,7 @@ func Due(ctx context.Context, db store.DBTX) ([]Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Scope
-	for _, w := range work {
-		i := slices.IndexFunc(subjects, func(s Subject) bool { return s.Object == w.ObjectKind })
-		if i < 0 {
-			return nil, fmt.Errorf("gis due: no subject sends %q objects", w.ObjectKind)
-		}
-		sc := Scope{OrgID: w.OrgID, What: subjects[i].What}
-		if w.Period != nil {
-			sc.Period = w.Period.Format("2006-01")
-		}
-		out = append(out, sc)
-	}
-	return out, nil
+	return Scopes(work)
 }
 
 // Send signs and sends a stored message. The envelope and our MessageGUID

@@ -98,6 +98,11 @@ type GISItem struct {
 	UniqueNumber  string
 	ErrorCode     string
 	Error         string
+	// WaitKind names the prerequisite a held item waits for in GIS
+	// ("account", "premises"; "" none) and WaitID its id.
+	WaitKind  string
+	WaitID    int64
+	UpdatedAt time.Time
 }
 
 // GISOrgPPAGUID returns the orgPPAGUID of an organization; an organization
@@ -210,19 +215,23 @@ func GetGISMessage(ctx context.Context, db DBTX, id int64) (GISMessage, []GISIte
 
 // GISItems lists the items of a message.
 func GISItems(ctx context.Context, db DBTX, messageID int64) ([]GISItem, error) {
-	rows, err := db.Query(ctx, `
-		SELECT transport_guid::text, message_id, object_kind, object_id, payload::text, state, gis_guid, unique_number, error_code, error
-		FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
+	rows, err := db.Query(ctx, `SELECT `+gisItemCols+` FROM gis_items WHERE message_id = $1 ORDER BY object_id, transport_guid`, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("gis items of %d: %w", messageID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISItem, error) {
-		var it GISItem
-		var payload string
-		err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &payload, &it.State, &it.GISGUID, &it.UniqueNumber, &it.ErrorCode, &it.Error)
-		it.Payload = []byte(payload)
-		return it, err
-	})
+	return pgx.CollectRows(rows, scanGISItem)
+}
+
+const gisItemCols = `transport_guid::text, message_id, object_kind, object_id, payload::text, state, gis_guid, unique_number,
+	error_code, error, coalesce(wait_kind, ''), coalesce(wait_id, 0), updated_at`
+
+func scanGISItem(r pgx.CollectableRow) (GISItem, error) {
+	var it GISItem
+	var payload string
+	err := r.Scan(&it.TransportGUID, &it.MessageID, &it.ObjectKind, &it.ObjectID, &payload, &it.State, &it.GISGUID, &it.UniqueNumber,
+		&it.ErrorCode, &it.Error, &it.WaitKind, &it.WaitID, &it.UpdatedAt)
+	it.Payload = []byte(payload)
+	return it, err
 }
 
 // MarkGISSending records the envelope and our MessageGUID of a new attempt
@@ -467,7 +476,8 @@ type GISUnconfirmed struct {
 	ObjectKind string
 	ObjectID   int64
 	Label      string // account number, document number …
-	State      string // "not sent", "pending", "failed"
+	State      string // "not sent", "pending", "failed", "held"
+	ErrorCode  string
 	Error      string
 }
 
@@ -480,18 +490,18 @@ func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.T
 	}
 	rows, err := db.Query(ctx, `
 		WITH last AS (
-			SELECT DISTINCT ON (object_kind, object_id) object_kind, object_id, state, error_code || ' ' || error AS error
+			SELECT DISTINCT ON (object_kind, object_id) object_kind, object_id, state, error_code, error
 			FROM gis_items ORDER BY object_kind, object_id, updated_at DESC)
-		SELECT 'account', a.id, a.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'account', a.id, a.number, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM accounts a LEFT JOIN last l ON l.object_kind = 'account' AND l.object_id = a.id
 		WHERE a.org_id = $1 AND a.gis_account_guid IS NULL AND a.closed_on IS NULL
 		UNION ALL
-		SELECT 'document', d.id, d.number, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'document', d.id, d.number, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM payment_documents d JOIN accounts a ON a.id = d.account_id
 		LEFT JOIN last l ON l.object_kind = 'document' AND l.object_id = d.id
 		WHERE a.org_id = $1 AND d.period = $2 AND d.gis_payment_document_id IS NULL AND d.state <> 'draft'
 		UNION ALL
-		SELECT 'payment', p.id, p.operation_id, coalesce(l.state, 'not sent'), coalesce(l.error, '')
+		SELECT 'payment', p.id, p.operation_id, coalesce(l.state, 'not sent'), coalesce(l.error_code, ''), coalesce(l.error, '')
 		FROM payments p JOIN accounts a ON a.id = p.account_id
 		LEFT JOIN last l ON l.object_kind = 'payment' AND l.object_id = p.id
 		WHERE a.org_id = $1 AND p.operation_date >= $2 AND p.operation_date < ($2::date + interval '1 month')
@@ -502,7 +512,7 @@ func ListGISUnconfirmed(ctx context.Context, db DBTX, orgID int64, period time.T
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (GISUnconfirmed, error) {
 		var u GISUnconfirmed
-		err := r.Scan(&u.ObjectKind, &u.ObjectID, &u.Label, &u.State, &u.Error)
+		err := r.Scan(&u.ObjectKind, &u.ObjectID, &u.Label, &u.State, &u.ErrorCode, &u.Error)
 		return u, err
 	})
 }

@@ -258,27 +258,6 @@ func RecentBroadcasts(ctx context.Context, db DBTX, limit int) ([]Broadcast, err
 	return out, nil
 }
 
-// OrgChoice is an organization staff can pick in a filter or a broadcast.
-type OrgChoice struct {
-	ID   int64
-	Name string
-}
-
-// OrganizationChoices lists organizations that own houses or accounts, by name.
-func OrganizationChoices(ctx context.Context, db DBTX) ([]OrgChoice, error) {
-	rows, err := db.Query(ctx, `
-		SELECT o.id, coalesce(nullif(o.short_name, ''), o.name) FROM organizations o
-		WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.org_id = o.id) ORDER BY 2, 1`)
-	if err != nil {
-		return nil, fmt.Errorf("list organizations: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[OrgChoice])
-	if err != nil {
-		return nil, fmt.Errorf("list organizations: %w", err)
-	}
-	return out, nil
-}
-
 // The automatic notifications written by the periodic notify_due job. Each is keyed so that a
 // run on the same day (or a rerun) writes nothing new: per document, per account and month, per
 // meter and verification date.

@@ -31,7 +31,24 @@ type gisData struct {
 	Kind, State string
 	Period      string
 	Whats       []gisexchange.What
+	States      []store.MessageState
 	Message     string
+	Orgs        []store.OrgChoice
+	OrgNames    map[int64]string
+}
+
+// orgChoices lists the organizations for the console's choosers, with
+// their names by id.
+func (s *Server) orgChoices(r *http.Request) ([]store.OrgChoice, map[int64]string, error) {
+	orgs, err := store.ListOrgChoices(r.Context(), s.deps.Pool)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[int64]string, len(orgs))
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
+	return orgs, names, nil
 }
 
 // gisPage is GET /admin/gis: messages by organization, subject, period and
@@ -39,18 +56,28 @@ type gisData struct {
 // item GIS has not confirmed.
 func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 	q := r.URL.Query()
-	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: gisexchange.Whats(), Message: s.takeFlash(r, st)}
+	d := gisData{Kind: q.Get("kind"), State: q.Get("state"), Period: q.Get("period"), Whats: gisexchange.Whats(),
+		States: store.MessageStates, Message: s.takeFlash(r, st)}
+	var err error
+	if d.Orgs, d.OrgNames, err = s.orgChoices(r); err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
 	f := store.GISMessageFilter{Kind: d.Kind, State: store.MessageState(d.State), Limit: 300}
 	if v := q.Get("org"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
-			s.fail(w, r, st, apperr.Invalidf("gis console", "org %q: want an organization id", v))
+			s.fail(w, r, st, apperr.Invalidf("gis console", "организация %q: выберите организацию из списка", v))
 			return
 		}
 		d.OrgID, f.OrgID = id, id
 	}
 	var period time.Time
 	if d.Period != "" {
+		if !periodRe.MatchString(d.Period) {
+			s.fail(w, r, st, apperr.Invalidf("gis console", "период %q: нужен вид ГГГГ-ММ, например 2026-10", d.Period))
+			return
+		}
 		p, err := gisexchange.ParsePeriod(d.Period)
 		if err != nil {
 			s.fail(w, r, st, err)
@@ -58,7 +85,6 @@ func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 		}
 		period, f.Period = p, &p
 	}
-	var err error
 	if d.Messages, err = store.ListGISMessages(r.Context(), s.deps.Pool, f); err != nil {
 		s.fail(w, r, st, err)
 		return
@@ -74,9 +100,35 @@ func (s *Server) gisPage(w http.ResponseWriter, r *http.Request, st *Staff) {
 
 type gisMessageData struct {
 	Message             store.GISMessage
+	OrgName             string
 	Items               []store.GISItem
+	HeldClasses         []heldClass
 	Request, Response   string
 	RequestCut, RespCut bool
+	Flash               string
+}
+
+// heldClass counts a message's held items of one error class.
+type heldClass struct {
+	Class gisexchange.ErrorClass
+	Count int
+}
+
+// heldByClass counts held items by the class of their error code.
+func heldByClass(items []store.GISItem) []heldClass {
+	var out []heldClass
+	for _, c := range gisexchange.ErrorClasses {
+		n := 0
+		for _, it := range items {
+			if it.State == store.ItemHeld && gisexchange.ExplainError(it.ErrorCode).Class == c {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, heldClass{Class: c, Count: n})
+		}
+	}
+	return out
 }
 
 func cut(s string) (string, bool) {
@@ -99,7 +151,12 @@ func (s *Server) gisMessagePage(w http.ResponseWriter, r *http.Request, st *Staf
 		s.fail(w, r, st, err)
 		return
 	}
-	d := gisMessageData{Message: m, Items: items}
+	_, names, err := s.orgChoices(r)
+	if err != nil {
+		s.fail(w, r, st, err)
+		return
+	}
+	d := gisMessageData{Message: m, Items: items, OrgName: names[m.OrgID], HeldClasses: heldByClass(items), Flash: s.takeFlash(r, st)}
 	d.Request, d.RequestCut = cut(m.Request)
 	d.Response, d.RespCut = cut(m.Response)
 	s.render(w, r, http.StatusOK, "admin_gis_message", st, d)
@@ -126,7 +183,7 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		return
 	}
 	if m.State != store.MessageStopped && released == 0 {
-		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("message %d is %s with no held items; only stopped messages and held items are retried", id, m.State)))
+		s.fail(w, r, st, apperr.E(apperr.Conflict, "gis retry", fmt.Sprintf("сообщение %d в состоянии «%s» и без задержанных объектов; повторяются только остановленные сообщения и задержанные объекты", id, ruLabel(string(m.State)))))
 		return
 	}
 	args := jobs.GISSyncArgs{OrgID: m.OrgID, What: gisexchange.What(m.Kind)}
@@ -137,7 +194,9 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	s.setFlash(r, st, fmt.Sprintf("retry of message %d queued as a new %s sync", id, m.Kind))
+	_ = store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID, Action: "gis.retry",
+		ObjectKind: "gis_message", ObjectID: strconv.FormatInt(id, 10), Details: map[string]any{"released": released}})
+	s.setFlash(r, st, fmt.Sprintf("Повтор сообщения %d поставлен в очередь: новая синхронизация «%s»", id, ruLabel(m.Kind)))
 	http.Redirect(w, r, "/admin/gis", http.StatusSeeOther)
 }
 
@@ -145,7 +204,7 @@ func (s *Server) gisRetry(w http.ResponseWriter, r *http.Request, st *Staff) {
 func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 	org, err := strconv.ParseInt(r.FormValue("org"), 10, 64)
 	if err != nil || org < 1 {
-		s.fail(w, r, st, apperr.Invalidf("gis sync", "org %q: want an organization id", r.FormValue("org")))
+		s.fail(w, r, st, apperr.Invalidf("gis sync", "организация %q: выберите организацию из списка", r.FormValue("org")))
 		return
 	}
 	args := jobs.GISSyncArgs{OrgID: org, What: gisexchange.What(r.FormValue("what")), Period: r.FormValue("period")}
@@ -157,7 +216,9 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 		s.fail(w, r, st, err)
 		return
 	}
-	s.setFlash(r, st, "sync of "+string(args.What)+" queued")
+	_ = store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID, Action: "gis.sync",
+		ObjectKind: "organization", ObjectID: strconv.FormatInt(org, 10), Details: map[string]any{"what": string(args.What), "period": args.Period}})
+	s.setFlash(r, st, "Синхронизация «"+ruLabel(string(args.What))+"» поставлена в очередь")
 	http.Redirect(w, r, "/admin/gis?org="+strconv.FormatInt(org, 10), http.StatusSeeOther)
 }
 
@@ -166,10 +227,10 @@ func (s *Server) gisSync(w http.ResponseWriter, r *http.Request, st *Staff) {
 func checkGISSync(what gisexchange.What, period string) error {
 	subj, ok := gisexchange.Lookup(what)
 	if !ok {
-		return apperr.Invalidf("gis sync", "what %q: want one of %v", what, gisexchange.Whats())
+		return apperr.Invalidf("gis sync", "предмет %q: выберите один из %v", what, gisexchange.Whats())
 	}
 	if period != "" && !periodRe.MatchString(period) {
-		return apperr.Invalidf("gis sync", "period %q: want YYYY-MM", period)
+		return apperr.Invalidf("gis sync", "период %q: нужен вид ГГГГ-ММ, например 2026-10", period)
 	}
 	if subj.Period {
 		if _, err := gisexchange.ParsePeriod(period); err != nil {

@@ -60,14 +60,15 @@ func TestGISConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, body := b.get(t, "/admin/gis"); strings.Contains(body, "GIS ZhKH exchange") {
+	if _, body := b.get(t, "/admin/gis"); strings.Contains(body, "Обмен с ГИС ЖКХ") {
 		t.Fatal("/admin/gis shown without login")
 	}
 	code, body := b.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}, "next": {"/admin/gis?org=1&period=2026-10"}})
-	if code != http.StatusOK || !strings.Contains(body, "GIS ZhKH exchange") {
+	if code != http.StatusOK || !strings.Contains(body, "Обмен с ГИС ЖКХ") {
 		t.Fatalf("login → /admin/gis = %d: %.300s", code, body)
 	}
-	for _, want := range []string{"importAccountData", "stopped", "AUT011003", "1002003004", "failed", "Not confirmed by GIS for 2026-10",
+	for _, want := range []string{"importAccountData", "остановлено", "AUT011003", "Доступ запрещён для поставщика данных", "Что делать:",
+		"1002003004", "ошибка", "Не подтверждено ГИС ЖКХ за 2026-10",
 		"exportHouseData", "premises not in GIS: 1 (12); GIS premises not in the store: 1 (7)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/admin/gis lacks %q", want)
@@ -79,7 +80,7 @@ func TestGISConsole(t *testing.T) {
 		t.Errorf("message page = %d, XML must be shown escaped: %.400s", code, body)
 	}
 	code, body = b.post(t, "/admin/gis/messages/1/retry", url.Values{"csrf_token": {csrf}})
-	if code != http.StatusOK || !strings.Contains(body, "queued as a new accounts sync") {
+	if code != http.StatusOK || !strings.Contains(body, "новая синхронизация «лицевые счета»") {
 		t.Errorf("retry = %d: %.300s", code, body)
 	}
 	var queued int

@@ -20,7 +20,7 @@ func TestMailPage(t *testing.T) {
 	if err := store.SaveCapturedMail(ctx, pool, "other@example.org", "Другое письмо", "x"); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := b.get(t, "/admin/mail"); code != 200 || !strings.Contains(body, "Staff login") {
+	if code, body := b.get(t, "/admin/mail"); code != 200 || !strings.Contains(body, "Вход для сотрудников") {
 		t.Fatalf("mail page before login: %d", code)
 	}
 	b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}})

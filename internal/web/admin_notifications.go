@@ -23,7 +23,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, st *S
 		s.fail(w, r, st, err)
 		return
 	}
-	orgs, err := store.OrganizationChoices(ctx, s.deps.Pool)
+	orgs, err := store.ListOrgChoices(ctx, s.deps.Pool)
 	if err != nil {
 		s.fail(w, r, st, err)
 		return

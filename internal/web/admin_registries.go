@@ -53,7 +53,7 @@ func (s *Server) adminUpload(pattern string, limit int64, h StaffHandler) {
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, apperr.E(apperr.NotFound, "admin registries", "no such page")
+		return 0, apperr.E(apperr.NotFound, "admin registries", "страница не найдена")
 	}
 	return id, nil
 }
@@ -112,7 +112,7 @@ func (s *Server) profileNames() []string {
 func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		s.fail(w, r, st, apperr.Invalidf("upload registry", "choose a file to upload"))
+		s.fail(w, r, st, apperr.Invalidf("upload registry", "выберите файл для загрузки"))
 		return
 	}
 	defer f.Close()
@@ -144,7 +144,7 @@ func (s *Server) registryUpload(w http.ResponseWriter, r *http.Request, st *Staf
 func (s *Server) statementUpload(w http.ResponseWriter, r *http.Request, st *Staff) {
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		s.fail(w, r, st, apperr.Invalidf("upload statement", "choose a file to upload"))
+		s.fail(w, r, st, apperr.Invalidf("upload statement", "выберите файл для загрузки"))
 		return
 	}
 	defer f.Close()

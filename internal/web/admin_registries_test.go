@@ -63,7 +63,7 @@ func newRegistryConsole(t *testing.T) *registryConsole {
 	c := &registryConsole{testBundle: newTestServer(t, pool, jc, "operator"), pool: pool, jobs: jc}
 	code, body := c.post(t, "/admin/login", url.Values{"login": {"operator"}, "password": {"correct horse"}, "next": {"/admin/registries"}})
 	m := csrfRe.FindStringSubmatch(body)
-	if code != 200 || m == nil || !strings.Contains(body, "Bank payment registries") {
+	if code != 200 || m == nil || !strings.Contains(body, "Реестры платежей банков") {
 		t.Fatalf("login = %d: %.300s", code, body)
 	}
 	c.csrf = m[1]
@@ -150,7 +150,7 @@ func TestRegistryConsole(t *testing.T) {
 
 	// Fix the first quarantined line's account and re-apply.
 	first := "/admin/registries/issues/" + links[0][1]
-	if code, body := c.get(t, first); code != 200 || !strings.Contains(body, "Fix the account and post") {
+	if code, body := c.get(t, first); code != 200 || !strings.Contains(body, "Исправить лицевой счёт и провести") {
 		t.Fatalf("issue page = %d: %.500s", code, body)
 	}
 	if code, _ := c.post(t, first+"/apply", url.Values{"account": {"1002003005"}}); code != http.StatusForbidden {
@@ -187,7 +187,7 @@ func TestRegistryConsole(t *testing.T) {
 		"СекцияДокумент=Платежное поручение\r\nНомер=551234\r\nДата=16.03.2025\r\nСумма=8363.00\r\nПлательщик1=ПАО СБЕРБАНК\r\n" +
 		"ПолучательСчет=40702810600000012345\r\nНазначениеПлатежа=EPS\r\nКонецДокумента\r\nКонецФайла\r\n"
 	where, code, body = c.upload(t, "/admin/registries/statements", "statement.txt", win1251(t, stmt), nil)
-	if where != "/admin/registries/reconciliation" || code != 200 || !strings.Contains(body, `<span class="state reconciled">reconciled</span>`) {
+	if where != "/admin/registries/reconciliation" || code != 200 || !strings.Contains(body, `<span class="state reconciled">сверен</span>`) {
 		t.Fatalf("statement upload → %s %d: %.1500s", where, code, body)
 	}
 	if code, body := c.get(t, "/admin/registries"); code != 200 || !strings.Contains(body, "sber.txt") || !strings.Contains(body, "reconciled") {
@@ -210,7 +210,7 @@ func TestRegistryConsole(t *testing.T) {
 	}
 	// The operator reads it again with a real profile: rejected again, now
 	// for what the file is.
-	if code, body := c.post(t, where+"/reprocess", url.Values{"csrf_token": {c.csrf}, "profile": {"sber-zhku-12"}}); code != 200 || !strings.Contains(body, "Registry ") {
+	if code, body := c.post(t, where+"/reprocess", url.Values{"csrf_token": {c.csrf}, "profile": {"sber-zhku-12"}}); code != 200 || !strings.Contains(body, "Реестр ") {
 		t.Fatalf("reprocess = %d: %.300s", code, body)
 	}
 	reg, err = c.wait(wctx, t, id)
@@ -277,8 +277,8 @@ func TestRegistryPageShowsTheTrueState(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Refresh") == "" || strings.Contains(string(body), "Every line was posted") ||
-		!strings.Contains(string(body), "Waiting for a worker") {
+	if resp.StatusCode != 200 || resp.Header.Get("Refresh") == "" || strings.Contains(string(body), "Все строки проведены") ||
+		!strings.Contains(string(body), "Ожидает обработки") {
 		t.Errorf("received registry: %d, Refresh %q: %.3000s", resp.StatusCode, resp.Header.Get("Refresh"), body)
 	}
 	if err := store.FinishRegistry(ctx, pool, imp.RegistryID, store.RegistryOutcome{State: store.RegistryRejected, RejectReason: "no registry profile fits", Summary: map[string]any{}}); err != nil {
@@ -290,7 +290,7 @@ func TestRegistryPageShowsTheTrueState(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.Header.Get("Refresh") != "" || strings.Contains(string(body), "Every line was posted") {
+	if resp.Header.Get("Refresh") != "" || strings.Contains(string(body), "Все строки проведены") {
 		t.Errorf("rejected registry: Refresh %q: %.3000s", resp.Header.Get("Refresh"), body)
 	}
 }

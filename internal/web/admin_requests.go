@@ -70,7 +70,7 @@ func (s *Server) requestsPage(w http.ResponseWriter, r *http.Request, st *Staff)
 		s.fail(w, r, st, err)
 		return
 	}
-	orgs, err := store.OrganizationChoices(r.Context(), s.deps.Pool)
+	orgs, err := store.ListOrgChoices(r.Context(), s.deps.Pool)
 	if err != nil {
 		s.fail(w, r, st, err)
 		return
@@ -183,7 +183,7 @@ func (s *Server) requestAssign(w http.ResponseWriter, r *http.Request, st *Staff
 		s.fail(w, r, st, err)
 		return
 	}
-	s.auditStaff(r, st, "request.assign", id, map[string]any{"to": to})
+	s.auditStaff(r, st, "request", "request.assign", id, map[string]any{"to": to})
 	s.setFlash(r, st, "Исполнитель назначен.")
 	http.Redirect(w, r, "/admin/requests/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }
@@ -221,14 +221,6 @@ func (s *Server) requestUpdate(w http.ResponseWriter, r *http.Request, st *Staff
 	}
 	s.setFlash(r, st, "Сохранено; житель получит уведомление.")
 	http.Redirect(w, r, "/admin/requests/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
-}
-
-// auditStaff records a staff action on a request; a failure is logged.
-func (s *Server) auditStaff(r *http.Request, st *Staff, action string, id int64, details map[string]any) {
-	if err := store.Audit(r.Context(), s.deps.Pool, store.AuditEntry{ActorKind: "staff", ActorID: st.User.ID, Action: action,
-		ObjectKind: "request", ObjectID: strconv.FormatInt(id, 10), Details: details}); err != nil {
-		s.deps.Logger.ErrorContext(r.Context(), "web: audit", "action", action, "error", err)
-	}
 }
 
 // stamp is a moment as operators read it.

@@ -96,7 +96,7 @@ func (s *Server) requireStaff(h http.Handler) http.Handler {
 			return
 		}
 		if !may(u.Role, riverUIPermission(r)) {
-			http.Error(w, "your role ("+u.Role+") may not change jobs; ask an administrator", http.StatusForbidden)
+			http.Error(w, "вашей роли («"+ruLabel(u.Role)+"») не разрешено менять задания; обратитесь к администратору", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -108,7 +108,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // errBadLogin is deliberately the same for unknown logins and wrong passwords.
-var errBadLogin = apperr.E(apperr.Permission, "staff login", "wrong login or password")
+var errBadLogin = apperr.E(apperr.Permission, "staff login", "неверный логин или пароль")
 
 // Staff logins lock for lockoutWindow after maxFailedLogins failures within it; one client
 // address may try ipAttempts logins an hour. Both are reserved in the database before the
@@ -144,7 +144,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.Allowed {
-		refuse(res, "too many login attempts from this address; try again later")
+		refuse(res, "слишком много попыток входа с этого адреса; попробуйте позже")
 		return
 	}
 	key := "staff:login:" + login
@@ -154,7 +154,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.Allowed {
-		refuse(res, fmt.Sprintf("too many failed attempts for this login; try again in %d minutes", int(res.RetryAfter.Round(time.Minute).Minutes())))
+		refuse(res, fmt.Sprintf("слишком много неудачных попыток для этого логина; попробуйте через %d мин.", int(res.RetryAfter.Round(time.Minute).Minutes())))
 		return
 	}
 	u, err := store.StaffUserByLogin(ctx, s.deps.Pool, login)

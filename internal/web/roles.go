@@ -10,9 +10,8 @@ import (
 // Permission is something a staff role may do in the console.
 type Permission string
 
-// The console's permissions. Staff and roles are managed with `zhkhgate admin` on the server
-// (PermStaff is reserved for a console page); everything else is enforced in staffFor and
-// requireStaff, the console's two doors, from the route's pattern and method.
+// The console's permissions, enforced in staffFor and requireStaff, the console's two doors,
+// from the route's pattern and method.
 const (
 	// PermView reads every console page and River UI, and logs out.
 	PermView Permission = "view"
@@ -20,13 +19,14 @@ const (
 	PermRegistries Permission = "registries"
 	// PermQuarantine decides on quarantined registry lines (apply to an account, discard).
 	PermQuarantine Permission = "quarantine"
-	// PermGISRetry re-plans a stopped GIS ZhKH message as a new sync of the same subject.
+	// PermGISRetry re-plans a stopped GIS ZhKH message as a new sync of the same subject, and
+	// releases held items (one, or a message's items of an error class).
 	PermGISRetry Permission = "gis.retry"
 	// PermGISSync starts any GIS ZhKH exchange (subject, organization, period) from the console.
 	PermGISSync Permission = "gis.sync"
 	// PermJobsWrite changes jobs and queues in River UI (cancel, delete, retry, pause).
 	PermJobsWrite Permission = "jobs.write"
-	// PermStaff manages staff users and their roles.
+	// PermStaff lists and manages staff users: create, change role, reset password, block.
 	PermStaff Permission = "staff"
 	// PermRequests handles residents' requests: assign, change state, answer.
 	PermRequests Permission = "requests"
@@ -57,6 +57,17 @@ var routePermissions = map[string]Permission{
 	"POST /admin/requests/{id}/assign":           PermRequests,
 	"POST /admin/requests/{id}/update":           PermRequests,
 	"POST /admin/notifications":                  PermNotify,
+	"POST /admin/gis/items/{guid}/release":       PermGISRetry,
+	"POST /admin/gis/messages/{id}/release":      PermGISRetry,
+	"POST /admin/staff":                          PermStaff,
+	"POST /admin/staff/{id}/role":                PermStaff,
+	"POST /admin/staff/{id}/password":            PermStaff,
+	"POST /admin/staff/{id}/block":               PermStaff,
+}
+
+// readPermissions names reading routes that need more than PermView.
+var readPermissions = map[string]Permission{
+	"GET /admin/staff": PermStaff,
 }
 
 // may tells whether role holds p.
@@ -67,6 +78,9 @@ func may(role string, p Permission) bool {
 // permissionOf is the permission a console request needs.
 func permissionOf(r *http.Request) (Permission, bool) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if p, ok := readPermissions[r.Pattern]; ok {
+			return p, true
+		}
 		return PermView, true
 	}
 	p, ok := routePermissions[r.Pattern]
@@ -82,5 +96,5 @@ func riverUIPermission(r *http.Request) Permission {
 }
 
 func errForbidden(role string) error {
-	return apperr.E(apperr.Permission, "console", "your role ("+role+") may not do this; ask an administrator")
+	return apperr.E(apperr.Permission, "console", "вашей роли («"+ruLabel(role)+"») это не разрешено; обратитесь к администратору")
 }

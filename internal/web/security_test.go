@@ -230,10 +230,10 @@ func TestFlashAndGISSyncChecks(t *testing.T) {
 		t.Errorf("%d refused syncs were queued", queued)
 	}
 	code, body := c.post(t, "/admin/gis/sync", url.Values{"csrf_token": {token}, "org": {"1"}, "what": {"documents"}, "period": {"2026-10"}})
-	if code != http.StatusOK || !strings.Contains(body, "sync of documents queued") {
-		t.Errorf("a good sync: %d, notice shown %v", code, strings.Contains(body, "sync of documents queued"))
+	if code != http.StatusOK || !strings.Contains(body, "Синхронизация «платёжные документы» поставлена в очередь") {
+		t.Errorf("a good sync: %d, notice shown %v", code, strings.Contains(body, "Синхронизация «платёжные документы» поставлена в очередь"))
 	}
-	if _, body := c.get(t, "/admin/gis"); strings.Contains(body, "sync of documents queued") {
+	if _, body := c.get(t, "/admin/gis"); strings.Contains(body, "Синхронизация «платёжные документы» поставлена в очередь") {
 		t.Error("the notice was shown twice")
 	}
 }

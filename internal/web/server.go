@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -145,6 +146,7 @@ func (s *Server) routes() {
 	s.registryRoutes()
 	s.gisRoutes()
 	s.requestRoutes()
+	s.consoleRoutes()
 	s.handle("/admin/jobs/", "admin_jobs", s.requireStaff(s.ui))
 
 	if s.deps.Cabinet != nil {
@@ -225,6 +227,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"stateTitle": func(st store.RequestState) string { return store.StateTitle(st) },
 		"kindTitle":  func(k store.RequestKind) string { return store.KindTitle(k) },
 	}
+	maps.Copy(funcs, consoleFuncs())
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

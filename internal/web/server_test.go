@@ -139,7 +139,7 @@ func TestAdminLoginFlow(t *testing.T) {
 	// Before login, the console and River UI send the browser to the login page.
 	for _, p := range []string{"/admin/", "/admin/jobs/"} {
 		code, body := b.get(t, p)
-		if code != 200 || !strings.Contains(body, "Staff login") {
+		if code != 200 || !strings.Contains(body, "Вход для сотрудников") {
 			t.Fatalf("GET %s before login = %d, want the login page", p, code)
 		}
 	}
@@ -147,10 +147,10 @@ func TestAdminLoginFlow(t *testing.T) {
 		t.Errorf("River UI API before login = %d, want 401", code)
 	}
 
-	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"wrong password"}}); code != 401 || !strings.Contains(body, "wrong login or password") {
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"wrong password"}}); code != 401 || !strings.Contains(body, "неверный логин или пароль") {
 		t.Fatalf("bad password = %d", code)
 	}
-	if code, body := b.post(t, "/admin/login", url.Values{"login": {"nobody"}, "password": {"x"}}); code != 401 || !strings.Contains(body, "wrong login or password") {
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"nobody"}, "password": {"x"}}); code != 401 || !strings.Contains(body, "неверный логин или пароль") {
 		t.Fatalf("unknown login = %d", code)
 	}
 	code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}, "next": {"/admin/jobs/"}})
@@ -158,7 +158,7 @@ func TestAdminLoginFlow(t *testing.T) {
 		t.Fatalf("login then River UI = %d, body lacks River UI: %.300s", code, body)
 	}
 	code, body = b.get(t, "/admin/")
-	if code != 200 || !strings.Contains(body, "Settlement center") {
+	if code != 200 || !strings.Contains(body, "Расчётный центр") {
 		t.Fatalf("dashboard = %d", code)
 	}
 	m := csrfRe.FindStringSubmatch(body)
@@ -176,7 +176,7 @@ func TestAdminLoginFlow(t *testing.T) {
 	if code, _ := b.post(t, "/admin/logout", url.Values{"csrf_token": {m[1]}}); code != 200 {
 		t.Errorf("logout = %d", code)
 	}
-	if code, body := b.get(t, "/admin/"); code != 200 || !strings.Contains(body, "Staff login") {
+	if code, body := b.get(t, "/admin/"); code != 200 || !strings.Contains(body, "Вход для сотрудников") {
 		t.Errorf("dashboard after logout = %d, want login page", code)
 	}
 }
@@ -219,7 +219,7 @@ func TestStaffLoginLockout(t *testing.T) {
 	}
 	// Now even the right password is refused until the window passes.
 	code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}})
-	if code != http.StatusTooManyRequests || !strings.Contains(body, "too many failed attempts") {
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "слишком много неудачных попыток") {
 		t.Fatalf("login after %d failures = %d, want 429", maxFailedLogins, code)
 	}
 	// Other logins are not affected.
@@ -230,7 +230,7 @@ func TestStaffLoginLockout(t *testing.T) {
 	if _, err := b.pool.Exec(context.Background(), `UPDATE limiter_counters SET window_start = window_start - interval '16 minutes', blocked_until = blocked_until - interval '16 minutes'`); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}}); code != 200 || !strings.Contains(body, "Settlement center") {
+	if code, body := b.post(t, "/admin/login", url.Values{"login": {"admin"}, "password": {"correct horse"}}); code != 200 || !strings.Contains(body, "Расчётный центр") {
 		t.Errorf("login after the window = %d", code)
 	}
 }
