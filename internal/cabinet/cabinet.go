@@ -182,8 +182,12 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("GET /accounts/{id}", c.resident(c.accountPage))
 	c.mux.HandleFunc("POST /accounts/{id}/main", c.resident(c.setMain))
 	c.mux.HandleFunc("POST /accounts/{id}/paperless", c.resident(c.setPaperless))
-	c.mux.HandleFunc("POST /accounts/{id}/unlink", c.resident(c.unlink))
-	c.mux.HandleFunc("POST /accounts/{id}/readings", c.resident(c.accountReading))
+	c.mux.HandleFunc("GET /accounts/{id}/unlink", c.resident(c.unlinkPage))
+	c.mux.HandleFunc("POST /accounts/{id}/unlink", c.resident(c.unlinkConfirmed))
+	c.mux.HandleFunc("GET /accounts/{id}/readings", c.resident(c.accountReadingsPage))
+	c.mux.HandleFunc("POST /accounts/{id}/readings", c.resident(c.accountReadings))
+	c.mux.HandleFunc("GET /accounts/{id}/meters", c.resident(c.metersPage))
+	c.mux.HandleFunc("GET /accounts/{id}/meters/{meter}/history", c.resident(c.meterHistoryPage))
 	c.mux.HandleFunc("GET /profile", c.resident(c.profile))
 	c.mux.HandleFunc("POST /profile/email", c.resident(c.changeEmail))
 	c.mux.HandleFunc("GET /profile/email/confirm", c.confirmEmailChange)
@@ -191,6 +195,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/password", c.resident(c.changePassword))
 	c.mux.HandleFunc("POST /profile/esia", c.resident(c.bindESIA))
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
+	c.mux.HandleFunc("/", c.notFound)
 }
 
 // visitor is who is making a request: a logged-in resident or an anonymous browser.
@@ -225,7 +230,7 @@ func (c *Cabinet) resident(h func(http.ResponseWriter, *http.Request, *visitor))
 		v := c.visitorOf(w, r)
 		if v.Resident == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/", http.StatusSeeOther)
+				c.sessionEnded(w, r)
 				return
 			}
 			c.fail(w, r, v, apperr.E(apperr.Permission, "cabinet", "Сеанс завершён. Войдите снова."))
@@ -362,6 +367,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"day":      func(t time.Time) string { return formatDate(&t) },
 		"resource": resourceName,
 		"reading":  func(d *model.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+		"num":      numText,
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
@@ -387,6 +393,7 @@ var notices = map[string]string{
 	"reset":      "Пароль изменён. Войдите с новым паролем.",
 	"deleted":    "Кабинет удалён.",
 	"logged_out": "Вы вышли из кабинета.",
+	"idle":       "Сеанс завершён из-за бездействия. Войдите снова — откроется страница, на которой вы были.",
 }
 
 func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, name string, v *visitor, p page) {
@@ -432,7 +439,14 @@ func (c *Cabinet) fail(w http.ResponseWriter, r *http.Request, v *visitor, err e
 	if apperr.KindOf(err) == apperr.Internal {
 		msg = "Что-то пошло не так. Попробуйте позже."
 	}
-	c.render(w, r, limitStatus(w, err, status), "error", v, page{Title: "Ошибка", Error: msg})
+	name := "error"
+	switch {
+	case status == http.StatusNotFound:
+		name = "notfound"
+	case status >= 500:
+		name = "servererror"
+	}
+	c.render(w, r, limitStatus(w, err, status), name, v, page{Title: "Ошибка", Error: msg})
 }
 
 // limitStatus turns a Permission error with a retry time (a lockout or rate limit) into 429 with
@@ -453,6 +467,7 @@ func errTooMany(op string) error {
 func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) {
 	v := c.visitorOf(w, r)
 	if v.Resident == nil {
+		c.rememberNext(w, r)
 		var hints []store.AccountHint
 		if c.cfg.DemoHints {
 			var err error

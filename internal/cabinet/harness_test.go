@@ -45,12 +45,21 @@ type options struct {
 	onCheck func(string)
 	// trusted are reverse proxies whose X-Forwarded-For tests may set to play other clients.
 	trusted []netip.Prefix
+	// now is the cabinet's clock; by default it starts at noon of the 20th of this month, inside
+	// the default reading window (15–25) and a month after the demo's last readings.
+	now func() time.Time
 }
 
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool := testdb.New(t)
+	if o.now == nil {
+		// Shifted, not frozen: the limiters tell attempts apart by their times.
+		t0 := time.Now().UTC()
+		shift := time.Date(t0.Year(), t0.Month(), 20, 12, 0, 0, 0, time.UTC).Sub(t0)
+		o.now = func() time.Time { return time.Now().Add(shift) }
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := demo.Load(ctx, pool, demo.Options{Accounts: 6, Months: 2}, logger); err != nil {
 		t.Fatalf("demo: %v", err)
@@ -64,7 +73,7 @@ func newEnv(t *testing.T, o options) *env {
 	}
 	cab, err := cabinet.New(cabinet.Config{BaseURL: base, DemoHints: true, Limits: o.limits, Idle: o.idle, Absolute: o.absolute, SecureCookies: o.secure,
 		TrustedProxies: o.trusted},
-		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger, OnCheck: o.onCheck})
+		cabinet.Deps{Pool: pool, ESIA: client, Mailer: &mail.Capture{DB: pool}, Logger: logger, OnCheck: o.onCheck, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}

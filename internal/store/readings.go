@@ -232,6 +232,19 @@ func ResidentMeterHistory(ctx context.Context, db DBTX, residentID, accountID, m
 	return card, out, rows.Err()
 }
 
+// HouseAddress returns a house's address (NotFound for an unknown id).
+func HouseAddress(ctx context.Context, db DBTX, id int64) (string, error) {
+	var a string
+	err := db.QueryRow(ctx, `SELECT address FROM houses WHERE id = $1`, id).Scan(&a)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.E(apperr.NotFound, "find house", "дом не найден")
+	}
+	if err != nil {
+		return "", fmt.Errorf("find house %d: %w", id, err)
+	}
+	return a, nil
+}
+
 // HouseSearchLimit is how many houses a search by address returns at most.
 const HouseSearchLimit = 10
 
