@@ -166,9 +166,9 @@ const (
 
 // historyOrder maps a sort and direction to SQL; only these strings ever reach the query.
 var historyOrder = map[HistorySort]string{
-	SortDate:        "taken_on %[1]s, rank %[1]s, id %[1]s",
-	SortValue:       "value %[1]s, taken_on %[1]s, id %[1]s",
-	SortConsumption: "consumption %[1]s NULLS LAST, taken_on %[1]s, id %[1]s",
+	SortDate:        "seq %[1]s",
+	SortValue:       "value %[1]s, seq %[1]s",
+	SortConsumption: "consumption %[1]s NULLS LAST, seq %[1]s",
 }
 
 // ResidentMeterHistory returns every reading of a meter of an account the resident proved, with
@@ -198,9 +198,11 @@ func ResidentMeterHistory(ctx context.Context, db DBTX, residentID, accountID, m
 	}
 	rows, err := db.Query(ctx, `
 		WITH r AS (
-			SELECT id, taken_on, value, source, flag, `+sourceRank+` AS rank FROM readings WHERE meter_id = $1
+			-- seq: the order of the history; of one day's readings the most trusted comes last.
+			SELECT id, taken_on, value, source, flag, row_number() OVER (ORDER BY taken_on, `+sourceRank+` DESC, id) AS seq
+			FROM readings WHERE meter_id = $1
 		), t AS (
-			SELECT id, value - lag(value) OVER (ORDER BY taken_on, rank DESC, id) AS consumption FROM r WHERE flag = ''
+			SELECT id, value - lag(value) OVER (ORDER BY seq) AS consumption FROM r WHERE flag = ''
 		)
 		SELECT r.taken_on, r.value::text, t.consumption::text, r.source, r.flag
 		FROM r LEFT JOIN t USING (id)
