@@ -142,14 +142,16 @@ func consumptionChart(rows []store.HistoryRow) *chart {
 	if top <= 0 {
 		top = 1
 	}
-	const pad, labels, values = 6, 22, 16
+	const pad, labels, values = 6, 26, 20
 	ch := &chart{W: chartW, H: chartH, Base: chartH - labels, Max: trimFloat(top)}
-	slot := (chartW - 2*pad) / chartBars
+	// A few readings get wide slots, never more than a sixth of the width each.
+	slot := (chartW - 2*pad) / max(len(pts), 6)
+	bw := min(slot*2/3, 36)
 	plot := float64(ch.Base - values)
 	for i, p := range pts {
 		h := int(math.Round(toFloat(*p.Consumption) / top * plot))
-		x := pad + i*slot + slot/6
-		ch.Bars = append(ch.Bars, bar{X: x, Y: ch.Base - h, W: slot * 2 / 3, H: h, CX: x + slot/3, VY: ch.Base - h - 4, LY: ch.Base + 15,
+		x := pad + i*slot + (slot-bw)/2
+		ch.Bars = append(ch.Bars, bar{X: x, Y: ch.Base - h, W: bw, H: h, CX: x + bw/2, VY: ch.Base - h - 4, LY: ch.Base + 19,
 			Label: shortMonths[p.TakenOn.Month()-1], Value: trimFloat(toFloat(*p.Consumption)), TakenOn: p.TakenOn})
 	}
 	return ch

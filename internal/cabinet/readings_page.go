@@ -101,15 +101,9 @@ func (c *Cabinet) collectReadings(r *http.Request, d *readingsData) (date time.T
 		out = append(out, pending{meterID: row.MeterID, value: v})
 	}
 	switch {
-	case bad == 1:
-		// One error: it is the form's, said in full.
-		for _, row := range d.Rows {
-			if row.Error != "" {
-				return date, nil, false, apperr.Invalidf("reading", "%s", row.Error)
-			}
-		}
 	case bad > 0:
-		return date, nil, false, apperr.Invalidf("reading", "Показания не приняты: исправьте отмеченные счётчики. Остальные значения сохранены в форме.")
+		// Each error is shown at its meter; the top says only that none was taken.
+		return date, nil, false, apperr.Invalidf("reading", "Показания не приняты: исправьте отмеченные счётчики. Введённые значения сохранены в форме.")
 	case len(out) == 0:
 		return date, nil, false, errNoValues
 	}
