@@ -379,6 +379,18 @@ func TestUnlinkAsksAndUnknownPages(t *testing.T) {
 	if r := b.postFollow("/accounts/"+itoa(acc)+"/unlink", url.Values{"confirm": {"yes"}}); !strings.Contains(r.body, "Лицевой счёт отвязан") {
 		t.Errorf("confirmed unlink: HTTP %d", r.status)
 	}
+	// A server error is the Russian 500 page, without the error's text.
+	b2, acc2 := e.linked(1000299655, e.hint[1])
+	if _, err := e.pool.Exec(context.Background(), `ALTER TABLE meters RENAME TO meters_gone`); err != nil {
+		t.Fatal(err)
+	}
+	if r := b2.get("/accounts/" + itoa(acc2) + "/meters"); r.status != http.StatusInternalServerError ||
+		!strings.Contains(r.body, "Сервис временно не отвечает") || strings.Contains(r.body, "SQLSTATE") || strings.Contains(r.body, "meters_gone") {
+		t.Errorf("server error: HTTP %d\n%.500s", r.status, r.body)
+	}
+	if _, err := e.pool.Exec(context.Background(), `ALTER TABLE meters_gone RENAME TO meters`); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []string{"/no-such-page", "/accounts/1/nothing", "/cabinet-static/nope.css"} {
 		r := b.get(p)
 		if r.status != http.StatusNotFound || (!strings.Contains(r.body, "Страница не найдена") && !strings.HasPrefix(p, "/cabinet-static")) {
