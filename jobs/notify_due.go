@@ -17,9 +17,6 @@ const KindNotifyDue = "notify_due"
 // notifyDueEvery is how often the time-based notifications are looked for.
 const notifyDueEvery = time.Hour
 
-// ReadingWindow is the days of the month residents send meter readings in (15th–25th).
-var ReadingWindow = store.ReadingWindow{From: 15, To: 25}
-
 // NotifyDueArgs asks for the time-based notifications as of now: issued documents, the
 // reading window, bills due in 3 days, meter verifications due (periodic, hourly).
 type NotifyDueArgs struct{}
@@ -53,7 +50,7 @@ func (w *NotifyDueWorker) Work(ctx context.Context, job *river.Job[NotifyDueArgs
 		return Edge(fmt.Errorf("notify due: %w", err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := store.DueNotices(ctx, tx, now, ReadingWindow); err != nil {
+	if _, err := store.DueNotices(ctx, tx, now); err != nil {
 		return Edge(err)
 	}
 	return Edge(tx.Commit(ctx))

@@ -365,11 +365,11 @@ func (b *Builder) ExportMeterHistory(ctx context.Context, org string, q HistoryQ
 
 // Reading is one current value of a one-rate device.
 type Reading struct {
-	TransportGUID string
-	RootGUID      string // device
-	Resource      NsiRef // НСИ 2
-	Value         string // decimal, \d{1,15}(\.\d{1,7})?
-	Date          time.Time
+	TransportGUID string    `json:"transport_guid,omitempty"`
+	RootGUID      string    `json:"root_guid,omitempty"` // device
+	Resource      NsiRef    `json:"resource"`            // НСИ 2
+	Value         string    `json:"value,omitempty"`     // decimal, \d{1,15}(\.\d{1,7})?
+	Date          time.Time `json:"date"`
 }
 
 // ImportReadings builds importMeteringDeviceValues; readings of one device

@@ -241,25 +241,3 @@ func (c *Cabinet) unlink(w http.ResponseWriter, r *http.Request, v *visitor) {
 	c.audit(r.Context(), v.Resident.ID, "resident.account_unlinked", "account", strconv.FormatInt(id, 10), nil)
 	http.Redirect(w, r, "/?ok=unlinked", http.StatusSeeOther)
 }
-
-// accountReading is POST /accounts/{id}/readings from a logged-in resident with a proven account.
-func (c *Cabinet) accountReading(w http.ResponseWriter, r *http.Request, v *visitor) {
-	ctx := r.Context()
-	acc, err := store.ResidentAccount(ctx, c.deps.Pool, v.Resident.ID, accountID(r))
-	if err != nil {
-		c.fail(w, r, v, err)
-		return
-	}
-	meterID, _ := strconv.ParseInt(r.PostFormValue("meter"), 10, 64)
-	if err := c.saveReading(r, acc.AccountID, meterID, r.PostFormValue("value"), "", false); err != nil {
-		data, derr := c.accountData(r, v, acc)
-		if derr != nil {
-			c.fail(w, r, v, derr)
-			return
-		}
-		c.failForm(w, r, v, "account", "Лицевой счёт "+acc.Number, err, data)
-		return
-	}
-	c.audit(ctx, v.Resident.ID, "resident.reading", "meter", strconv.FormatInt(meterID, 10), map[string]any{"account_id": acc.AccountID})
-	http.Redirect(w, r, "/accounts/"+strconv.FormatInt(acc.AccountID, 10)+"?ok=reading", http.StatusSeeOther)
-}

@@ -191,8 +191,12 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("GET /accounts/{id}", c.resident(c.accountPage))
 	c.mux.HandleFunc("POST /accounts/{id}/main", c.resident(c.setMain))
 	c.mux.HandleFunc("POST /accounts/{id}/paperless", c.resident(c.setPaperless))
-	c.mux.HandleFunc("POST /accounts/{id}/unlink", c.resident(c.unlink))
-	c.mux.HandleFunc("POST /accounts/{id}/readings", c.resident(c.accountReading))
+	c.mux.HandleFunc("GET /accounts/{id}/unlink", c.resident(c.unlinkPage))
+	c.mux.HandleFunc("POST /accounts/{id}/unlink", c.resident(c.unlinkConfirmed))
+	c.mux.HandleFunc("GET /accounts/{id}/readings", c.resident(c.accountReadingsPage))
+	c.mux.HandleFunc("POST /accounts/{id}/readings", c.resident(c.accountReadings))
+	c.mux.HandleFunc("GET /accounts/{id}/meters", c.resident(c.metersPage))
+	c.mux.HandleFunc("GET /accounts/{id}/meters/{meter}/history", c.resident(c.meterHistoryPage))
 	c.mux.HandleFunc("GET /profile", c.resident(c.profile))
 	c.mux.HandleFunc("POST /profile/email", c.resident(c.changeEmail))
 	c.mux.HandleFunc("GET /profile/email/confirm", c.confirmEmailChange)
@@ -202,6 +206,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
 	c.payRoutes()
 	c.requestRoutes()
+	c.mux.HandleFunc("/", c.notFound)
 }
 
 // visitor is who is making a request: a logged-in resident or an anonymous browser.
@@ -236,7 +241,7 @@ func (c *Cabinet) resident(h func(http.ResponseWriter, *http.Request, *visitor))
 		v := c.visitorOf(w, r)
 		if v.Resident == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/", http.StatusSeeOther)
+				c.sessionEnded(w, r)
 				return
 			}
 			c.fail(w, r, v, apperr.E(apperr.Permission, "cabinet", "Сеанс завершён. Войдите снова."))
@@ -380,6 +385,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"stamp":      formatStamp,
 		"stateTitle": func(s store.RequestState) string { return store.StateTitle(s) },
 		"kindTitle":  func(k store.RequestKind) string { return store.KindTitle(k) },
+		"num":        numText,
 	}
 	pages, err := layout.Parse(assets, funcs)
 	if err != nil {
@@ -408,6 +414,7 @@ var notices = map[string]string{
 	"request":    "Заявка принята. Ответ придёт в уведомления.",
 	"read":       "Все уведомления отмечены прочитанными.",
 	"notify":     "Настройки уведомлений сохранены.",
+	"idle":       "Сеанс завершён из-за бездействия. Войдите снова — откроется страница, на которой вы были.",
 }
 
 func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, name string, v *visitor, p page) {
@@ -454,7 +461,14 @@ func (c *Cabinet) fail(w http.ResponseWriter, r *http.Request, v *visitor, err e
 	if apperr.KindOf(err) == apperr.Internal {
 		msg = "Что-то пошло не так. Попробуйте позже."
 	}
-	c.render(w, r, limitStatus(w, err, status), "error", v, page{Title: "Ошибка", Error: msg})
+	name := "error"
+	switch {
+	case status == http.StatusNotFound:
+		name = "notfound"
+	case status >= 500:
+		name = "servererror"
+	}
+	c.render(w, r, limitStatus(w, err, status), name, v, page{Title: "Ошибка", Error: msg})
 }
 
 // limitStatus turns a Permission error with a retry time (a lockout or rate limit) into 429 with
@@ -475,6 +489,7 @@ func errTooMany(op string) error {
 func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) {
 	v := c.visitorOf(w, r)
 	if v.Resident == nil {
+		c.rememberNext(w, r)
 		var hints []store.AccountHint
 		if c.cfg.DemoHints {
 			var err error

@@ -94,7 +94,7 @@ func TestESIALoginAndLinking(t *testing.T) {
 	if acc, _ := store.ResidentAccount(ctx, e.pool, res.ID, second); !acc.Paperless {
 		t.Error("paperless not saved")
 	}
-	b.postFollow("/accounts/"+itoa(second)+"/unlink", url.Values{})
+	b.postFollow("/accounts/"+itoa(second)+"/unlink", url.Values{"confirm": {"yes"}})
 	accounts, _ = store.ResidentAccounts(ctx, e.pool, res.ID)
 	if len(accounts) != 1 || !accounts[0].IsMain {
 		t.Errorf("after unlinking the main account: %+v", accounts)

@@ -121,7 +121,7 @@ func (c *Cabinet) esiaCallback(w http.ResponseWriter, r *http.Request) {
 		action = "resident.created"
 	}
 	c.audit(ctx, res.ID, action, "esia_oid", oid, map[string]any{"via": "esia", "remote": c.clientIP(r)})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, c.afterLogin(w, r, "/"), http.StatusSeeOther)
 }
 
 // esiaFetch exchanges the code and reads the person, logging both exchanges.

@@ -39,19 +39,27 @@ type options struct {
 	secure    bool
 	idle      time.Duration
 	absolute  time.Duration
-	now       func() time.Time
 	limits    cabinet.Limits
 	modifySim func(*sim.Config)
 	// onCheck counts the secrets the cabinet checks (security tests).
 	onCheck func(string)
 	// trusted are reverse proxies whose X-Forwarded-For tests may set to play other clients.
 	trusted []netip.Prefix
+	// now is the cabinet's clock; by default it starts at noon of the 20th of this month, inside
+	// the default reading window (15–25) and a month after the demo's last readings.
+	now func() time.Time
 }
 
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool := testdb.New(t)
+	if o.now == nil {
+		// Shifted, not frozen: the limiters tell attempts apart by their times.
+		t0 := time.Now().UTC()
+		shift := time.Date(t0.Year(), t0.Month(), 20, 12, 0, 0, 0, time.UTC).Sub(t0)
+		o.now = func() time.Time { return time.Now().Add(shift) }
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := demo.Load(ctx, pool, demo.Options{Accounts: 6, Months: 2}, logger); err != nil {
 		t.Fatalf("demo: %v", err)

@@ -76,6 +76,7 @@ func (c *Cabinet) sendLink(ctx context.Context, residentID int64, purpose, addre
 }
 
 func (c *Cabinet) loginForm(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c.rememberNext(w, r)
 	c.render(w, r, http.StatusOK, "login", v, page{Title: "Вход по паролю"})
 }
 
@@ -135,7 +136,7 @@ func (c *Cabinet) login(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	c.audit(ctx, res.ID, "resident.login", "resident", "", map[string]any{"via": "password", "remote": c.clientIP(r)})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, c.afterLogin(w, r, "/"), http.StatusSeeOther)
 }
 
 func errOr(err, otherwise error) error {

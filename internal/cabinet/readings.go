@@ -1,6 +1,7 @@
 package cabinet
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,68 +58,41 @@ func wholePart(d model.Decimal) int64 {
 	return d.Units
 }
 
-// saveReading checks and stores a reading of meterID of accountID. With prove set, previous must
-// match the meter's latest reading (its whole part), which is how a resident without login
-// proves to live there.
-func (c *Cabinet) saveReading(r *http.Request, accountID, meterID int64, value, previous string, prove bool) error {
-	ctx := r.Context()
-	meters, err := store.AccountMeters(ctx, c.deps.Pool, accountID)
-	if err != nil {
-		return err
-	}
-	var m *store.MeterReading
-	for i := range meters {
-		if meters[i].MeterID == meterID {
-			m = &meters[i]
-		}
-	}
-	if m == nil {
-		return apperr.Invalidf("reading", "Выберите счётчик из списка.")
-	}
-	v, err := parseReading(value)
-	if err != nil {
-		return err
-	}
-	if prove {
-		p, err := parseReading(previous)
-		if err != nil {
-			return err
-		}
-		if m.LastValue == nil || wholePart(*m.LastValue) != wholePart(p) {
-			return errNoReadingProof
-		}
-	}
-	if m.LastValue != nil && cmpDecimal(v, *m.LastValue) < 0 {
-		return apperr.Invalidf("reading", "Новое показание меньше предыдущего (%s). Проверьте цифры.", strings.Replace(m.LastValue.String(), ".", ",", 1))
-	}
-	return store.SaveResidentReading(ctx, c.deps.Pool, accountID, meterID, v)
-}
-
 var errNoReadingProof = apperr.E(apperr.Permission, "reading", "Данные не совпадают с данными расчётного центра.")
 
-// readingsForm is GET /readings: submission without login, step 1 (which flat).
+// readingsForm is GET /readings: submission without login, step 1 (which flat). The house is
+// found by what the resident types (street and number): up to store.HouseSearchLimit matches.
 func (c *Cabinet) readingsForm(w http.ResponseWriter, r *http.Request, v *visitor) {
-	houses, err := store.Houses(r.Context(), c.deps.Pool)
-	if err != nil {
-		c.fail(w, r, v, err)
-		return
+	q := strings.TrimSpace(r.URL.Query().Get("address"))
+	data := map[string]any{"Address": q}
+	if q != "" {
+		houses, err := store.SearchHouses(r.Context(), c.deps.Pool, q)
+		if err != nil {
+			c.fail(w, r, v, err)
+			return
+		}
+		data["Houses"], data["Searched"] = houses, true
 	}
-	c.render(w, r, http.StatusOK, "readings", v, page{Title: "Передать показания", Data: map[string]any{"Houses": houses}})
+	c.render(w, r, http.StatusOK, "readings", v, page{Title: "Передать показания", Data: data})
 }
 
 // readingsSubmit is POST /readings. Step "find" checks account, house and flat and lists the
-// meters; step "save" re-checks them, proves by the previous reading and stores the new one.
-// Both are limited per IP and, for failures, per account.
+// meters; step "save" re-checks them, proves by the reading printed on the last receipt (its
+// whole part) and checks and stores the new readings of every meter typed. Both are limited per
+// IP and, for failed proofs, per account.
 func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	houses, err := store.Houses(ctx, c.deps.Pool)
-	if err != nil {
-		c.fail(w, r, v, err)
-		return
-	}
-	data := map[string]any{"Houses": houses, "Number": r.PostFormValue("number"), "Flat": r.PostFormValue("flat")}
 	house, _ := strconv.ParseInt(r.PostFormValue("house"), 10, 64)
-	data["House"] = house
+	data := map[string]any{"Number": r.PostFormValue("number"), "Flat": r.PostFormValue("flat"), "House": house,
+		"Address": r.PostFormValue("address"), "ProofMeter": "", "Previous": ""}
+	if house > 0 {
+		addr, err := store.HouseAddress(ctx, c.deps.Pool, house)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			c.fail(w, r, v, err)
+			return
+		}
+		data["HouseAddress"] = addr
+	}
 	fail := func(err error) { c.failForm(w, r, v, "readings", "Передать показания", err, data) }
 
 	// Every attempt counts per IP; failed proofs count per IP and account (only this client is
@@ -147,33 +121,61 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 		fail(err)
 		return
 	}
-	meters, err := store.AccountMeters(ctx, c.deps.Pool, p.AccountID)
+	cards, err := store.MeterCards(ctx, c.deps.Pool, p.AccountID)
 	if err != nil {
 		fail(err)
 		return
 	}
-	if len(meters) == 0 {
+	if len(cards) == 0 {
 		fail(apperr.E(apperr.NotFound, "reading", "У этого лицевого счёта нет счётчиков."))
 		return
 	}
-	data["Meters"] = meters
+	d := c.newReadingsData(cards)
+	data["Form"] = d
 	if r.PostFormValue("step") != "save" {
 		// Account, house and flat match: this step proved nothing secret yet, give it back.
 		c.release(ctx, keyAcc, c.proofLimit())
 		c.render(w, r, http.StatusOK, "readings", v, page{Title: "Передать показания", Data: data})
 		return
 	}
-	meterID, _ := strconv.ParseInt(r.PostFormValue("meter"), 10, 64)
-	data["Meter"] = meterID
-	if err := c.saveReading(r, p.AccountID, meterID, r.PostFormValue("value"), r.PostFormValue("previous"), true); err != nil {
-		if !apperr.Is(err, apperr.Permission) {
-			c.release(ctx, keyAcc, c.proofLimit()) // a typo in the new value is no guess
+	proofMeter := cmp.Or(r.PostFormValue("proof_meter"), r.PostFormValue("meter"))
+	data["ProofMeter"], data["Previous"] = proofMeter, r.PostFormValue("previous")
+	var proof *store.MeterCard
+	for i := range cards {
+		if strconv.FormatInt(cards[i].MeterID, 10) == proofMeter {
+			proof = &cards[i]
 		}
+	}
+	if proof == nil {
+		c.release(ctx, keyAcc, c.proofLimit())
+		fail(apperr.Invalidf("reading", "Выберите счётчик, показание которого вы берёте из квитанции."))
+		return
+	}
+	prev, err := parseReading(r.PostFormValue("previous"))
+	if err != nil {
+		c.release(ctx, keyAcc, c.proofLimit()) // a typo is no guess
 		fail(err)
 		return
 	}
+	if proof.ReceiptValue == nil || wholePart(*proof.ReceiptValue) != wholePart(prev) {
+		fail(errNoReadingProof)
+		return
+	}
+	// Proven: the rest are the resident's own mistakes, never guesses.
 	c.release(ctx, keyAcc, c.proofLimit())
-	c.audit(ctx, 0, "reading.anonymous", "meter", strconv.FormatInt(meterID, 10),
-		map[string]any{"account_id": p.AccountID, "remote": c.clientIP(r)})
+	date, rs, warned, err := c.collectReadings(r, d)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if warned {
+		c.render(w, r, http.StatusOK, "readings", v, page{Title: "Передать показания",
+			Error: "Проверьте отмеченные показания и подтвердите их.", Data: data})
+		return
+	}
+	if err := c.saveReadings(ctx, 0, p.AccountID, date, rs, c.clientIP(r)); err != nil {
+		fail(err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "sent", v, page{Title: "Показания приняты", Notice: notices["reading"]})
 }

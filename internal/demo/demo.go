@@ -381,9 +381,10 @@ func (g *generator) meters() iter.Seq[model.Meter] {
 			acc := g.account(a)
 			for m, mr := range meterResources {
 				installed := acc.meterInstalled
+				verified := g.lastVerification(installed)
 				if !yield(model.Meter{ID: g.meterID(a, m), PremisesID: g.premisesID0 + int64(a), AccountID: g.accountID0 + int64(a),
 					Number: fmt.Sprintf("%02d%08d", m+1, 1000000+a*7+m), Resource: mr.resource, Place: mr.place, TariffZones: 1,
-					InstalledOn: installed, VerifiedOn: installed, NextVerifyOn: installed.AddDate(6, 0, 0)}) {
+					InstalledOn: installed, VerifiedOn: verified, NextVerifyOn: verified.AddDate(verificationYears, 0, 0)}) {
 					return
 				}
 			}
@@ -394,13 +395,27 @@ func (g *generator) meters() iter.Seq[model.Meter] {
 			for _, m := range sa.meters {
 				if !yield(model.Meter{ID: g.meterID0 + int64(g.o.Accounts*len(meterResources)+k), PremisesID: g.premisesID0 + int64(g.o.Accounts+j),
 					AccountID: g.accountID0 + int64(g.o.Accounts+j), Number: m.number, Resource: m.resource, Place: "санузел", TariffZones: 1,
-					InstalledOn: installed, VerifiedOn: installed, NextVerifyOn: installed.AddDate(6, 0, 0)}) {
+					InstalledOn: installed, VerifiedOn: g.lastVerification(installed), NextVerifyOn: g.lastVerification(installed).AddDate(verificationYears, 0, 0)}) {
 					return
 				}
 				k++
 			}
 		}
 	}
+}
+
+// verificationYears is the demo meters' verification interval (water meters: 6 years).
+const verificationYears = 6
+
+// lastVerification is the newest verification of a meter installed (and first verified) on
+// installed, verified again every verificationYears, up to the last billed month: so demo meters
+// are in service, and those verified long ago come due in the months after it.
+func (g *generator) lastVerification(installed time.Time) time.Time {
+	v := installed
+	for !v.AddDate(verificationYears, 0, 0).After(g.o.Until) {
+		v = v.AddDate(verificationYears, 0, 0)
+	}
+	return v
 }
 
 // sampleHouses and sampleAccounts are the houses and accounts paid in the

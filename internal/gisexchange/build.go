@@ -72,6 +72,9 @@ var (
 	buildMeters = items(func(b *giszhkh.Builder) func(context.Context, string, []giszhkh.Meter) (*giszhkh.Request, error) {
 		return b.ImportMeters
 	})
+	buildReadingsImport = items(func(b *giszhkh.Builder) func(context.Context, string, []giszhkh.Reading) (*giszhkh.Request, error) {
+		return b.ImportReadings
+	})
 	buildWithdrawals = items(func(b *giszhkh.Builder) func(context.Context, string, []giszhkh.Withdrawal) (*giszhkh.Request, error) {
 		return b.WithdrawPaymentDocuments
 	})

@@ -35,6 +35,8 @@ var storedFormats = map[What]map[string]any{
 		CommissioningDate: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), PremisesGUID: "00000000-0000-4000-8000-000000000003",
 		AccountGUID: "00000000-0000-4000-8000-000000000002", Resource: nsiRef(2), Unit: "113", InitialValue: "10.00",
 		VersionGUID: "00000000-0000-4000-8000-000000000005", ArchiveReason: nsiRef(21)}},
+	ReadingsImport: {"item": giszhkh.Reading{TransportGUID: "00000000-0000-4000-8000-000000000001", RootGUID: "00000000-0000-4000-8000-000000000006",
+		Resource: nsiRef(2), Value: "123.456", Date: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)}},
 	Readings: {"query": giszhkh.HistoryQuery{FIASHouseGUIDs: []string{"b9a1c2d3-e4f5-4a6b-8c7d-0e1f2a3b4c5d"},
 		RootGUIDs: []string{"00000000-0000-4000-8000-000000000006"}, Resources: []giszhkh.NsiRef{nsiRef(2)},
 		From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), NextBlock: "00000000-0000-4000-8000-000000000007"}},

@@ -10,12 +10,24 @@ import (
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
-// objectSubject is the subject that sends each kind of object (the
-// registry's Object field; a test keeps them equal — a table, not a lookup
-// in the registry, whose appliers call Scopes).
-var objectSubject = map[string]What{
-	"account": "accounts", "meter": "meters", "document": "documents", "withdrawal": "withdrawals",
-	"payment": "payments", "cancellation": "cancellations",
+// sendingSubject indexes the registry by the kind of object each subject
+// sends. It is derived in init, not written as a second table: the
+// registry's appliers reach Scopes, so an initializer would be a cycle.
+var sendingSubject map[string]What
+
+func init() {
+	sendingSubject = map[string]What{}
+	for _, s := range subjects {
+		if s.Object != "" {
+			sendingSubject[s.Object] = s.What
+		}
+	}
+}
+
+// subjectSending is the subject of the registry that sends objects of kind.
+func subjectSending(kind string) (What, bool) {
+	w, ok := sendingSubject[kind]
+	return w, ok
 }
 
 // Scopes turns work the store found (objects of a kind, by organization
@@ -23,7 +35,7 @@ var objectSubject = map[string]What{
 func Scopes(work []store.GISWork) ([]Scope, error) {
 	var out []Scope
 	for _, w := range work {
-		what, ok := objectSubject[w.ObjectKind]
+		what, ok := subjectSending(w.ObjectKind)
 		if !ok {
 			return nil, fmt.Errorf("gis: no subject sends %q objects", w.ObjectKind)
 		}

@@ -185,6 +185,25 @@ func planMeters(ctx context.Context, p *planning) error {
 	return nil
 }
 
+// planReadingsImport plans the newest reading residents sent of each meter GIS holds, one item
+// per reading (so one device per item: a message never carries more than one value of a device).
+func planReadingsImport(ctx context.Context, p *planning) error {
+	nsi, err := p.NSI(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := store.GISReadingsToSend(ctx, p.db, p.orgID, all)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := p.add(r.ID, func(tg string) (any, error) { v, err := gis.Reading(nsi, r, tg); return &v, err }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func planDocuments(ctx context.Context, p *planning) error {
 	cfg := p.x.cfg
 	if cfg.BankBIK == "" || cfg.BankAccount == "" {

@@ -19,6 +19,7 @@ const (
 	Accounts        What = "accounts"         // importAccountData
 	MetersExport    What = "meters-export"    // reconciliation of meters GIS holds
 	Meters          What = "meters"           // importMeteringDeviceData
+	ReadingsImport  What = "readings-import"  // importMeteringDeviceValues: residents' readings
 	Readings        What = "readings"         // exportMeteringDeviceHistory
 	DocumentsExport What = "documents-export" // reconciliation of payment documents GIS holds
 	Documents       What = "documents"        // importPaymentDocumentData
@@ -73,6 +74,9 @@ var subjects = []Subject{
 		plan: planMetersExport, build: buildMetersExport, apply: applyMetersExport},
 	{What: Meters, Service: giszhkh.ServiceHouseManagement, Operation: giszhkh.OpImportMeteringDeviceData, Object: "meter",
 		MaxItems: giszhkh.MaxMetersPerImport, Cycle: true, plan: planMeters, build: buildMeters},
+	// Residents' readings go before the history export, which then brings them back confirmed.
+	{What: ReadingsImport, Service: giszhkh.ServiceDeviceMetering, Operation: giszhkh.OpImportMeteringDeviceValues, Object: "reading",
+		MaxItems: giszhkh.MaxDevicesPerValuesImport, Cycle: true, plan: planReadingsImport, build: buildReadingsImport},
 	{What: Readings, Service: giszhkh.ServiceDeviceMetering, Operation: giszhkh.OpExportMeteringDeviceHistory, Export: true, Period: true,
 		Cycle: true, plan: planReadings, build: buildReadings, apply: applyReadings},
 	{What: DocumentsExport, Service: giszhkh.ServiceBills, Operation: giszhkh.OpExportPaymentDocumentData, Export: true, Period: true,

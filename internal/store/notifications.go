@@ -262,13 +262,10 @@ func RecentBroadcasts(ctx context.Context, db DBTX, limit int) ([]Broadcast, err
 // run on the same day (or a rerun) writes nothing new: per document, per account and month, per
 // meter and verification date.
 
-// ReadingWindow is the days of the month (inclusive) when residents send meter readings.
-type ReadingWindow struct{ From, To int }
-
 // DueNotices writes the time-based notifications as of now: documents issued in the last 40
 // days, the reading window when today is in it, bills due within 3 days and unpaid, and meter
 // verifications due within 30 days. It returns the count written by kind.
-func DueNotices(ctx context.Context, db DBTX, now time.Time, w ReadingWindow) (map[NotificationKind]int, error) {
+func DueNotices(ctx context.Context, db DBTX, now time.Time) (map[NotificationKind]int, error) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	out := map[NotificationKind]int{}
 	var err error
@@ -286,22 +283,24 @@ func DueNotices(ctx context.Context, db DBTX, now time.Time, w ReadingWindow) (m
 		  AND d.created_at <= $1::timestamptz`, now); err != nil {
 		return out, err
 	}
-	if w.From > 0 && today.Day() >= w.From && today.Day() <= w.To {
-		if out[NotifyReadingWindow], err = insertNotifications(ctx, db, "notify reading window", `
-			SELECT ra.resident_id, ra.account_id, 'reading_window', 'Пора передать показания',
-			       format('С %s по %s можно передать показания счётчиков по лицевому счёту %s.',
-			              to_char(make_date($1, $2, $3), 'DD.MM'), to_char(make_date($1, $2, $4), 'DD.MM'), a.number),
-			       format('reading:%s:%s', ra.account_id, to_char(make_date($1, $2, 1), 'YYYY-MM')), NULL::bigint
-			FROM resident_accounts ra
-			JOIN accounts a ON a.id = ra.account_id
-			WHERE ra.verified_at IS NOT NULL
-			  AND EXISTS (SELECT 1 FROM meters m WHERE m.account_id = ra.account_id)`,
-			today.Year(), int(today.Month()), w.From, w.To); err != nil {
-			return out, err
-		}
+	// The reading window is each organization's own (organizations.reading_window_from/to).
+	if out[NotifyReadingWindow], err = insertNotifications(ctx, db, "notify reading window", `
+		SELECT ra.resident_id, ra.account_id, 'reading_window', 'Пора передать показания',
+		       format('С %s по %s можно передать показания счётчиков по лицевому счёту %s.',
+		              to_char(make_date($1, $2, o.reading_window_from), 'DD.MM'),
+		              to_char(make_date($1, $2, least(o.reading_window_to,
+		                  extract(day FROM (make_date($1, $2, 1) + interval '1 month - 1 day'))::int)), 'DD.MM'), a.number),
+		       format('reading:%s:%s', ra.account_id, to_char(make_date($1, $2, 1), 'YYYY-MM')), NULL::bigint
+		FROM resident_accounts ra
+		JOIN accounts a ON a.id = ra.account_id
+		JOIN organizations o ON o.id = a.org_id
+		WHERE ra.verified_at IS NOT NULL AND $3 BETWEEN o.reading_window_from AND o.reading_window_to
+		  AND EXISTS (SELECT 1 FROM meters m WHERE m.account_id = ra.account_id)`,
+		today.Year(), int(today.Month()), today.Day()); err != nil {
+		return out, err
 	}
 	// Due: the 10th of the month after the period, the 15th for periods from February 2026 on
-	// (the rule of internal/penalty); told within 3 days before it while the account owes.
+	// (internal/penalty's rules.json); told within 3 days before it while the account owes.
 	if out[NotifyDueSoon], err = insertNotifications(ctx, db, "notify due bills", `
 		SELECT ra.resident_id, d.account_id, 'due_soon', 'Скоро срок оплаты',
 		       format('Квитанцию за %s по лицевому счёту %s нужно оплатить до %s: к оплате %s ₽.',
@@ -310,7 +309,7 @@ func DueNotices(ctx context.Context, db DBTX, now time.Time, w ReadingWindow) (m
 		       'due:' || d.id, NULL::bigint
 		FROM payment_documents d
 		CROSS JOIN LATERAL (SELECT (d.period + interval '1 month')::date
-		    + CASE WHEN d.period >= date '2026-01-01' THEN 14 ELSE 9 END AS on_date) due
+		    + CASE WHEN d.period >= date '2026-02-01' THEN 14 ELSE 9 END AS on_date) due
 		JOIN accounts a ON a.id = d.account_id
 		JOIN resident_accounts ra ON ra.account_id = d.account_id AND ra.verified_at IS NOT NULL
 		LEFT JOIN account_balances ab ON ab.account_id = d.account_id

@@ -245,10 +245,9 @@ func TestDueNoticesAreIdempotent(t *testing.T) {
 	if _, err := w.db.Exec(ctx, `UPDATE meters SET next_verification_on = '2026-11-01' WHERE account_id = $1`, w.accA); err != nil {
 		t.Fatal(err)
 	}
-	win := store.ReadingWindow{From: 15, To: 25}
 	run := func(day time.Time) map[store.NotificationKind]int {
 		t.Helper()
-		got, err := store.DueNotices(ctx, w.db, day, win)
+		got, err := store.DueNotices(ctx, w.db, day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,6 +270,16 @@ func TestDueNoticesAreIdempotent(t *testing.T) {
 	}
 	if got := run(time.Date(2026, 11, 15, 6, 0, 0, 0, time.UTC)); got[store.NotifyReadingWindow] != 1 {
 		t.Errorf("next month's window = %v", got)
+	}
+	// Each organization's own window: 1st–5th here, so the 3rd is in it and the 15th is not.
+	if _, err := w.db.Exec(ctx, `UPDATE organizations SET reading_window_from = 1, reading_window_to = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(time.Date(2026, 12, 15, 6, 0, 0, 0, time.UTC)); got[store.NotifyReadingWindow] != 0 {
+		t.Errorf("15.12 outside the organization's 1–5 window wrote %v", got)
+	}
+	if got := run(time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)); got[store.NotifyReadingWindow] != 1 {
+		t.Errorf("3.12 inside the organization's 1–5 window = %v", got)
 	}
 	var body string
 	w.db.QueryRow(ctx, `SELECT body FROM notifications WHERE kind = 'due_soon'`).Scan(&body)
