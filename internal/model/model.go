@@ -44,6 +44,9 @@ type Organization struct {
 	OGRN          string
 	Role          string // management, supplier, settlement, hoa, capital_repair
 	GISOrgPPAGUID *uuid.UUID
+	// Address and the bank requisites are printed on payment documents; empty when unknown.
+	Address                                       string
+	BankName, BIK, SettlementAccount, CorrAccount string
 }
 
 // House is an apartment building.
