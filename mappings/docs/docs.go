@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhkhgate/zhkhgate/internal/apperr"
 	"github.com/zhkhgate/zhkhgate/internal/payqr"
 	"github.com/zhkhgate/zhkhgate/internal/receipt"
 	"github.com/zhkhgate/zhkhgate/internal/store"
@@ -114,7 +115,8 @@ func Document(d store.DocumentData) (receipt.Document, error) {
 		return doc, fmt.Errorf("%s: qr code: %w", op, err)
 	}
 	if err := doc.Validate(); err != nil {
-		return doc, fmt.Errorf("%s: %w", op, err)
+		// The message names the account and month, so an operator's CLI and a log line say which document is wrong.
+		return doc, apperr.E(apperr.KindOf(err), op, apperr.UserMessage(err))
 	}
 	return doc, nil
 }
@@ -154,7 +156,8 @@ func Certificate(h store.AccountHeader, balance int64, day time.Time) receipt.Ce
 // resident or operator) when the account owes.
 func CheckCertificate(h store.AccountHeader, balance int64) error {
 	if err := receipt.CheckNoDebt(balance); err != nil {
-		return fmt.Errorf("certificate for account %s: %w", h.Number, err)
+		return apperr.E(apperr.KindOf(err), "certificate for account "+h.Number,
+			fmt.Sprintf("лицевой счёт %s: %s", h.Number, apperr.UserMessage(err)))
 	}
 	return nil
 }
