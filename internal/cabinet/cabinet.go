@@ -202,6 +202,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
 	c.payRoutes()
 	c.requestRoutes()
+	c.documentRoutes()
 }
 
 // visitor is who is making a request: a logged-in resident or an anonymous browser.
