@@ -214,6 +214,11 @@ func TestCertificateRefusedWithDebt(t *testing.T) {
 	if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
 		t.Errorf("certificate is not a PDF")
 	}
+	if *keep != "" {
+		if err := os.WriteFile(filepath.Join(*keep, "demo-certificate.pdf"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestQuantity(t *testing.T) {
