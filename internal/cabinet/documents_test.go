@@ -46,6 +46,18 @@ func TestDocumentsSection(t *testing.T) {
 			t.Errorf("GET %s: HTTP %d, want 404", u, r.status)
 		}
 	}
+	// A stored document whose totals do not add up is not drawn: the resident is told it is being checked.
+	if _, err := e.pool.Exec(ctx, `UPDATE payment_documents SET total_due = total_due + 1 WHERE account_id = $1 AND period = $2`,
+		acc.AccountID, *acc.LastPeriod); err != nil {
+		t.Fatal(err)
+	}
+	if r := ivan.get(docURL); r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "проверяет начисления") {
+		t.Errorf("inconsistent document: HTTP %d %.300s", r.status, r.body)
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE payment_documents SET total_due = total_due - 1 WHERE account_id = $1 AND period = $2`,
+		acc.AccountID, *acc.LastPeriod); err != nil {
+		t.Fatal(err)
+	}
 	// Another resident gets 404 for both PDFs, as for an account that does not exist.
 	for _, u := range []string{docURL, "/accounts/" + id + "/certificate.pdf"} {
 		if r := petr.get(u); r.status != http.StatusNotFound || strings.HasPrefix(r.body, "%PDF-") {
