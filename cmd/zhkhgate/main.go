@@ -38,6 +38,7 @@ func commands() []command {
 		{"registry", "bank payment registries: import, statement, reconcile, watch, profiles, generate", cmdRegistry},
 		{"gis", "GIS ZhKH exchange: gis sync --org ID --what orgs|nsi|houses|accounts|meters|readings|documents|payments|…|all [--dry-run]", cmdGIS},
 		{"qr", "payment QR code (GOST R 56042): qr encode, qr decode", cmdQR},
+		{"documents", "payment documents from the store: documents render (ЕПД PDF), documents certificate (debt-free)", cmdDocuments},
 		{"sim", "run a simulator of an external system: " + simNames(), cmdSim},
 		{"version", "print the version", cmdVersion},
 	}

@@ -206,6 +206,7 @@ func (c *Cabinet) routes() {
 	c.mux.HandleFunc("POST /profile/delete", c.resident(c.deleteCabinet))
 	c.payRoutes()
 	c.requestRoutes()
+	c.documentRoutes()
 	c.mux.HandleFunc("/", c.notFound)
 }
 

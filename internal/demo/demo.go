@@ -189,13 +189,30 @@ func (g *generator) reserve(ctx context.Context, tx pgx.Tx) error {
 
 type orgDef struct {
 	name, short, inn, kpp, ogrn, role string
+	address                           string
+	bank                              bankDef
 }
 
+// bankDef is an organization's bank and settlement account, printed on its payment documents.
+type bankDef struct{ name, bik, corr, account string }
+
+// The demo's banks; the first management company's account is the one the GIS ZhKH demo configuration names.
+var (
+	sberPerm   = bankDef{"Западно-Уральский банк ПАО Сбербанк", "045773603", "30101810900000000603", ""}
+	alfaMoscow = bankDef{"АО «Альфа-Банк»", "044525593", "30101810200000000593", ""}
+)
+
+func withAccount(b bankDef, account string) bankDef { b.account = account; return b }
+
 var orgs = []orgDef{
-	{"Общество с ограниченной ответственностью «Управляющая компания «Жилкомфорт»", "ООО «УК «Жилкомфорт»", "5902123458", "590201001", "1025900512345", "management"},
-	{"Общество с ограниченной ответственностью «Управляющая компания «Северный квартал»", "ООО «УК «Северный квартал»", "5904345670", "590401001", "1045900123456", "management"},
-	{"Акционерное общество «Теплоэнергосбыт»", "АО «Теплоэнергосбыт»", "5905012348", "590501001", "1025901234567", "supplier"},
-	{"Общество с ограниченной ответственностью «Расчётный центр «Город»", "ООО «РЦ «Город»", "5902987651", "590201001", "1115902000123", "settlement"},
+	{"Общество с ограниченной ответственностью «Управляющая компания «Жилкомфорт»", "ООО «УК «Жилкомфорт»", "5902123458", "590201001", "1025900512345", "management",
+		"614000, г. Пермь, ул. Ленина, д. 50, оф. 12", withAccount(sberPerm, "40702810049770012345")},
+	{"Общество с ограниченной ответственностью «Управляющая компания «Северный квартал»", "ООО «УК «Северный квартал»", "5904345670", "590401001", "1045900123456", "management",
+		"614068, г. Пермь, ул. Екатерининская, д. 120", withAccount(sberPerm, "40702810849770067890")},
+	{"Акционерное общество «Теплоэнергосбыт»", "АО «Теплоэнергосбыт»", "5905012348", "590501001", "1025901234567", "supplier",
+		"614990, г. Пермь, ул. Героев Хасана, д. 7а", withAccount(alfaMoscow, "40702810800000012345")},
+	{"Общество с ограниченной ответственностью «Расчётный центр «Город»", "ООО «РЦ «Город»", "5902987651", "590201001", "1115902000123", "settlement",
+		"614015, г. Пермь, ул. Пушкина, д. 15", withAccount(sberPerm, "40702810949770054321")},
 }
 
 func (g *generator) organizations() iter.Seq[model.Organization] {
@@ -203,7 +220,8 @@ func (g *generator) organizations() iter.Seq[model.Organization] {
 		for i, o := range orgs {
 			ppa := g.uuid("org-ppa", i)
 			if !yield(model.Organization{ID: g.orgID0 + int64(i), Name: o.name, ShortName: o.short, INN: o.inn, KPP: o.kpp,
-				OGRN: o.ogrn, Role: o.role, GISOrgPPAGUID: &ppa}) {
+				OGRN: o.ogrn, Role: o.role, GISOrgPPAGUID: &ppa, Address: o.address,
+				BankName: o.bank.name, BIK: o.bank.bik, SettlementAccount: o.bank.account, CorrAccount: o.bank.corr}) {
 				return
 			}
 		}

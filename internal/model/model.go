@@ -44,6 +44,9 @@ type Organization struct {
 	OGRN          string
 	Role          string // management, supplier, settlement, hoa, capital_repair
 	GISOrgPPAGUID *uuid.UUID
+	// Address and the bank requisites are printed on payment documents; empty when unknown.
+	Address                                       string
+	BankName, BIK, SettlementAccount, CorrAccount string
 }
 
 // House is an apartment building.
@@ -182,4 +185,69 @@ type ChargeLine struct {
 	Benefit       int64
 	Total         int64
 	Calc          string
+}
+
+// Payment documents as the PDF receipt needs them (filled by store.DocumentForPDF).
+// PayeeDetails are the account's organization as printed on its documents.
+// Optional columns read as empty strings.
+type PayeeDetails struct {
+	Name, ShortName, INN, KPP, Address            string
+	BankName, BIK, SettlementAccount, CorrAccount string
+}
+
+// AccountHeader is what every document of an account prints about the payer,
+// the premises and the payee.
+type AccountHeader struct {
+	AccountID int64
+	Number    string
+	ELS       string // empty when GIS ZhKH has not assigned one
+	ZhkuID    string // empty when GIS ZhKH has not assigned one
+	PayerName string
+	Address   string // house address and flat
+	Area      string // total area in m² as the store keeps it; empty when unknown
+	Residents int
+	Payee     PayeeDetails
+}
+
+// DocumentTotals is one payment_documents row.
+type DocumentTotals struct {
+	ID             int64
+	Period         time.Time
+	Number         string
+	State          string
+	OpeningBalance int64
+	Paid           int64
+	Charged        int64
+	Penalties      int64
+	TotalDue       int64
+	CreatedAt      time.Time
+}
+
+// DocumentLine is one charge of the period with its service.
+type DocumentLine struct {
+	Service, Unit, Kind   string
+	Tariff, Norm, Volume  string // numeric text; Norm empty when the service has none
+	Amount, Recalculation int64
+	Benefit, Total        int64
+}
+
+// DocumentMeter is one individual meter with its trusted readings around the period.
+type DocumentMeter struct {
+	Number, Resource string
+	Previous         string // the last trusted reading before the period; empty when none
+	PreviousOn       *time.Time
+	Current          string // the last trusted reading within the period; empty when none
+	CurrentOn        *time.Time
+	Consumption      string // Current − Previous; empty unless both are known
+	NextVerification *time.Time
+}
+
+// DocumentData is everything a payment document of one account and period
+// prints, as stored.
+type DocumentData struct {
+	Header          AccountHeader
+	Document        DocumentTotals
+	Lines           []DocumentLine
+	Meters          []DocumentMeter
+	LastPaymentDate *time.Time // the last payment received in the period; nil when none
 }

@@ -386,3 +386,20 @@ func TestGoldenExplanation(t *testing.T) {
 		t.Errorf("explanation differs from %s (run with -update after checking):\n%s", path, got)
 	}
 }
+
+// TestDueDate: the 10th of the next month, the 15th for periods from
+// February 2026 (due from March 2026), as the default table says.
+func TestDueDate(t *testing.T) {
+	r := Default()
+	for _, tc := range []struct{ period, want string }{
+		{"2025-12-01", "2026-01-10"}, {"2026-01-01", "2026-02-10"}, {"2026-02-01", "2026-03-15"}, {"2026-10-01", "2026-11-15"},
+	} {
+		got, err := r.DueDate(Housing, d(tc.period))
+		if err != nil || !got.Equal(d(tc.want)) {
+			t.Errorf("%s: %v %v, want %s", tc.period, got, err, tc.want)
+		}
+	}
+	if _, err := r.DueDate("water", d("2026-01-01")); err == nil {
+		t.Error("unknown category accepted")
+	}
+}

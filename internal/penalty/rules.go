@@ -616,3 +616,20 @@ func linesByPath(data []byte) map[string]int {
 		afterValue()
 	}
 }
+
+// DueDate is the day a period's bill of category cat is due by under the
+// table's due-date rules (the 10th of the next month, the 15th for periods
+// from February 2026 on in the default table): the date a payment document
+// prints and a reminder counts down to.
+func (r *Rules) DueDate(cat Category, period time.Time) (time.Time, error) {
+	c, ok := r.cats[cat]
+	if !ok {
+		return time.Time{}, apperr.Invalidf("penalty due date", "category %q is not in the table", cat)
+	}
+	p := monthOf(period)
+	rule, ok := findFrom(c.due, p, func(u dueRule) int32 { return u.fromPeriod })
+	if !ok {
+		return time.Time{}, apperr.Invalidf("penalty due date", "period %s: the table's %s due-date rules start later", period.Format("2006-01"), c.name)
+	}
+	return dayTime(dueDay(p, rule.day)), nil
+}

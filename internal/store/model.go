@@ -66,9 +66,11 @@ func date(t time.Time) pgtype.Date { return pgtype.Date{Time: t, Valid: true} }
 // CopyOrganizations bulk-loads organizations with their ids.
 func CopyOrganizations(ctx context.Context, db DBTX, seq iter.Seq[model.Organization]) (int64, error) {
 	return copySeq(ctx, db, "organizations",
-		[]string{"id", "name", "short_name", "inn", "kpp", "ogrn", "role", "gis_org_ppa_guid"}, seq,
+		[]string{"id", "name", "short_name", "inn", "kpp", "ogrn", "role", "gis_org_ppa_guid",
+			"address", "bank_name", "bik", "settlement_account", "corr_account"}, seq,
 		func(o model.Organization) []any {
-			return []any{o.ID, o.Name, o.ShortName, o.INN, o.KPP, o.OGRN, o.Role, o.GISOrgPPAGUID}
+			return []any{o.ID, o.Name, o.ShortName, o.INN, o.KPP, o.OGRN, o.Role, o.GISOrgPPAGUID,
+				nullText(o.Address), nullText(o.BankName), nullText(o.BIK), nullText(o.SettlementAccount), nullText(o.CorrAccount)}
 		})
 }
 
