@@ -112,6 +112,9 @@ func Document(d model.DocumentData) (receipt.Document, error) {
 		doc.PenaltyNote = "Пени начислены за просрочку оплаты по ч. 14 ст. 155 ЖК РФ."
 	}
 
+	if p := h.Payee; p.BIK == "" || p.SettlementAccount == "" || p.BankName == "" {
+		return doc, apperr.Invalidf(op, "the payee %s (INN %s) has no bank details (bank, BIC, settlement account): a payment document cannot be printed without them", p.Name, p.INN)
+	}
 	payload, err := payqr.Encode(QRPayment(h, t), payqr.UTF8)
 	if err != nil {
 		return doc, fmt.Errorf("%s: qr code: %w", op, err)
