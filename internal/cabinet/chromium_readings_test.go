@@ -3,7 +3,6 @@ package cabinet_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/zhkhgate/zhkhgate/internal/browsertest"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -24,28 +24,8 @@ type chromium struct {
 
 func newChromium(t *testing.T) *chromium {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browserPath := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browserPath = p
-			break
-		}
-	}
-	if browserPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
-		}
-		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
+	browserPath := browsertest.Path(t)
+	opts := browsertest.Options(browserPath, t.TempDir(), 1280, 900)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(actx)

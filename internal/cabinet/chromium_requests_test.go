@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/zhkhgate/zhkhgate/connectors/esia"
 	"github.com/zhkhgate/zhkhgate/connectors/esia/esiatest"
+	"github.com/zhkhgate/zhkhgate/internal/browsertest"
 	"github.com/zhkhgate/zhkhgate/internal/cabinet"
 	"github.com/zhkhgate/zhkhgate/internal/demo"
 	"github.com/zhkhgate/zhkhgate/internal/mail"
@@ -32,22 +32,7 @@ import (
 // notifications pages at 1280 and 360 px go to $ZHKHGATE_SCREENSHOTS when set, and at 360 px
 // no page may scroll sideways.
 func TestChromiumRequestAnswered(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browserPath := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browserPath = p
-			break
-		}
-	}
-	if browserPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
-		}
-		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
-	}
+	browserPath := browsertest.Path(t)
 	bg := context.Background()
 	pool := testdb.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -91,10 +76,7 @@ func TestChromiumRequestAnswered(t *testing.T) {
 	}
 	shots := os.Getenv("ZHKHGATE_SCREENSHOTS")
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(bg,
-		chromedp.ExecPath(browserPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(bg, browsertest.Options(browserPath, t.TempDir(), 1280, 900)...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()

@@ -3,45 +3,24 @@ package cabinet_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/zhkhgate/zhkhgate/internal/browsertest"
 )
 
 // TestChromiumESIALogin drives a real headless Chromium through what a newcomer does in the
 // demo: «Войти через Госуслуги», pick a demo citizen at the ESIA simulator, link a demo account
 // and see their name. Screenshots go to $ZHKHGATE_SCREENSHOTS when set.
 func TestChromiumESIALogin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browserPath := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browserPath = p
-			break
-		}
-	}
-	if browserPath == "" {
-		// `make test` installs Chromium through .ci/deps; in CI a missing browser is a failure, not a skip.
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
-		}
-		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
-	}
+	browserPath := browsertest.Path(t)
 	e := newEnv(t, options{})
 	shots := os.Getenv("ZHKHGATE_SCREENSHOTS")
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
-	}
+	opts := browsertest.Options(browserPath, t.TempDir(), 1200, 900)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)

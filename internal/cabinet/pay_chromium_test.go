@@ -3,7 +3,6 @@ package cabinet_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/zhkhgate/zhkhgate/connectors/acquiring/sim"
+	"github.com/zhkhgate/zhkhgate/internal/browsertest"
 	"github.com/zhkhgate/zhkhgate/internal/model"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
@@ -21,30 +21,10 @@ import (
 // the simulator's page, come back and see «Платёж принят банком», and the payment once in the
 // account's history. Screenshots at 1280 and 360 px go to $ZHKHGATE_SCREENSHOTS when set.
 func TestChromiumPay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browserPath := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browserPath = p
-			break
-		}
-	}
-	if browserPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
-		}
-		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
-	}
+	browserPath := browsertest.Path(t)
 	e := newPayEnv(t, sim.Faults{Duplicate: true})
 	shots := os.Getenv("ZHKHGATE_SCREENSHOTS")
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
+	opts := browsertest.Options(browserPath, t.TempDir(), 1280, 900)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/zhkhgate/zhkhgate/internal/browsertest"
 	"github.com/zhkhgate/zhkhgate/internal/store"
 )
 
@@ -22,33 +22,13 @@ import (
 // its card without its own scroll. Screenshots go to $ZHKHGATE_SCREENSHOTS
 // when set (console-*.png).
 func TestChromiumConsoleAt1280(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browserPath := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browserPath = p
-			break
-		}
-	}
-	if browserPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium found; .ci/deps installs the Debian chromium package")
-		}
-		t.Skip("no Chromium found; .ci/deps installs the Debian chromium package")
-	}
+	browserPath := browsertest.Path(t)
 	b := setup(t)
 	_, msgID, _ := consoleSeed(t, b.pool)
 	screenshotSeed(t, b)
 	shots := os.Getenv("ZHKHGATE_SCREENSHOTS")
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-	}
+	opts := browsertest.Options(browserPath, t.TempDir(), 1280, 800)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
