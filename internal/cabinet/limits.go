@@ -2,6 +2,7 @@ package cabinet
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -112,3 +113,28 @@ func (c *Cabinet) checkPassword(hash []byte, password string) bool {
 }
 
 func loginKey(email string) string { return "login:email:" + strings.ToLower(strings.TrimSpace(email)) }
+
+// proveAccount is the anonymous proof the readings form and payment without
+// login share: every attempt counts per IP (scope:ip:…), a failed proof per
+// client and account (only that client is stopped, each account admits a
+// few clients an hour); number, house and flat must match. keyAcc is the
+// client-account key the caller releases once the account is proven.
+func (c *Cabinet) proveAccount(ctx context.Context, r *http.Request, scope string) (p store.AccountProof, keyAcc string, err error) {
+	ip := c.clientIP(r)
+	if _, err := c.reserve(ctx, scope, scope+":ip:"+ip, c.ipLimit(), ""); err != nil {
+		return p, "", err
+	}
+	f, err := readAccountForm(r)
+	if err != nil {
+		return p, "", err
+	}
+	if keyAcc, err = c.reserveClientAccount(ctx, scope, scope, "ip:"+ip, f.Number); err != nil {
+		return p, "", err
+	}
+	c.checked(scope + "_proof")
+	p, err = store.FindAccountForProof(ctx, c.deps.Pool, f.Number, f.HouseID, f.Flat)
+	if apperr.Is(err, apperr.NotFound) {
+		err = errNoReadingProof
+	}
+	return p, keyAcc, err
+}

@@ -60,27 +60,8 @@ func (c *Cabinet) paySubmit(w http.ResponseWriter, r *http.Request, v *visitor) 
 		fail(errPayOff)
 		return
 	}
-	keyIP := "pay:ip:" + c.clientIP(r)
-	if _, err := c.reserve(ctx, "pay", keyIP, c.ipLimit(), ""); err != nil {
-		fail(err)
-		return
-	}
-	f, err := readAccountForm(r)
+	p, keyAcc, err := c.proveAccount(ctx, r, "pay")
 	if err != nil {
-		fail(err)
-		return
-	}
-	keyAcc, err := c.reserveClientAccount(ctx, "pay", "pay", "ip:"+c.clientIP(r), f.Number)
-	if err != nil {
-		fail(err)
-		return
-	}
-	c.checked("pay_proof")
-	p, err := store.FindAccountForProof(ctx, c.deps.Pool, f.Number, f.HouseID, f.Flat)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			err = errNoReadingProof
-		}
 		fail(err)
 		return
 	}

@@ -97,27 +97,8 @@ func (c *Cabinet) readingsSubmit(w http.ResponseWriter, r *http.Request, v *visi
 
 	// Every attempt counts per IP; failed proofs count per IP and account (only this client is
 	// stopped), and each account admits AccountClients different clients an hour.
-	keyIP := "reading:ip:" + c.clientIP(r)
-	if _, err := c.reserve(ctx, "reading", keyIP, c.ipLimit(), ""); err != nil {
-		fail(err)
-		return
-	}
-	f, err := readAccountForm(r)
+	p, keyAcc, err := c.proveAccount(ctx, r, "reading")
 	if err != nil {
-		fail(err)
-		return
-	}
-	keyAcc, err := c.reserveClientAccount(ctx, "reading", "reading", "ip:"+c.clientIP(r), f.Number)
-	if err != nil {
-		fail(err)
-		return
-	}
-	c.checked("reading_proof")
-	p, err := store.FindAccountForProof(ctx, c.deps.Pool, f.Number, f.HouseID, f.Flat)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			err = errNoReadingProof
-		}
 		fail(err)
 		return
 	}
