@@ -3,6 +3,7 @@ package cabinet
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zhkhgate/zhkhgate/internal/apperr"
@@ -31,13 +32,17 @@ func (c *Cabinet) registerAndGo(w http.ResponseWriter, r *http.Request, v *visit
 
 // payForm is GET /pay: paying an account without login, step 1.
 func (c *Cabinet) payForm(w http.ResponseWriter, r *http.Request, v *visitor) {
-	houses, err := store.Houses(r.Context(), c.deps.Pool)
-	if err != nil {
-		c.fail(w, r, v, err)
-		return
+	q := strings.TrimSpace(r.URL.Query().Get("address"))
+	data := map[string]any{"Address": q, "PayOn": c.deps.OnlinePay != nil}
+	if q != "" {
+		houses, err := store.SearchHouses(r.Context(), c.deps.Pool, q)
+		if err != nil {
+			c.fail(w, r, v, err)
+			return
+		}
+		data["Houses"], data["Searched"] = houses, true
 	}
-	c.render(w, r, http.StatusOK, "pay", v, page{Title: "Оплатить без входа",
-		Data: map[string]any{"Houses": houses, "PayOn": c.deps.OnlinePay != nil}})
+	c.render(w, r, http.StatusOK, "pay", v, page{Title: "Оплатить без входа", Data: data})
 }
 
 // paySubmit is POST /pay without login. The payer proves the account as the readings form does —
@@ -47,14 +52,17 @@ func (c *Cabinet) payForm(w http.ResponseWriter, r *http.Request, v *visitor) {
 // to the acquirer.
 func (c *Cabinet) paySubmit(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	houses, err := store.Houses(ctx, c.deps.Pool)
-	if err != nil {
-		c.fail(w, r, v, err)
-		return
-	}
 	house, _ := strconv.ParseInt(r.PostFormValue("house"), 10, 64)
-	data := map[string]any{"Houses": houses, "Number": r.PostFormValue("number"), "Flat": r.PostFormValue("flat"),
-		"House": house, "PayOn": c.deps.OnlinePay != nil}
+	data := map[string]any{"Number": r.PostFormValue("number"), "Flat": r.PostFormValue("flat"), "House": house,
+		"Address": r.PostFormValue("address"), "PayOn": c.deps.OnlinePay != nil}
+	if house > 0 {
+		addr, err := store.HouseAddress(ctx, c.deps.Pool, house)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			c.fail(w, r, v, err)
+			return
+		}
+		data["HouseAddress"] = addr
+	}
 	fail := func(err error) { c.failForm(w, r, v, "pay", "Оплатить без входа", err, data) }
 	if c.deps.OnlinePay == nil {
 		fail(errPayOff)

@@ -395,7 +395,20 @@ func TestPayWithoutLogin(t *testing.T) {
 	e := newPayEnv(t, sim.Faults{})
 	h := e.hint[1]
 	b := e.browser()
-	b.follow("/pay")
+	// The form lists no house until one is searched by address (every house of a center is unusable).
+	if r := b.follow("/pay"); strings.Contains(r.body, `type="radio"`) || !strings.Contains(r.body, `id="pay-find-house-first"`) {
+		t.Errorf("the empty form lists houses:\n%.1500s", r.body)
+	}
+	words := strings.FieldsFunc(h.Address, func(r rune) bool { return r == ',' })
+	street := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(words[len(words)-2]), "ул."))
+	house := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(words[len(words)-1]), "д."))
+	if r := b.get("/pay?" + url.Values{"address": {street + " " + house}}.Encode()); !strings.Contains(r.body, `value="`+itoa(h.HouseID)+`"`) ||
+		strings.Count(r.body, `type="radio"`) > store.HouseSearchLimit {
+		t.Errorf("search %q: the house is not offered\n%.1500s", street+" "+house, r.body)
+	}
+	if r := b.get("/pay?address=" + url.QueryEscape("Несуществующая 999")); !strings.Contains(r.body, `id="no-houses"`) {
+		t.Errorf("unknown address: no message")
+	}
 	form := url.Values{"number": {h.Number}, "house": {itoa(h.HouseID)}, "flat": {h.Flat}, "step": {"find"}}
 	r := b.post("/pay", form)
 	if r.status != http.StatusOK || !strings.Contains(r.body, `id="housing"`) {
