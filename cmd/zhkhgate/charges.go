@@ -27,14 +27,7 @@ func chargesCommands() []command {
 
 // cmdCharges is `zhkhgate charges SUBCOMMAND`.
 func cmdCharges(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: zhkhgate charges SUBCOMMAND [flags]\n\nMonthly charges from billing (format: connectors/billing/FORMAT.md):")
-		for _, c := range chargesCommands() {
-			fmt.Fprintf(env.Stdout, "  %-8s %s\n", c.name, c.summary)
-		}
-		return nil
-	}
-	return runCommand(ctx, env, chargesCommands(), args[0], args[1:])
+	return runGroup(ctx, env, "charges", "Monthly charges from billing (format: connectors/billing/FORMAT.md):", chargesCommands(), args)
 }
 
 // chargesReport is what `charges import --json` prints per file.

@@ -26,14 +26,7 @@ func qrCommands() []command {
 
 // cmdQR is `zhkhgate qr SUBCOMMAND`: the payment QR code of housing bills.
 func cmdQR(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: zhkhgate qr SUBCOMMAND [flags]\n\nPayment QR code (GOST R 56042-2014):")
-		for _, c := range qrCommands() {
-			fmt.Fprintf(env.Stdout, "  %-8s %s\n", c.name, c.summary)
-		}
-		return nil
-	}
-	return runCommand(ctx, env, qrCommands(), args[0], args[1:])
+	return runGroup(ctx, env, "qr", "Payment QR code (GOST R 56042-2014):", qrCommands(), args)
 }
 
 // cmdQREncode builds a payment from a JSON object (keys are the standard's)

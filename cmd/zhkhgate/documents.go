@@ -23,14 +23,7 @@ func documentsCommands() []command {
 
 // cmdDocuments is `zhkhgate documents SUBCOMMAND`.
 func cmdDocuments(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: zhkhgate documents SUBCOMMAND [flags]\n\nPayment documents and certificates from the store:")
-		for _, c := range documentsCommands() {
-			fmt.Fprintf(env.Stdout, "  %-12s %s\n", c.name, c.summary)
-		}
-		return nil
-	}
-	return runCommand(ctx, env, documentsCommands(), args[0], args[1:])
+	return runGroup(ctx, env, "documents", "Payment documents and certificates from the store:", documentsCommands(), args)
 }
 
 func cmdDocumentsRender(ctx context.Context, env *Env, args []string) error {

@@ -101,6 +101,27 @@ func run(ctx context.Context, env *Env, args []string) error {
 	return runCommand(ctx, env, commands(), args[0], args[1:])
 }
 
+// runGroup runs a command group (`zhkhgate NAME SUBCOMMAND …`): without a
+// subcommand, or with help, it prints the title, the subcommands and the
+// footer lines.
+func runGroup(ctx context.Context, env *Env, name, title string, table []command, args []string, footer ...string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stdout, "Usage: zhkhgate %s SUBCOMMAND [flags]\n\n%s\n", name, title)
+		width := 0
+		for _, c := range table {
+			width = max(width, len(c.name))
+		}
+		for _, c := range table {
+			fmt.Fprintf(env.Stdout, "  %-*s  %s\n", width, c.name, c.summary)
+		}
+		for _, l := range footer {
+			fmt.Fprintln(env.Stdout, "\n"+l)
+		}
+		return nil
+	}
+	return runCommand(ctx, env, table, args[0], args[1:])
+}
+
 func runCommand(ctx context.Context, env *Env, table []command, name string, args []string) error {
 	for _, c := range table {
 		if c.name == name {

@@ -76,15 +76,8 @@ func registryCommands() []command {
 
 // cmdRegistry is `zhkhgate registry SUBCOMMAND`.
 func cmdRegistry(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: zhkhgate registry SUBCOMMAND [flags]\n\nBank payment registries:")
-		for _, c := range registryCommands() {
-			fmt.Fprintf(env.Stdout, "  %-10s %s\n", c.name, c.summary)
-		}
-		fmt.Fprintf(env.Stdout, "\nOperator-defined profiles: %s=file.json[,file2.json] (JSON, see connectors/bank/profiles/).\n", registryProfileEnv)
-		return nil
-	}
-	return runCommand(ctx, env, registryCommands(), args[0], args[1:])
+	return runGroup(ctx, env, "registry", "Bank payment registries:", registryCommands(), args,
+		"Operator-defined profiles: "+registryProfileEnv+"=file.json[,file2.json] (JSON, see connectors/bank/profiles/).")
 }
 
 // registryProfiles loads the built-in profiles plus the files named in
