@@ -2,6 +2,7 @@ package acquiring_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -204,5 +205,33 @@ func TestChecksum(t *testing.T) {
 				t.Errorf("error %v, want kind %v", err, tc.kind)
 			}
 		})
+	}
+}
+
+// TestPaymentPageStates: the simulator's card form sends a 3-D Secure card to
+// the code page, and the same form posted again (back button, double click)
+// says the order waits for the code — not that it does not exist.
+func TestPaymentPageStates(t *testing.T) {
+	ctx := context.Background()
+	e := acquiringtest.Start(t, acquiringtest.Options{CallbackURL: newMerchant(t).srv.URL + "/cb"})
+	reg, err := e.Client.Register(ctx, acquiring.Order{Number: "ORDER3DS", Amount: 924679, ReturnURL: "http://merchant/return"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func() string {
+		t.Helper()
+		resp, err := http.PostForm(e.URL+"/payment/sim/card", url.Values{"mdOrder": {reg.OrderID}, "pan": {sim.Card3DS}, "exp": {"12/30"}, "cvc": {"123"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if body := post(); !strings.Contains(body, "Подтверждение платежа") {
+		t.Fatalf("3-D Secure card: no code page\n%.800s", body)
+	}
+	if body := post(); !strings.Contains(body, "ждёт кода подтверждения") || strings.Contains(body, "не найден") {
+		t.Errorf("the form posted again:\n%.800s", body)
 	}
 }

@@ -529,6 +529,8 @@ func closedText(o order) string {
 		return "Заказ уже оплачен."
 	case acquiring.StatusRefunded:
 		return "По заказу выполнен возврат."
+	case acquiring.StatusACS:
+		return "Платёж ждёт кода подтверждения из SMS."
 	case acquiring.StatusDeclined:
 		if o.ActionCode == acquiring.ActionExpired {
 			return "Время на оплату истекло."
@@ -550,8 +552,13 @@ func digits(s string) string {
 func (s *Server) payCard(w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("mdOrder")
 	o, ok := s.lookup(id)
-	if !ok || (o.Status != acquiring.StatusRegistered) {
-		s.form(w, r)
+	if !ok {
+		s.render(w, http.StatusNotFound, "done.html", pageData{Error: "Заказ не найден."})
+		return
+	}
+	if o.Status != acquiring.StatusRegistered {
+		// A second card form for the same order (back button, double click) says why it cannot be paid.
+		s.render(w, http.StatusOK, "done.html", pageData{Order: o, Error: closedText(o)})
 		return
 	}
 	pan := digits(r.PostFormValue("pan"))
